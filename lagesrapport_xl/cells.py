@@ -1,0 +1,60 @@
+"""The seam between "get the raw value of each named cell" and "parse and check".
+
+A cell source (openpyxl, the fast calamine reader, an xlwings Book) produces a `WorkbookCells`;
+the checking code (check.py) never knows which source it came from. Every source must give the
+same `WorkbookCells` for the same file: tests read the whole bad-input corpus both ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .issues import Issue
+
+CellValue = None | str | int | float | bool | dt.date | dt.datetime | dt.time
+
+
+@dataclass(frozen=True)
+class RawCell:
+    """A cell as stored. Whole floats are given as int (5306.0 → 5306) by every source."""
+
+    value: CellValue
+    formula: str | None = None  # "=10+6" when the cell holds a formula (value is then its cached result)
+    error: str | None = None  # "#N/A", "#DIV/0!" … when the cell holds an Excel error
+
+
+@dataclass(frozen=True)
+class NameTarget:
+    """Where a defined name points, as parsed from its text ('Lägesrapport'!$C$5)."""
+
+    text: str
+    sheet: str | None = None
+    cell: str | None = None  # "C5" without $; None when the name is a range, a constant or #REF!
+
+
+@dataclass
+class WorkbookCells:
+    """Everything a source read from one workbook, before any parsing."""
+
+    sheets: list[str]  # sheet names in workbook order
+    names: dict[str, NameTarget]  # workbook-scope defined names
+    cells: dict[str, RawCell]  # defined name → the cell it points at (single-cell names only)
+    hidden_sheets: set[str] = field(default_factory=set)
+    form_version: str | None = None
+    issues: list[Issue] = field(default_factory=list)  # what the source itself noticed
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CellSource(Protocol):
+    """Reads one file into WorkbookCells. Raises nothing for a bad file: it reports issues."""
+
+    def __call__(self, path: str) -> WorkbookCells: ...
+
+
+def normalise_number(value: Any) -> Any:
+    """The one rule every source applies: integral floats become int, so 5306.0 reads as 5306."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value

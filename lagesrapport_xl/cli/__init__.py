@@ -1,0 +1,47 @@
+"""The `lagesrapport` command. Each subcommand lives in its own module with a `register` function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from .. import __version__
+
+# Subcommand modules, in the order `lagesrapport --help` lists them.
+COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lagesrapport",
+        description="Lägesrapporter till Samordningsförbundet RAR: mall, kontroll och sammanställning.",
+    )
+    parser.add_argument("--version", action="version", version=f"lagesrapport_xl {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="KOMMANDO")
+    for name in COMMANDS:
+        try:
+            module = import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("Avbrutet.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

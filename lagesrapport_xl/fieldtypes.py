@@ -1,0 +1,346 @@
+"""Every kind of answer, declared once: Excel validation, number format, parser and Swedish texts.
+
+Fields in form.toml refer to these by name (like XLSForm's question types), so the template's
+dropdowns and the reader's messages can never disagree about what a cell accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
+MAX_AMOUNT = Decimal(1_000_000_000)
+
+# Every kind of space a keyboard, Word or a bank statement puts between digit groups.
+_SPACES = "\u0020\u00a0\u2007\u2009\u202f\t"
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be read without guessing; `message` is plain Swedish for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def is_blank(value: Any) -> bool:
+    """Empty cells and cells holding only spaces count as not answered."""
+    return value is None or (isinstance(value, str) and value.strip(_SPACES + "\r\n") == "")
+
+
+def _shown(value: Any) -> str:
+    """The value as the user would recognise it in a message."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# --- parsers ---------------------------------------------------------------------------------
+
+
+def parse_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if len(text) > MAX_CELL_TEXT:
+        raise ValueProblem(
+            f"Texten är {len(text)} tecken lång; en cell rymmer högst {MAX_CELL_TEXT}. Korta svaret."
+        )
+    return text
+
+
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?"), "ymd"),
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), "ymd"),
+    (re.compile(r"(\d{2})(\d{2})(\d{2})"), "yymmdd"),
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), "dmy"),
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), "dmy"),
+]
+DATE_HINT = "Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2021-12-10."
+
+
+def _make_date(year: int, month: int, day: int, typed: str) -> dt.date:
+    try:
+        value = dt.date(year, month, day)
+    except ValueError:
+        raise ValueProblem(f"Datumet {typed} finns inte i kalendern. {DATE_HINT}") from None
+    return _check_date_range(value, typed)
+
+
+def _check_date_range(value: dt.date, typed: str) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueProblem(
+            f"Datumet {typed} ligger utanför {EARLIEST_DATE.year}–{LATEST_DATE.year}. {DATE_HINT}"
+        )
+    return value
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            raise ValueProblem(f"Cellen innehåller ett klockslag ({_shown(value)}). {DATE_HINT}")
+        return _check_date_range(value.date(), value.date().isoformat())
+    if isinstance(value, dt.date):
+        return _check_date_range(value, value.isoformat())
+    if isinstance(value, bool):
+        raise ValueProblem(f"{_shown(value)} är inte ett datum. {DATE_HINT}")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueProblem(f"{_shown(value)} är inte ett datum. {DATE_HINT}")
+        number = int(value)
+        digits = str(number)
+        if len(digits) in (6, 8):  # typed as 211210 or 20211210 into a number cell
+            return parse_date(digits)
+        serial_min = (EARLIEST_DATE - EXCEL_EPOCH).days
+        serial_max = (LATEST_DATE - EXCEL_EPOCH).days
+        if serial_min <= number <= serial_max:  # an Excel date without a date format
+            return EXCEL_EPOCH + dt.timedelta(days=number)
+        raise ValueProblem(f"{_shown(value)} är inte ett datum. {DATE_HINT}")
+    text = str(value).strip(_SPACES)
+    for pattern, order in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        a, b, c = (int(g) for g in match.groups())
+        if order == "ymd":
+            return _make_date(a, b, c, text)
+        if order == "yymmdd":
+            return _make_date(2000 + a, b, c, text)
+        return _make_date(c, b, a, text)
+    raise ValueProblem(f"”{_shown(value)}” är inte ett datum. {DATE_HINT}")
+
+
+_WHOLE = re.compile(r"\d{1,3}(?:[" + _SPACES + r"]\d{3})+|\d+")
+COUNT_HINT = "Skriv ett heltal, t.ex. 12."
+
+
+def parse_count(value: Any) -> int:
+    """A whole number ≥ 0; never rounds and never reads '1.234' or 'ca 40' as a number."""
+    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time)):
+        raise ValueProblem(f"{_shown(value)} är inte ett heltal. {COUNT_HINT}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueProblem(f"{_shown(value)} är inte ett heltal. {COUNT_HINT}")
+        value = int(value)
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip(_SPACES)
+        if text.startswith(("-", "−")) and _WHOLE.fullmatch(text[1:].strip(_SPACES)):
+            raise ValueProblem(f"Antalet kan inte vara negativt ({text}). {COUNT_HINT}")
+        if not _WHOLE.fullmatch(text):
+            raise ValueProblem(f"”{_shown(value)}” är inte ett heltal. {COUNT_HINT}")
+        number = int(re.sub(f"[{_SPACES}]", "", text))
+    if number < 0:
+        raise ValueProblem(f"Antalet kan inte vara negativt ({number}). {COUNT_HINT}")
+    return number
+
+
+def parse_report_number(value: Any) -> int:
+    number = parse_count(value)
+    if number < 1:
+        raise ValueProblem("Numret måste vara minst 1. Skriv t.ex. 1 för den första rapporten.")
+    return number
+
+
+_YES = {"ja"}
+_NO = {"nej"}
+YES_NO_HINT = "Välj Ja eller Nej i listan."
+
+
+def parse_yes_no(value: Any) -> str:
+    if isinstance(value, str):
+        word = value.strip(_SPACES + ".!").lower()
+        if word in _YES:
+            return "Ja"
+        if word in _NO:
+            return "Nej"
+    raise ValueProblem(f"”{_shown(value)}” är inte Ja eller Nej. {YES_NO_HINT}")
+
+
+_AMOUNT = re.compile(
+    r"(?P<sign>[-−])?(?P<int>\d{1,3}(?:[" + _SPACES + r"]\d{3})+|\d+)(?:,(?P<dec>\d{1,2}))?"
+)
+_CURRENCY = re.compile(r"[" + _SPACES + r"]*(?:kr\.?|kronor|sek|:-)$", re.IGNORECASE)
+AMOUNT_HINT = "Skriv beloppet i kronor, t.ex. 1 234 eller 1 234,50."
+
+
+def parse_amount(value: Any) -> Decimal:
+    """Kronor. '1 234 kr', '1 234,50 kr', '1234:-' are read; '1.234' is refused, never guessed."""
+    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time)):
+        raise ValueProblem(f"{_shown(value)} är inte ett belopp. {AMOUNT_HINT}")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueProblem(
+                f"{_shown(value)} har fler än två decimaler. Avrunda till hela kronor eller ören."
+            )
+    else:
+        text = _CURRENCY.sub("", str(value).strip(_SPACES)).strip(_SPACES)
+        match = _AMOUNT.fullmatch(text)
+        if not match:
+            if "." in text:
+                raise ValueProblem(
+                    f"”{_shown(value)}” kan läsas på två sätt. Använd mellanslag mellan tusental och "
+                    f"komma för ören. {AMOUNT_HINT}"
+                )
+            raise ValueProblem(f"”{_shown(value)}” är inte ett belopp. {AMOUNT_HINT}")
+        digits = re.sub(f"[{_SPACES}]", "", match["int"])
+        try:
+            amount = Decimal(digits + ("." + match["dec"] if match["dec"] else ""))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+            raise ValueProblem(f"”{_shown(value)}” är inte ett belopp. {AMOUNT_HINT}") from None
+        if match["sign"]:
+            amount = -amount
+    if amount < 0:
+        raise ValueProblem(f"Beloppet kan inte vara negativt ({_shown(value)}). {AMOUNT_HINT}")
+    if amount > MAX_AMOUNT:
+        raise ValueProblem(f"Beloppet {_shown(value)} är orimligt stort. {AMOUNT_HINT}")
+    return amount
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """One kind of answer. `validation` is XlsxWriter's data_validation options (no texts)."""
+
+    name: str
+    python_type: type
+    parse: Callable[[Any], Any]
+    number_format: str
+    validation: dict[str, Any]
+    input_title: str
+    hint: str
+    error_title: str = "Ogiltigt värde"
+    wrap: bool = False
+    example: Any = None
+
+    def validation_options(self, label: str, extra_hint: str = "") -> dict[str, Any]:
+        """The full data_validation options for one cell, Swedish prompt and error included."""
+        message = f"{label}\n{extra_hint or self.hint}".strip()
+        options = dict(self.validation)
+        options.update(
+            input_title=self.input_title[:32],
+            input_message=message[:255],
+            error_title=self.error_title[:32],
+            error_message=f"{label}: {self.hint}"[:255],
+            error_type="stop",
+        )
+        return options
+
+
+FIELD_TYPES: dict[str, FieldType] = {
+    t.name: t
+    for t in [
+        FieldType(
+            name="text",
+            python_type=str,
+            parse=parse_text,
+            number_format="@",
+            validation={"validate": "length", "criteria": "<=", "value": 255},
+            input_title="Text",
+            hint="Skriv en kort text (högst 255 tecken).",
+            example="Nyttiga affärer",
+        ),
+        FieldType(
+            name="long_text",
+            python_type=str,
+            parse=parse_text,
+            number_format="@",
+            validation={"validate": "length", "criteria": "<=", "value": MAX_CELL_TEXT},
+            input_title="Fritext",
+            hint="Skriv fritt. Radbrytning i cellen: Alt+Enter (Mac: Ctrl+Option+Enter).",
+            wrap=True,
+            example="Vi har genomfört åtta träffar.",
+        ),
+        FieldType(
+            name="date",
+            python_type=dt.date,
+            parse=parse_date,
+            number_format="yyyy-mm-dd",
+            validation={
+                "validate": "date",
+                "criteria": "between",
+                "minimum": EARLIEST_DATE,
+                "maximum": LATEST_DATE,
+            },
+            input_title="Datum",
+            hint=DATE_HINT,
+            example=dt.date(2021, 12, 10),
+        ),
+        FieldType(
+            name="count",
+            python_type=int,
+            parse=parse_count,
+            number_format="0",
+            validation={"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 1_000_000},
+            input_title="Antal",
+            hint="Skriv ett heltal, 0 eller större, t.ex. 12.",
+            example=12,
+        ),
+        FieldType(
+            name="report_number",
+            python_type=int,
+            parse=parse_report_number,
+            number_format="0",
+            validation={"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 99},
+            input_title="Nummer",
+            hint="Skriv ett heltal från 1, t.ex. 2.",
+            example=2,
+        ),
+        FieldType(
+            name="yes_no",
+            python_type=str,
+            parse=parse_yes_no,
+            number_format="@",
+            validation={"validate": "list", "source": ["Ja", "Nej"]},
+            input_title="Ja eller Nej",
+            hint=YES_NO_HINT,
+            example="Ja",
+        ),
+        FieldType(
+            name="amount",
+            python_type=Decimal,
+            parse=parse_amount,
+            number_format='#,##0 "kr"',
+            validation={
+                "validate": "decimal",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": int(MAX_AMOUNT),
+            },
+            input_title="Belopp i kronor",
+            hint="Skriv beloppet i hela kronor, 0 eller större, t.ex. 125000.",
+            example=Decimal(125000),
+        ),
+        FieldType(
+            name="share",
+            python_type=float,
+            parse=float,
+            number_format="0.0%",
+            validation={},
+            input_title="Andel",
+            hint="Räknas ut automatiskt.",
+        ),
+    ]
+}
