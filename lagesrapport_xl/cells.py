@@ -8,6 +8,7 @@ same `WorkbookCells` for the same file: tests read the whole bad-input corpus bo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,7 +43,8 @@ class WorkbookCells:
     names: dict[str, NameTarget]  # workbook-scope defined names
     cells: dict[str, RawCell]  # defined name → the cell it points at (single-cell names only)
     hidden_sheets: set[str] = field(default_factory=set)
-    form_version: str | None = None
+    form_version: str | None = None  # the document property "Lägesrapport formulärversion"
+    merged: dict[str, str] = field(default_factory=dict)  # defined name → its merged range, "C23:D23"
     issues: list[Issue] = field(default_factory=list)  # what the source itself noticed
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -58,3 +60,17 @@ def normalise_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+_ADDRESS = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+def cell_index(address: str) -> tuple[int, int]:
+    """'C5' (or '$C$5') → (row 4, column 2), both 0-based; ValueError for anything else."""
+    match = _ADDRESS.fullmatch(address)
+    if not match:
+        raise ValueError(f"not a cell address: {address!r}")
+    col = 0
+    for letter in match.group(1).upper():
+        col = col * 26 + ord(letter) - 64
+    return int(match.group(2)) - 1, col - 1

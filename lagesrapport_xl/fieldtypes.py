@@ -7,9 +7,10 @@ dropdowns and the reader's messages can never disagree about what a cell accepts
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -17,6 +18,9 @@ EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_AMOUNT = Decimal(1_000_000_000)
+MAX_COUNT = 1_000_000  # the template's validation limit for numbers of participants
+MAX_REPORT_NUMBER = 99
+MAX_NUMBER_TEXT = 40  # longer "numbers" are refused before int() (Python refuses > 4300 digits)
 
 # Every kind of space a keyboard, Word or a bank statement puts between digit groups.
 _SPACES = "\u0020\u00a0\u2007\u2009\u202f\t"
@@ -36,9 +40,14 @@ def is_blank(value: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    """The value as the user would recognise it in a message."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    """The value as the user would recognise it in a message (Swedish decimal comma, SANT)."""
+    if isinstance(value, bool):
+        return "SANT" if value else "FALSKT"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            value = int(value)
+        else:
+            value = (f"{value:g}" if abs(value) >= 1e15 else repr(value)).replace(".", ",")
     if isinstance(value, dt.datetime):
         value = value.date() if value.time() == dt.time() else value
     text = str(value)
@@ -49,8 +58,9 @@ def _shown(value: Any) -> str:
 
 
 def parse_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "Ja" if value else "Nej"
+    """Text as typed. Never trimmed: leading spaces or line breaks are the coordinator's own."""
+    if isinstance(value, bool):  # a logical value in a text answer: what Swedish Excel shows
+        return "SANT" if value else "FALSKT"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):
@@ -95,8 +105,12 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         if value.time() != dt.time():
             raise ValueProblem(f"Cellen innehåller ett klockslag ({_shown(value)}). {DATE_HINT}")
-        return _check_date_range(value.date(), value.date().isoformat())
+        value = value.date()
     if isinstance(value, dt.date):
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            typed = _typed_digits(value)
+            if typed is not None:
+                return typed
         return _check_date_range(value, value.isoformat())
     if isinstance(value, bool):
         raise ValueProblem(f"{_shown(value)} är inte ett datum. {DATE_HINT}")
@@ -126,36 +140,66 @@ def parse_date(value: Any) -> dt.date:
     raise ValueProblem(f"”{_shown(value)}” är inte ett datum. {DATE_HINT}")
 
 
+def _typed_digits(value: dt.date) -> dt.date | None:
+    """211210 typed into a date cell is stored as day number 211210 and shown as 2478-04-08;
+    the person meant the digits they typed. Only a valid date in range is taken."""
+    serial = (value - EXCEL_EPOCH).days
+    if len(str(serial)) != 6:
+        return None
+    try:
+        return parse_date(str(serial))
+    except ValueProblem:
+        return None
+
+
 _WHOLE = re.compile(r"\d{1,3}(?:[" + _SPACES + r"]\d{3})+|\d+")
 COUNT_HINT = "Skriv ett heltal, t.ex. 12."
 
 
-def parse_count(value: Any) -> int:
-    """A whole number ≥ 0; never rounds and never reads '1.234' or 'ca 40' as a number."""
-    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time)):
-        raise ValueProblem(f"{_shown(value)} är inte ett heltal. {COUNT_HINT}")
+def _whole_number(value: Any, hint: str) -> int:
+    """A whole number of any sign from a cell; never rounds, never reads '1.234' or 'ca 40'."""
+    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        raise ValueProblem(f"{_shown(value)} är inte ett heltal. {hint}")
     if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueProblem(f"{_shown(value)} är inte ett heltal. {COUNT_HINT}")
+        if not value.is_integer():  # also nan and inf
+            raise ValueProblem(f"{_shown(value)} är inte ett heltal. {hint}")
         value = int(value)
     if isinstance(value, int):
-        number = value
-    else:
-        text = str(value).strip(_SPACES)
-        if text.startswith(("-", "−")) and _WHOLE.fullmatch(text[1:].strip(_SPACES)):
-            raise ValueProblem(f"Antalet kan inte vara negativt ({text}). {COUNT_HINT}")
-        if not _WHOLE.fullmatch(text):
-            raise ValueProblem(f"”{_shown(value)}” är inte ett heltal. {COUNT_HINT}")
-        number = int(re.sub(f"[{_SPACES}]", "", text))
+        return value
+    text = str(value).strip(_SPACES)
+    sign = 1
+    if text.startswith(("-", "−")):
+        sign, text = -1, text[1:].strip(_SPACES)
+    if len(text) > MAX_NUMBER_TEXT or not _WHOLE.fullmatch(text):
+        if "," in text and _WHOLE.fullmatch(text.replace(",", "")):
+            raise ValueProblem(
+                f"”{_shown(value)}” är inte ett heltal (antal har inga decimaler). {hint}"
+            )
+        raise ValueProblem(f"”{_shown(value)}” är inte ett heltal. {hint}")
+    return sign * int(re.sub(f"[{_SPACES}]", "", text))
+
+
+def parse_count(value: Any) -> int:
+    """A whole number of participants, 0 to MAX_COUNT."""
+    number = _whole_number(value, COUNT_HINT)
     if number < 0:
-        raise ValueProblem(f"Antalet kan inte vara negativt ({number}). {COUNT_HINT}")
+        raise ValueProblem(f"Antalet kan inte vara negativt ({_shown(value)}). {COUNT_HINT}")
+    if number > MAX_COUNT:
+        raise ValueProblem(f"Antalet {_shown(value)} är orimligt stort. {COUNT_HINT}")
     return number
 
 
+REPORT_NUMBER_HINT = "Skriv ett heltal från 1, t.ex. 2."
+
+
 def parse_report_number(value: Any) -> int:
-    number = parse_count(value)
+    number = _whole_number(value, REPORT_NUMBER_HINT)
     if number < 1:
         raise ValueProblem("Numret måste vara minst 1. Skriv t.ex. 1 för den första rapporten.")
+    if number > MAX_REPORT_NUMBER:
+        raise ValueProblem(
+            f"Numret {_shown(value)} är för stort (högst {MAX_REPORT_NUMBER}). {REPORT_NUMBER_HINT}"
+        )
     return number
 
 
@@ -178,43 +222,44 @@ _AMOUNT = re.compile(
     r"(?P<sign>[-−])?(?P<int>\d{1,3}(?:[" + _SPACES + r"]\d{3})+|\d+)(?:,(?P<dec>\d{1,2}))?"
 )
 _CURRENCY = re.compile(r"[" + _SPACES + r"]*(?:kr\.?|kronor|sek|:-)$", re.IGNORECASE)
+_THREE_DECIMALS = re.compile(r"\d,\d{3}(?!\d)")  # "1,234": a thousands comma or three decimals?
 AMOUNT_HINT = "Skriv beloppet i kronor, t.ex. 1 234 eller 1 234,50."
 
 
 def parse_amount(value: Any) -> Decimal:
     """Kronor. '1 234 kr', '1 234,50 kr', '1234:-' are read; '1.234' is refused, never guessed."""
-    if isinstance(value, bool) or isinstance(value, (dt.date, dt.time)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise ValueProblem(f"{_shown(value)} är inte ett belopp. {AMOUNT_HINT}")
-    if isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = Decimal(repr(value))
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValueProblem(
-                f"{_shown(value)} har fler än två decimaler. Avrunda till hela kronor eller ören."
-            )
-    else:
-        text = _CURRENCY.sub("", str(value).strip(_SPACES)).strip(_SPACES)
-        match = _AMOUNT.fullmatch(text)
-        if not match:
-            if "." in text:
-                raise ValueProblem(
-                    f"”{_shown(value)}” kan läsas på två sätt. Använd mellanslag mellan tusental och "
-                    f"komma för ören. {AMOUNT_HINT}"
-                )
-            raise ValueProblem(f"”{_shown(value)}” är inte ett belopp. {AMOUNT_HINT}")
-        digits = re.sub(f"[{_SPACES}]", "", match["int"])
-        try:
-            amount = Decimal(digits + ("." + match["dec"] if match["dec"] else ""))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-            raise ValueProblem(f"”{_shown(value)}” är inte ett belopp. {AMOUNT_HINT}") from None
-        if match["sign"]:
-            amount = -amount
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueProblem(f"{_shown(value)} är inte ett belopp. {AMOUNT_HINT}")
+    if isinstance(value, str):
+        amount = _amount_from_text(value)
+    else:  # repr keeps the float as typed: 1234.5 stays 1234.5, not 1234.4999…
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if amount < 0:
         raise ValueProblem(f"Beloppet kan inte vara negativt ({_shown(value)}). {AMOUNT_HINT}")
     if amount > MAX_AMOUNT:
         raise ValueProblem(f"Beloppet {_shown(value)} är orimligt stort. {AMOUNT_HINT}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueProblem(
+            f"{_shown(value)} har fler än två decimaler. Avrunda till hela kronor eller ören."
+        )
     return amount
+
+
+def _amount_from_text(value: str) -> Decimal:
+    text = _CURRENCY.sub("", value.strip(_SPACES)).strip(_SPACES)
+    match = _AMOUNT.fullmatch(text) if len(text) <= MAX_NUMBER_TEXT else None
+    if not match:
+        if "." in text or _THREE_DECIMALS.search(text):
+            raise ValueProblem(
+                f"”{_shown(value)}” kan läsas på två sätt. Använd mellanslag mellan tusental och "
+                f"komma för ören. {AMOUNT_HINT}"
+            )
+        raise ValueProblem(f"”{_shown(value)}” är inte ett belopp. {AMOUNT_HINT}")
+    digits = re.sub(f"[{_SPACES}]", "", match["int"])
+    amount = Decimal(digits + ("." + match["dec"] if match["dec"] else ""))
+    return -amount if match["sign"] else amount
 
 
 # --- the registry ----------------------------------------------------------------------------
@@ -293,7 +338,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             python_type=int,
             parse=parse_count,
             number_format="0",
-            validation={"validate": "integer", "criteria": "between", "minimum": 0, "maximum": 1_000_000},
+            validation={"validate": "integer", "criteria": "between", "minimum": 0, "maximum": MAX_COUNT},
             input_title="Antal",
             hint="Skriv ett heltal, 0 eller större, t.ex. 12.",
             example=12,
@@ -303,9 +348,11 @@ FIELD_TYPES: dict[str, FieldType] = {
             python_type=int,
             parse=parse_report_number,
             number_format="0",
-            validation={"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 99},
+            validation={
+                "validate": "integer", "criteria": "between", "minimum": 1, "maximum": MAX_REPORT_NUMBER
+            },
             input_title="Nummer",
-            hint="Skriv ett heltal från 1, t.ex. 2.",
+            hint=REPORT_NUMBER_HINT,
             example=2,
         ),
         FieldType(

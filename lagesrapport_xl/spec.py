@@ -87,6 +87,7 @@ class LayoutRow:
     texts: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     lines: int = 1
+    keep_with_next: bool = False  # printing: never end a page between this row and the next item
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def _report_layout(data: dict[str, Any], sheet: str) -> tuple[tuple[LayoutRow, .
             texts=tuple(item.get("texts", ())),
             fields=keys,
             lines=int(item.get("lines", 1)),
+            keep_with_next=bool(item.get("keep_with_next", kind in {"heading", "columns"})),
         )
         rows.append(layout_row)
         answer_row = row + 1 if kind == "block" else row

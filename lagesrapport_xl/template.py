@@ -2,12 +2,14 @@
 
 Everything comes from the form specification: texts, cell positions, validations, formats and
 the Excel formulas of the conditions. XlsxWriter is used because it stores a cached value with
-every formula, so a previewer shows the live status cell correctly before any recalculation.
+every formula, so a previewer shows the live status cell correctly before any recalculation, and
+because its output is byte-for-byte reproducible (the committed template is checked for drift).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import tempfile
@@ -21,31 +23,120 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from .conditions import holds
-from .fieldtypes import ValueProblem, is_blank
-from .spec import INLINE_COLS, Field, FormSpec, cell_address, col_letter, default_spec
+from .fieldtypes import is_blank
+from .spec import INLINE_COLS, LABEL_COL, Field, FormSpec, LayoutRow, cell_address, col_letter, default_spec
 
 FONT = "Arial"
 INPUT_FILL = "#FFFFFF"
 LOCKED_FILL = "#F2F2F2"
 PREFILLED_FILL = "#E7E6E6"
-MISSING_FILL = "#F8CBAD"
+MISSING_FILL = "#F4B6B6"
 REQUIRED_NOW_FILL = "#FFE699"
+STATUS_FILL = "#FFF2CC"
+HEADER_FILL = "#D9E1F2"
 BORDER_COLOR = "#8EA9DB"
+BUTTON_FILL = "#2F5597"
 FIXED_TIME = dt.datetime(2021, 12, 10)  # document timestamps: identical bytes for identical input
 VERSION_PROPERTY = "Lägesrapport formulärversion"
 FORM_VERSION_NAME = "form_version"
 MISSING_COUNT_NAME = "missing_count"
+BUTTON_NAME = "btnValidera"  # the xlwings Lite button: @script(button="[btnValidera]Lägesrapport!D1")
+BUTTON_TEXT = "Validera"
 PROTECTION_OPTIONS = {
     "select_locked_cells": True,
     "select_unlocked_cells": True,
-    "format_rows": True,
+    "format_rows": True,  # a coordinator may make a row taller to read a long answer
     "format_columns": True,
 }
-REPORT_WIDTHS = {0: 2, 1: 78, 2: 14, 3: 14, 4: 14}
-BUDGET_LABEL_WIDTH = 38
-BUDGET_COMMENT_WIDTH = 26
-BUDGET_AMOUNT_WIDTH = 14
-POINTS_PER_LINE = 13.5
+REPORT_WIDTHS = {0: 2, LABEL_COL: 66, **{col: 13 for col in INLINE_COLS}}
+INSTRUCTION_WIDTH = 92
+BUDGET_LABEL_WIDTH = 30
+BUDGET_AMOUNT_WIDTH = 12.5
+BUDGET_SHARE_WIDTH = 10
+BUDGET_COMMENT_WIDTH = 18
+
+# Row heights in points. Every row of the form gets an explicit height: the page breaks are
+# computed from them, and LibreOffice would otherwise re-fit rows its own way.
+POINTS_PER_LINE = 13.0
+ROW_PADDING = 5.0
+TITLE_HEIGHT = 26.0
+SUBTITLE_HEIGHT = 16.0
+STATUS_HEIGHT = 30.0
+SPACER_HEIGHT = 8.0
+COLUMNS_HEIGHT = 15.0
+NOTE_HEIGHT = 26.0
+QUESTION_GAP = 6.0  # white space above a question, so blocks read as separate questions
+
+# A4 portrait, in points; margins in inches as Excel stores them.
+PAGE_WIDTH_PT = 595.3
+PAGE_HEIGHT_PT = 841.9
+SIDE_MARGIN_IN = 0.45
+TOP_MARGIN_IN = 0.75
+BOTTOM_MARGIN_IN = 0.75
+# LibreOffice measures a column-width unit in Liberation Sans digits (7.4 px) where Excel uses
+# whole pixels (7 px): columns print about 6 % wider there. Heights are exact points in both.
+WIDTH_SAFETY = 0.92
+HEIGHT_SAFETY = 0.96
+
+# Average characters per column-width unit of Arial 10 (conservative: overestimate lines).
+CHARS_PER_WIDTH = 1.15
+BOLD_CHARS_PER_WIDTH = 1.05
+
+
+# --- geometry ------------------------------------------------------------------------------------
+
+
+def text_lines(text: str, width: float, *, bold: bool = False) -> int:
+    """How many lines a wrapped text needs in a column `width` characters wide."""
+    per_line = max(1.0, width * (BOLD_CHARS_PER_WIDTH if bold else CHARS_PER_WIDTH))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def _text_height(text: str, width: float, *, bold: bool = False, minimum: float = 18.0) -> float:
+    return max(minimum, text_lines(text, width, bold=bold) * POINTS_PER_LINE + ROW_PADDING)
+
+
+def column_points(width: float) -> float:
+    """Printed width of a column of `width` characters, as Excel computes it (7-pixel Arial 10 digits)."""
+    pixels = int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)
+    return pixels * 0.75
+
+
+def print_scale(widths: list[float]) -> int:
+    """The print zoom (%) at which these columns fill the A4 portrait width.
+
+    A fixed zoom instead of "fit to 1 page wide": Excel ignores manual page breaks under
+    fit-to-page, and the breaks keep each question on the page of its answer.
+    """
+    available = PAGE_WIDTH_PT - 2 * 72 * SIDE_MARGIN_IN
+    needed = sum(column_points(w) for w in widths)
+    return max(10, min(100, int(available / needed * 100 * WIDTH_SAFETY)))
+
+
+def page_capacity(scale: int) -> float:
+    """Points of rows (at zoom 100 %) that fit on one A4 portrait page at `scale` %."""
+    printable = PAGE_HEIGHT_PT - 72 * (TOP_MARGIN_IN + BOTTOM_MARGIN_IN)
+    return printable * 100 / scale * HEIGHT_SAFETY
+
+
+def page_breaks(
+    units: list[tuple[int, float]], first_page_used: float, repeated: float, capacity: float
+) -> list[int]:
+    """Rows to break before so that no unit (rows that belong together) is split across pages.
+
+    `units` are (first row, height) in order; a unit taller than a page simply flows on.
+    """
+    breaks: list[int] = []
+    used = first_page_used
+    for first_row, height in units:
+        if used + height > capacity and used > repeated:
+            breaks.append(first_row)
+            used = repeated
+        used += height
+    return breaks
+
+
+# --- formats ---------------------------------------------------------------------------------------
 
 
 class _Formats:
@@ -54,22 +145,53 @@ class _Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self._wb = wb
         self._cache: dict[tuple[Any, ...], Any] = {}
-        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        base = {"font_name": FONT, "font_size": 10, "font_scheme": "none", "valign": "top"}
         self.base = base
-        self.title = wb.add_format({**base, "bold": True, "font_size": 16})
-        self.subtitle = wb.add_format({**base, "italic": True})
-        self.status = wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#FFF2CC", "text_wrap": True})
-        self.heading = wb.add_format({**base, "bold": True, "font_size": 12, "text_wrap": True})
-        self.question = wb.add_format({**base, "bold": True, "text_wrap": True})
-        self.label = wb.add_format({**base, "text_wrap": True})
-        self.column = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True})
-        self.note = wb.add_format({**base, "italic": True, "text_wrap": True})
+        self.title = wb.add_format({**base, "bold": True, "font_size": 16, "valign": "vcenter"})
+        self.subtitle = wb.add_format({**base, "italic": True, "valign": "vcenter"})
+        self.status = wb.add_format(
+            {
+                **base,
+                "bold": True,
+                "font_size": 11,
+                "border": 1,
+                "bg_color": STATUS_FILL,
+                "valign": "vcenter",
+                "text_wrap": True,
+            }
+        )
+        self.heading = wb.add_format(
+            {**base, "bold": True, "font_size": 12, "text_wrap": True, "valign": "bottom"}
+        )
+        self.question = wb.add_format({**base, "bold": True, "text_wrap": True, "valign": "bottom"})
+        self.label = wb.add_format({**base, "text_wrap": True, "valign": "vcenter"})
+        self.column = wb.add_format(
+            {**base, "bold": True, "align": "center", "valign": "bottom", "text_wrap": True}
+        )
+        self.note = wb.add_format({**base, "italic": True, "text_wrap": True, "valign": "bottom"})
         self.paragraph = wb.add_format({**base, "text_wrap": True})
         self.header = wb.add_format(
-            {**base, "bold": True, "text_wrap": True, "bg_color": "#D9E1F2", "border": 1, "valign": "bottom"}
+            {
+                **base,
+                "bold": True,
+                "font_size": 9,
+                "text_wrap": True,
+                "bg_color": HEADER_FILL,
+                "border": 1,
+                "valign": "bottom",
+            }
         )
-        self.total_label = wb.add_format({**base, "bold": True, "border": 1, "bg_color": LOCKED_FILL})
-        self.line_label = wb.add_format({**base, "border": 1, "text_wrap": True})
+        self.total_label = wb.add_format(
+            {
+                **base,
+                "bold": True,
+                "border": 1,
+                "bg_color": LOCKED_FILL,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        self.line_label = wb.add_format({**base, "border": 1, "text_wrap": True, "valign": "vcenter"})
         self.missing = wb.add_format({"bg_color": MISSING_FILL})
         self.required_now = wb.add_format({"bg_color": REQUIRED_NOW_FILL})
         self.warning = wb.add_format({"font_color": "#C00000", "bold": True})
@@ -86,6 +208,7 @@ class _Formats:
                     "border": 1,
                     "border_color": BORDER_COLOR if not locked else "#BFBFBF",
                     "text_wrap": wrap,
+                    "valign": "top" if wrap else "vcenter",
                     "bold": bold,
                 }
             )
@@ -98,6 +221,9 @@ class _Formats:
             fill=PREFILLED_FILL if prefilled else INPUT_FILL,
             wrap=field.type.wrap,
         )
+
+
+# --- values and the status count ------------------------------------------------------------------
 
 
 def _write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
@@ -115,32 +241,26 @@ def _write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> Non
         ws.write_string(row, col, str(value), fmt)
 
 
-@dataclass(frozen=True)
-class _CellValues:
-    """What goes into the input cells: pre-filled values (locked) and answers (left open)."""
+def _as_excel_sees(field: Field, value: Any) -> Any:
+    """The value as the template's formulas see it once `_write_value` has stored it.
 
-    prefill: dict[str, Any]
-    answers: dict[str, Any]
-
-    def get(self, key: str) -> tuple[Any, bool]:
-        """(value, locked)."""
-        if key in self.prefill:
-            return self.prefill[key], True
-        return self.answers.get(key), False
-
-    def amount(self, field: Field) -> float:
-        """The number Excel will compute with (text and blanks count as 0 in the cached totals)."""
-        value, _ = self.get(field.key)
-        try:
-            return 0.0 if is_blank(value) else float(field.type.parse(value))
-        except (ValueProblem, TypeError, ValueError):
-            return 0.0
+    Text stays text (ISNUMBER is false for "5"), numbers stay numbers, and a Ja/Nej answer
+    compares like Excel's TRIM(x)="Nej": spaces trimmed, letter case ignored.
+    """
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, (int, float, Decimal)):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    if isinstance(value, str) and field.type.name == "yes_no":
+        word = " ".join(value.split(" ")).strip(" ").casefold()
+        return {"ja": "Ja", "nej": "Nej"}.get(word, value)
+    return value
 
 
-def _write_input(ws: Worksheet, field: Field, spec: FormSpec, fmts: _Formats, cells: _CellValues) -> None:
-    value, locked = cells.get(field.key)
-    _write_value(ws, field.row, field.col, value, fmts.input(field, locked))
-    _add_input_rules(ws, field, spec, fmts, locked)
+def _excel_blank(value: Any) -> bool:
+    """LEN(TRIM(x))=0: Excel's TRIM removes spaces only, not tabs or line breaks."""
+    return value is None or (isinstance(value, str) and value.strip(" ") == "")
 
 
 def _blank_test(name: str) -> str:
@@ -161,8 +281,8 @@ def missing_count_formula(spec: FormSpec) -> str:
 
 def _status_formula(cell: str) -> str:
     return (
-        f'=IF({cell}=0,"Alla obligatoriska svar är ifyllda.",'
-        f'IF({cell}=1,"1 obligatoriskt svar saknas – se röda celler.",'
+        f'=IF({cell}=0,"{status_text(0)}",'
+        f'IF({cell}=1,"{status_text(1)}",'
         f'{cell}&" obligatoriska svar saknas – se röda celler."))'
     )
 
@@ -177,47 +297,77 @@ def status_text(missing: int) -> str:
 
 
 def count_missing(spec: FormSpec, values: dict[str, Any]) -> int:
-    """Required answers that are empty, as the status formula counts them (its cached value)."""
-    parsed: dict[str, Any] = {}
-    for key, value in values.items():
-        try:
-            parsed[key] = None if is_blank(value) else spec.fields[key].type.parse(value)
-        except ValueProblem:
-            parsed[key] = value
+    """Required answers that are empty, exactly as the template's status formula counts them.
+
+    `values` are Python values as given to `write_template` (prefill and answers together).
+    """
+    seen = {
+        key: _as_excel_sees(spec.fields[key], value) for key, value in values.items() if key in spec.fields
+    }
     missing = 0
     for field in spec.fields.values():
-        if not is_blank(values.get(field.key)):
+        if not _excel_blank(seen.get(field.key)):
             continue
-        if field.required is True or (field.condition and holds(field.condition, parsed)):
+        if field.required is True or (field.condition and holds(field.condition, seen)):
             missing += 1
     return missing
 
 
-def _setup_print(ws: Worksheet, spec: FormSpec, repeat_to_row: int) -> None:
-    ws.set_paper(9)  # A4
-    ws.set_portrait()
-    ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
-    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
-    ws.repeat_rows(0, repeat_to_row)
-    ws.set_header(f"&L&8{spec.organisation}&R&8{spec.title} (formulärversion {spec.version})")
-    ws.set_footer("&L&8&A&RSida &P av &N")
+@dataclass(frozen=True)
+class _CellValues:
+    """What goes into the input cells: pre-filled values (locked) and answers (left open)."""
+
+    prefill: dict[str, Any]
+    answers: dict[str, Any]
+
+    def get(self, key: str) -> tuple[Any, bool]:
+        """(value, locked)."""
+        if key in self.prefill:
+            return self.prefill[key], True
+        return self.answers.get(key), False
+
+    def number(self, field: Field) -> float:
+        """The number the budget formulas compute with: N() and SUM() count text and blanks as 0."""
+        value = _as_excel_sees(field, self.get(field.key)[0])
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+# --- input cells -------------------------------------------------------------------------------
+
+
+def _write_input(ws: Worksheet, field: Field, spec: FormSpec, fmts: _Formats, cells: _CellValues) -> None:
+    value, locked = cells.get(field.key)
+    _write_value(ws, field.row, field.col, value, fmts.input(field, locked))
+    _add_input_rules(ws, field, spec, fmts, locked)
 
 
 def _add_input_rules(ws: Worksheet, field: Field, spec: FormSpec, fmts: _Formats, prefilled: bool) -> None:
     """Validation, the red mark when a required answer is empty, the yellow mark when required now."""
     if field.type.validation and not prefilled:
-        ws.data_validation(field.row, field.col, field.row, field.col, field.type.validation_options(field.label, field.hint))
+        ws.data_validation(
+            field.row, field.col, field.row, field.col, field.type.validation_options(field.label, field.hint)
+        )
     cell = field.cell
-    blank = f"LEN(TRIM({cell}))=0"
+    blank = _blank_test(cell)
     if field.required is True and not prefilled:
         ws.conditional_format(cell, {"type": "formula", "criteria": f"={blank}", "format": fmts.missing})
     elif field.condition:
         condition = spec.conditions[field.condition].excel
         ws.conditional_format(
             cell,
-            {"type": "formula", "criteria": f"=AND({condition},{blank})", "format": fmts.missing, "stop_if_true": True},
+            {
+                "type": "formula",
+                "criteria": f"=AND({condition},{blank})",
+                "format": fmts.missing,
+                "stop_if_true": True,
+            },
         )
-        ws.conditional_format(cell, {"type": "formula", "criteria": f"={condition}", "format": fmts.required_now})
+        ws.conditional_format(
+            cell, {"type": "formula", "criteria": f"={condition}", "format": fmts.required_now}
+        )
+
+
+# --- the sheet "Lägesrapport" -------------------------------------------------------------------
 
 
 def _write_column_headers(ws: Worksheet, row: int, texts: tuple[str, ...], fmts: _Formats) -> None:
@@ -235,35 +385,114 @@ def _write_column_headers(ws: Worksheet, row: int, texts: tuple[str, ...], fmts:
         col += span
 
 
-def _write_report_sheet(ws: Worksheet, spec: FormSpec, fmts: _Formats, cells: _CellValues, missing: int) -> None:
+def _layout_heights(item: LayoutRow) -> dict[int, float]:
+    """Row heights of one layout item: its text row and, for a block, the answer row below."""
+    width = REPORT_WIDTHS[LABEL_COL]
+    if item.kind == "heading":
+        return {item.row: text_lines(item.text, width * 0.8, bold=True) * 16 + ROW_PADDING + QUESTION_GAP}
+    if item.kind == "note":
+        return {item.row: NOTE_HEIGHT}
+    if item.kind == "columns":
+        return {item.row: COLUMNS_HEIGHT}
+    if item.kind == "inline":
+        return {item.row: _text_height(item.text, width, minimum=20.0)}
+    question = _text_height(item.text, width, bold=True) + QUESTION_GAP
+    return {item.row: question, item.row + 1: max(item.lines * POINTS_PER_LINE + ROW_PADDING, 20.0)}
+
+
+def _report_units(layout: tuple[LayoutRow, ...], heights: dict[int, float]) -> list[tuple[int, float]]:
+    """Rows that must print on one page: a block with its answer, a row with `keep_with_next`."""
+    units: list[tuple[int, float]] = []
+    glue = False
+    for item in layout:
+        height = sum(h for row, h in heights.items() if item.row <= row <= item.row + (item.kind == "block"))
+        if glue:
+            first, previous = units.pop()
+            units.append((first, previous + height))
+        else:
+            units.append((item.row, height))
+        glue = item.keep_with_next
+    return units
+
+
+def _insert_button(ws: Worksheet) -> None:
+    """The Validera button for xlwings Lite: a textbox renamed to btnValidera in `_patch_package`."""
+    ws.insert_textbox(
+        0,
+        INLINE_COLS[1],
+        BUTTON_TEXT,
+        {
+            "width": 176,
+            "height": 40,
+            "x_offset": 8,
+            "y_offset": 5,
+            "object_position": 3,  # neither moved nor resized when a coordinator resizes rows
+            "fill": {"color": BUTTON_FILL},
+            "line": {"color": "#1F3864", "width": 1.25},
+            "font": {"name": FONT, "size": 12, "bold": True, "color": "#FFFFFF"},
+            "align": {"vertical": "middle", "horizontal": "center"},
+            "description": "Validera rapporten (kräver xlwings eller xlwings Lite)",
+            # xlwings Lite runs the script when the link selects the cell hidden under the button.
+            "url": f"internal:'{ws.name}'!{cell_address(0, INLINE_COLS[1])}",
+            "tip": "Kontrollera rapporten (kräver xlwings eller xlwings Lite)",
+        },
+    )
+
+
+def _write_report_sheet(
+    ws: Worksheet, spec: FormSpec, fmts: _Formats, cells: _CellValues, missing: int
+) -> None:
     for col, width in REPORT_WIDTHS.items():
         ws.set_column(col, col, width)
-    ws.write_string(0, 1, spec.title, fmts.title)
-    ws.write_string(1, 1, spec.subtitle, fmts.subtitle)
-    ws.write_formula(2, 1, _status_formula(MISSING_COUNT_NAME), fmts.status, status_text(missing))
-    ws.set_row(2, 28)
+    ws.write_string(0, LABEL_COL, spec.title, fmts.title)
+    ws.write_string(1, LABEL_COL, spec.subtitle, fmts.subtitle)
+    ws.write_formula(2, LABEL_COL, _status_formula(MISSING_COUNT_NAME), fmts.status, status_text(missing))
+    heights = {0: TITLE_HEIGHT, 1: SUBTITLE_HEIGHT, 2: STATUS_HEIGHT, 3: SPACER_HEIGHT}
     for item in spec.layout:
+        heights.update(_layout_heights(item))
         if item.kind == "heading":
-            ws.write_string(item.row, 1, item.text, fmts.heading)
+            ws.write_string(item.row, LABEL_COL, item.text, fmts.heading)
         elif item.kind == "note":
-            ws.write_string(item.row, 1, item.text, fmts.note)
-            ws.set_row(item.row, 24)
+            ws.write_string(item.row, LABEL_COL, item.text, fmts.note)
         elif item.kind == "columns":
             _write_column_headers(ws, item.row, item.texts, fmts)
         else:
-            text_format = fmts.question if item.kind == "block" else fmts.label
-            ws.write_string(item.row, 1, item.text, text_format)
-            if item.kind == "inline" and len(item.text) > REPORT_WIDTHS[1]:
-                ws.set_row(item.row, POINTS_PER_LINE * 2 + 2)
+            ws.write_string(
+                item.row, LABEL_COL, item.text, fmts.question if item.kind == "block" else fmts.label
+            )
         for key in item.fields:
-            field = spec.fields[key]
-            _write_input(ws, field, spec, fmts, cells)
-            if item.kind == "block":
-                ws.set_row(field.row, max(item.lines * POINTS_PER_LINE + 4, 18))
+            _write_input(ws, spec.fields[key], spec, fmts, cells)
+    for row, height in heights.items():
+        ws.set_row(row, height)
+    _insert_button(ws)
     ws.freeze_panes(3, 0)
-    last = max(r.row for r in spec.layout)
-    ws.print_area(0, 0, last, 4)
-    _setup_print(ws, spec, 2)
+    last = max(heights)
+    ws.print_area(0, 0, last, max(INLINE_COLS))
+    scale = print_scale(list(REPORT_WIDTHS.values()))
+    _setup_print(ws, spec, scale, repeat_to_row=1)
+    repeated = heights[0] + heights[1]
+    first_page = sum(heights[row] for row in range(4))
+    units = _report_units(spec.layout, heights)
+    ws.set_h_pagebreaks(page_breaks(units, first_page, repeated, page_capacity(scale)))
+
+
+def _setup_print(
+    ws: Worksheet, spec: FormSpec, scale: int, repeat_to_row: int, repeat_from_row: int = 0
+) -> None:
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.set_print_scale(scale)
+    ws.set_margins(left=SIDE_MARGIN_IN, right=SIDE_MARGIN_IN, top=TOP_MARGIN_IN, bottom=BOTTOM_MARGIN_IN)
+    ws.repeat_rows(repeat_from_row, repeat_to_row)
+    ws.set_header(f"&L&8{spec.organisation}&R&8{spec.title} (formulärversion {spec.version})")
+    ws.set_footer("&L&8&A&R&9Sida &P av &N")
+
+
+# --- the sheet "Budget" ---------------------------------------------------------------------------
+
+
+def _budget_width(column_type: str) -> float:
+    return {"text": BUDGET_COMMENT_WIDTH, "share": BUDGET_SHARE_WIDTH}.get(column_type, BUDGET_AMOUNT_WIDTH)
 
 
 def _budget_formula(template: str, spec: FormSpec, row: int) -> str:
@@ -283,64 +512,64 @@ def _formula_value(column_key: str, values: dict[str, float]) -> Any:
     return 0.0
 
 
-def _write_budget_sheet(ws: Worksheet, spec: FormSpec, fmts: _Formats, cells: _CellValues, missing: int) -> None:
+def _write_budget_sheet(
+    ws: Worksheet, spec: FormSpec, fmts: _Formats, cells: _CellValues, missing: int
+) -> None:
     budget = spec.budget
-    ws.set_column(0, 0, BUDGET_LABEL_WIDTH)
-    for column in budget.columns:
-        width = BUDGET_COMMENT_WIDTH if column.type.name == "text" else BUDGET_AMOUNT_WIDTH
-        ws.set_column(column.col, column.col, width)
+    widths = {0: BUDGET_LABEL_WIDTH} | {c.col: _budget_width(c.type.name) for c in budget.columns}
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
     last_col = max(c.col for c in budget.columns)
     ws.write_string(0, 0, budget.title, fmts.title)
     ws.write_string(1, 0, budget.intro, fmts.subtitle)
-    ws.merge_range(2, 0, 2, 3, "", fmts.status)
+    ws.merge_range(2, 0, 2, min(3, last_col), "", fmts.status)
     ws.write_formula(2, 0, _status_formula(MISSING_COUNT_NAME), fmts.status, status_text(missing))
-    ws.set_row(2, 28)
+    ws.set_row(0, TITLE_HEIGHT)
+    ws.set_row(1, SUBTITLE_HEIGHT)
+    ws.set_row(2, STATUS_HEIGHT)
+    # headers are 9 pt: a column holds 10/9 as many characters as the 10 pt estimate assumes
+    header_height = max(
+        _text_height(c.label, _budget_width(c.type.name) * 10 / 9, bold=True) for c in budget.columns
+    )
 
     totals: dict[str, dict[str, float]] = {"budget": {}, "financing": {}}
     for group, heading, header_row, lines, total_row in (
         ("budget", budget.lines_heading, budget.header_row, budget.lines, budget.lines_total_row),
-        ("financing", budget.financing_heading, budget.financing_header_row, budget.financing, budget.financing_total_row),
+        (
+            "financing",
+            budget.financing_heading,
+            budget.financing_header_row,
+            budget.financing,
+            budget.financing_total_row,
+        ),
     ):
         ws.write_string(header_row, 0, heading, fmts.header)
         for column in budget.columns:
             ws.write_string(header_row, column.col, column.label, fmts.header)
-        ws.set_row(header_row, 42)
+        ws.set_row(header_row, header_height)
         for line in lines:
             ws.write_string(line.row, 0, line.label, fmts.line_label)
+            ws.set_row(line.row, _text_height(line.label, BUDGET_LABEL_WIDTH))
             values: dict[str, float] = {}
             for column in budget.columns:
                 if column.is_input:
                     field = spec.fields[spec.budget_key(line.key, column.key)]
                     _write_input(ws, field, spec, fmts, cells)
                     if column.type.name == "amount":
-                        values[column.key] = cells.amount(field)
+                        values[column.key] = cells.number(field)
                 else:
                     fmt = fmts.cell(column.type.number_format, locked=True, fill=LOCKED_FILL)
                     cached = _formula_value(column.key, values)
-                    ws.write_formula(line.row, column.col, _budget_formula(column.formula, spec, line.row), fmt, cached)
+                    ws.write_formula(
+                        line.row, column.col, _budget_formula(column.formula, spec, line.row), fmt, cached
+                    )
             for key, value in values.items():
                 totals[group][key] = totals[group].get(key, 0.0) + value
-        ws.write_string(total_row, 0, budget.total_label, fmts.total_label)
-        first, last = lines[0].row if lines else total_row, total_row - 1
-        for column in budget.columns:
-            fmt = fmts.cell(column.type.number_format, locked=True, fill=LOCKED_FILL, bold=True)
-            if column.type.name == "amount" and column.is_input:
-                letter = col_letter(column.col)
-                ws.write_formula(
-                    total_row, column.col, f"=SUM({letter}{first + 1}:{letter}{last + 1})", fmt, totals[group].get(column.key, 0.0)
-                )
-            elif column.formula:
-                ws.write_formula(
-                    total_row,
-                    column.col,
-                    _budget_formula(column.formula, spec, total_row),
-                    fmt,
-                    _formula_value(column.key, totals[group]),
-                )
-            else:
-                ws.write_blank(total_row, column.col, None, fmt)
+        _write_total_row(ws, spec, fmts, total_row, lines[0].row if lines else total_row, totals[group])
 
-    ws.write_string(budget.balance_row, 0, "Kostnader minus finansiering (ska vara 0)", fmts.total_label)
+    label = "Kostnader minus finansiering (ska vara 0)"
+    ws.write_string(budget.balance_row, 0, label, fmts.total_label)
+    ws.set_row(budget.balance_row, _text_height(label, BUDGET_LABEL_WIDTH, bold=True))
     for column in budget.columns:
         if column.type.name == "amount" and column.is_input:
             letter = col_letter(column.col)
@@ -354,32 +583,57 @@ def _write_budget_sheet(ws: Worksheet, spec: FormSpec, fmts: _Formats, cells: _C
                 fmt,
                 cached,
             )
-            ws.conditional_format(cell, {"type": "formula", "criteria": f"=ROUND({cell},0)<>0", "format": fmts.warning})
+            ws.conditional_format(
+                cell, {"type": "formula", "criteria": f"=ROUND({cell},0)<>0", "format": fmts.warning}
+            )
     ws.freeze_panes(budget.header_row + 1, 1)
     ws.print_area(0, 0, budget.balance_row, last_col)
-    _setup_print(ws, spec, budget.header_row)
-    ws.repeat_rows(budget.header_row, budget.header_row)
+    _setup_print(ws, spec, print_scale(list(widths.values())), budget.header_row, budget.header_row)
+
+
+def _write_total_row(
+    ws: Worksheet, spec: FormSpec, fmts: _Formats, total_row: int, first: int, totals: dict[str, float]
+) -> None:
+    """The "Summa" row: SUM over the lines above for amounts, the same formulas for the rest."""
+    ws.write_string(total_row, 0, spec.budget.total_label, fmts.total_label)
+    ws.set_row(total_row, 18)
+    for column in spec.budget.columns:
+        fmt = fmts.cell(column.type.number_format, locked=True, fill=LOCKED_FILL, bold=True)
+        if column.type.name == "amount" and column.is_input:
+            letter = col_letter(column.col)
+            formula = f"=SUM({letter}{first + 1}:{letter}{total_row})"
+            ws.write_formula(total_row, column.col, formula, fmt, totals.get(column.key, 0.0))
+        elif column.formula:
+            formula = _budget_formula(column.formula, spec, total_row)
+            ws.write_formula(total_row, column.col, formula, fmt, _formula_value(column.key, totals))
+        else:
+            ws.write_blank(total_row, column.col, None, fmt)
+
+
+# --- the sheets "Instruktioner" and "Data" --------------------------------------------------------
 
 
 def _write_instructions(ws: Worksheet, spec: FormSpec, fmts: _Formats) -> None:
     ws.set_column(0, 0, 2)
-    ws.set_column(1, 1, 100)
+    ws.set_column(1, 1, INSTRUCTION_WIDTH)
     row = 0
     for index, (heading, text) in enumerate(spec.instructions):
         ws.write_string(row, 1, heading, fmts.title if index == 0 else fmts.heading)
+        ws.set_row(row, TITLE_HEIGHT if index == 0 else 22)
         row += 1
         for paragraph in text.splitlines():
             if paragraph.strip():
                 ws.write_string(row, 1, paragraph, fmts.paragraph)
-                ws.set_row(row, POINTS_PER_LINE * (1 + len(paragraph) // 95) + 3)
+                ws.set_row(row, _text_height(paragraph, INSTRUCTION_WIDTH, minimum=15.0))
                 row += 1
         row += 1
     ws.write_string(row, 1, f"Formulärversion {spec.version}", fmts.note)
     ws.print_area(0, 0, row, 1)
-    _setup_print(ws, spec, 0)
+    _setup_print(ws, spec, print_scale([2, INSTRUCTION_WIDTH]), repeat_to_row=0)
 
 
-def _write_data_sheet(ws: Worksheet, spec: FormSpec, fmts: _Formats, missing: int) -> None:
+def _write_data_sheet(ws: Worksheet, spec: FormSpec, missing: int) -> None:
+    """The hidden helper sheet: the form version for the reader and the live missing count."""
     ws.write_string(0, 0, "Formulärversion")
     ws.write_string(0, 1, spec.version)
     ws.write_string(1, 0, "Saknade obligatoriska svar")
@@ -388,27 +642,46 @@ def _write_data_sheet(ws: Worksheet, spec: FormSpec, fmts: _Formats, missing: in
     ws.hide()
 
 
-def _lock_structure(path: Path) -> None:
-    """Add <workbookProtection lockStructure="1"> to xl/workbook.xml (XlsxWriter has no API for it).
+# --- the file -------------------------------------------------------------------------------------
 
-    The password hash is copied from the sheets' own protection element, which XlsxWriter wrote
-    with the same legacy algorithm that the workbook element uses.
+
+def _patch_package(path: Path) -> None:
+    """Edit two things XlsxWriter has no API for, directly in the package's XML.
+
+    1. <workbookProtection lockStructure="1"> in xl/workbook.xml; the password hash is copied from
+       the sheets' own protection element (the same legacy algorithm).
+    2. The textbox becomes the named, non-printing button btnValidera in xl/drawings/.
     """
     with zipfile.ZipFile(path) as source:
         items = [(info, source.read(info.filename)) for info in source.infolist()]
-    parts = dict((info.filename, data) for info, data in items)
+    parts = {info.filename: data for info, data in items}
     sheets = b"".join(data for name, data in parts.items() if name.startswith("xl/worksheets/"))
     hash_match = re.search(rb'<sheetProtection password="([0-9A-F]+)"', sheets)
     attributes = b' lockStructure="1"'
     if hash_match:
         attributes += b' workbookPassword="' + hash_match.group(1) + b'"'
-    workbook = parts["xl/workbook.xml"]
-    workbook, count = re.subn(rb"(<workbookPr[^>]*/>)", rb"\1<workbookProtection" + attributes + b"/>", workbook, count=1)
-    if count != 1:  # pragma: no cover - XlsxWriter always writes workbookPr
-        raise RuntimeError("xl/workbook.xml saknar workbookPr")
+    patched = {
+        "xl/workbook.xml": _patch_once(
+            parts["xl/workbook.xml"], rb"(<workbookPr[^>]*/>)", rb"\1<workbookProtection" + attributes + b"/>"
+        )
+    }
+    drawings = [name for name in parts if re.fullmatch(r"xl/drawings/drawing\d+\.xml", name)]
+    if len(drawings) != 1:  # pragma: no cover - the button is the template's only drawing
+        raise RuntimeError(f"expected one drawing part, found {drawings}")
+    drawing = _patch_once(parts[drawings[0]], rb'name="TextBox \d+"', b'name="' + BUTTON_NAME.encode() + b'"')
+    patched[drawings[0]] = _patch_once(
+        drawing, rb"<xdr:clientData/>", rb'<xdr:clientData fPrintsWithSheet="0"/>'
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info, data in items:
-            target.writestr(info, workbook if info.filename == "xl/workbook.xml" else data)
+            target.writestr(info, patched.get(info.filename, data))
+
+
+def _patch_once(xml: bytes, pattern: bytes, replacement: bytes) -> bytes:
+    result, count = re.subn(pattern, replacement, xml, count=1)
+    if count != 1:  # pragma: no cover - XlsxWriter always writes these elements
+        raise RuntimeError(f"pattern {pattern!r} not found while patching the template")
+    return result
 
 
 def write_template(
@@ -444,7 +717,7 @@ def write_template(
     tmp = Path(tmp_name)
     try:
         _build(tmp, spec, prefill, answers, password)
-        _lock_structure(tmp)
+        _patch_package(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
@@ -458,8 +731,21 @@ def _umask() -> int:
     return mask
 
 
-def _build(path: Path, spec: FormSpec, prefill: dict[str, Any], answers: dict[str, Any], password: str | None) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+def _build(
+    path: Path, spec: FormSpec, prefill: dict[str, Any], answers: dict[str, Any], password: str | None
+) -> None:
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            # Arial 10 as the workbook's default font: column widths are measured in its digits,
+            # and LibreOffice has a metric-compatible Arial (Liberation Sans) but no Calibri.
+            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_scheme": "none"},
+            "default_row_height": 17,
+            "default_column_width": 64,
+        },
+    )
     wb.set_properties(
         {
             "title": f"{spec.title} – {spec.organisation}",
@@ -481,7 +767,7 @@ def _build(path: Path, spec: FormSpec, prefill: dict[str, Any], answers: dict[st
     _write_instructions(instructions, spec, fmts)
     _write_report_sheet(report, spec, fmts, cells, missing)
     _write_budget_sheet(budget, spec, fmts, cells, missing)
-    _write_data_sheet(data, spec, fmts, missing)
+    _write_data_sheet(data, spec, missing)
     for field in spec.fields.values():
         wb.define_name(field.key, f"={field.ref}")
     wb.define_name(FORM_VERSION_NAME, f"='{spec.data_sheet}'!$B$1")

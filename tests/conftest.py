@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests on fixed examples (no flaky runs on a clean checkout); locally they
+# explore new examples on every run. Deadlines are off: the 2-core machine is shared and noisy.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from lagesrapport_xl.fill import fill_workbook
 from lagesrapport_xl.libreoffice import LibreOffice

@@ -1,0 +1,160 @@
+"""`lagesrapport consolidate INKORG… -o master.xlsx`: every report of a folder into one workbook."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from ..consolidate import (
+    DEFAULT_TOLERANCE,
+    STATUS_PLURAL,
+    Consolidation,
+    InputError,
+    Status,
+    consolidate,
+)
+from ..exports import write_csv, write_json
+from ..master import write_master
+from ..spec import SpecError, load_spec
+
+MAX_LISTED = 10
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "consolidate",
+        help="sammanställ en mapp med lägesrapporter till en huvudarbetsbok",
+        description=(
+            "Läser alla filer i mapparna (även undermappar) och skriver en sammanställning: översikt, "
+            "deltagare, budget, tidsandel, texter, historik och en kontroll av varje fil."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INKORG", help="mappar eller filer med lägesrapporter")
+    parser.add_argument("-o", "--output", help="sammanställningens filnamn, t.ex. sammanstallning.xlsx")
+    parser.add_argument(
+        "--csv",
+        metavar="MAPP",
+        help="skriv också en CSV-fil per tabell (UTF-8 med BOM, semikolon: öppnas direkt i svenskt Excel)",
+    )
+    parser.add_argument("--json", metavar="FIL", help="skriv också alla tabeller som en JSON-fil")
+    parser.add_argument(
+        "--tolerance",
+        default=str(DEFAULT_TOLERANCE),
+        help="hur mycket ackumulerat utfall får avvika från det tidsandelen ger, t.ex. 0.15 eller 15%% "
+        "(standard 15%%)",
+    )
+    parser.add_argument("--workers", type=int, help="antal processer som läser filer (standard: alla kärnor)")
+    parser.add_argument("--config", help="RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader")
+    parser.add_argument("-q", "--quiet", action="store_true", help="skriv bara ut fel")
+    parser.set_defaults(run=run)
+
+
+def parse_tolerance(text: str) -> float:
+    """'0.15', '0,15', '15%' and '15' all mean ±15 %."""
+    cleaned = text.strip().replace(",", ".").replace(" ", "")
+    percent = cleaned.endswith("%")
+    value = float(cleaned.rstrip("%"))
+    if percent or value >= 1:
+        value /= 100
+    if not 0 <= value < 10:
+        raise ValueError(text)
+    return value
+
+
+class ProgressBar:
+    """A one-line bar on a terminal; silent when the stream is not a terminal (logs, pipes, cron)."""
+
+    def __init__(self, stream: TextIO, label: str = "Läser filer", width: int = 30):
+        self.stream = stream
+        self.label = label
+        self.width = width
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def summary(consolidation: Consolidation, output: Path) -> str:
+    """The one-screen summary printed after a run."""
+    counts = consolidation.counts
+    width = max(len(label) for label in STATUS_PLURAL.values()) + 2
+    lines = [f"Sammanställningen är skriven: {output}", f"  {'Filer som hittades':<{width}}{counts['found']:>6}"]
+    for status in Status:
+        lines.append(f"  {STATUS_PLURAL[status]:<{width}}{counts[status.name.lower()]:>6}")
+    rejected = [o for o in consolidation.files if o.status is Status.REJECTED]
+    if rejected:
+        lines.append("Avvisade filer (alla problem står på bladet Kontroll):")
+        for outcome in rejected[:MAX_LISTED]:
+            first = outcome.result.errors[0].describe() if outcome.result.errors else "okänt fel"
+            lines.append(f"  {outcome.name}: {first[:160]}")
+        if len(rejected) > MAX_LISTED:
+            lines.append(f"  … och {len(rejected) - MAX_LISTED} till.")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.output:
+        print("Ange sammanställningens filnamn med -o, t.ex. -o sammanstallning.xlsx", file=sys.stderr)
+        return 2
+    try:
+        tolerance = parse_tolerance(args.tolerance)
+    except ValueError:
+        print(f"Toleransen ”{args.tolerance}” går inte att läsa. Skriv t.ex. 0.15 eller 15%.", file=sys.stderr)
+        return 2
+    try:
+        spec = load_spec(args.config)
+    except SpecError as exc:
+        print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
+        return 2
+    output = Path(args.output)
+    exclude = [output] + ([Path(args.json)] if args.json else [])
+    if args.csv:
+        exclude += list(Path(args.csv).glob("*.csv"))
+    progress = ProgressBar(sys.stderr) if not args.quiet else None
+    try:
+        consolidation = consolidate(
+            args.inputs, spec=spec, tolerance=tolerance, workers=args.workers, progress=progress, exclude=exclude
+        )
+    except InputError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if not consolidation.files:
+        print(f"Inga filer hittades i: {', '.join(args.inputs)}. Ingen sammanställning skrevs.", file=sys.stderr)
+        return 1
+    try:
+        write_master(consolidation, output)
+    except OSError as exc:
+        print(
+            f"Kunde inte skriva {output}: {exc.strerror or exc}. Är filen öppen i Excel? Stäng den och försök igen. "
+            "En tidigare sammanställning med samma namn är orörd.",
+            file=sys.stderr,
+        )
+        return 1
+    extras = []
+    try:
+        if args.csv:
+            extras.append(f"CSV-filer: {Path(args.csv)} ({len(write_csv(consolidation, args.csv))} st)")
+        if args.json:
+            extras.append(f"JSON: {write_json(consolidation, args.json)}")
+    except OSError as exc:
+        print(f"Sammanställningen skrevs, men exporten misslyckades: {exc}", file=sys.stderr)
+    if not args.quiet:
+        print(summary(consolidation, output))
+        for line in extras:
+            print(line)
+    return 0

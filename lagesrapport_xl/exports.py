@@ -1,0 +1,135 @@
+"""CSV and JSON exports of the consolidated tables.
+
+CSV is made for Swedish Excel, which is what RAR's staff double-click: UTF-8 with a byte-order
+mark (without it Excel reads å, ä, ö as Windows-1252), semicolons between fields (Swedish Excel's
+list separator) and decimal commas. Text that a spreadsheet would run as a formula (starting with
+=, +, -, @, tab or carriage return) gets a leading apostrophe, as OWASP recommends.
+JSON keeps English column keys and plain values, for programs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .consolidate import PROGRAM, Consolidation, Table
+from .issues import json_value
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """A text that no spreadsheet will execute: '=1+1' → "'=1+1"."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def csv_value(value: Any) -> str:
+    """One field as Swedish Excel reads it: decimal comma, ISO dates, safe text."""
+    if _missing(value):
+        return ""
+    if hasattr(value, "item") and not isinstance(value, (str, dt.date)):
+        value = value.item()
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes" if value.second == 0 else "seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        value = float(value) if isinstance(value, Decimal) else value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.10f}".rstrip("0").rstrip(".").replace(".", ",")
+    return csv_safe(str(value))
+
+
+def _atomic_write(path: Path, write: Any, *, newline: str | None = None, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding=encoding, newline=newline) as stream:
+            write(stream)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def write_table_csv(table: Table, path: str | Path) -> Path:
+    columns = list(table.columns)
+
+    def write(stream: Any) -> None:
+        writer = csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow([csv_safe(c.header) for c in columns])
+        frame = table.frame
+        data = [frame[c.key].tolist() for c in columns]
+        for values in zip(*data):
+            writer.writerow([csv_value(v) for v in values])
+
+    return _atomic_write(Path(path), write, newline="", encoding="utf-8-sig")
+
+
+def write_csv(consolidation: Consolidation, folder: str | Path) -> list[Path]:
+    """One CSV per table in `folder` (named after the table, e.g. budget_per_insats.csv)."""
+    folder = Path(folder)
+    return [write_table_csv(t, folder / f"{t.file_stem}.csv") for t in consolidation.tables.values()]
+
+
+def _json_cell(value: Any) -> Any:
+    if _missing(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, dt.date)):
+        value = value.item()
+    value = json_value(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def tables_json(consolidation: Consolidation) -> dict[str, Any]:
+    """The consolidated tables as one JSON document (the shape of `--json`)."""
+    tables = {}
+    for table in consolidation.tables.values():
+        keys = [c.key for c in table.columns]
+        data = [table.frame[k].tolist() for k in keys]
+        tables[table.key] = {
+            "sheet": table.sheet,
+            "title": table.title,
+            "columns": [{"key": c.key, "header": c.header} for c in table.columns],
+            "rows": [dict(zip(keys, map(_json_cell, values))) for values in zip(*data)],
+            "totals": {k: _json_cell(v) for k, v in table.totals.items()} if table.totals is not None else None,
+        }
+    return {
+        "program": f"{PROGRAM} {__version__}",
+        "form_version": consolidation.spec.version,
+        "run_at": consolidation.started.replace(microsecond=0).isoformat(),
+        "inputs": list(consolidation.inputs),
+        "tolerance": consolidation.tolerance,
+        "counts": consolidation.counts,
+        "tables": tables,
+    }
+
+
+def write_json(consolidation: Consolidation, path: str | Path) -> Path:
+    document = tables_json(consolidation)
+    return _atomic_write(Path(path), lambda stream: json.dump(document, stream, ensure_ascii=False, indent=1))
+
+
+__all__ = ["csv_safe", "csv_value", "tables_json", "write_csv", "write_json", "write_table_csv"]

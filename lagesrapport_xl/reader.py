@@ -1,0 +1,78 @@
+"""Read one filled Lägesrapport file: safety check, cell source, parse and check.
+
+`read_report(path)` never raises for a bad file and never stops at the first problem; the
+ReadResult carries the model (when there is no error) and every issue with its cell. The file
+itself is only read, never written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from .check import check_cells
+from .issues import Issue, Severity
+from .result import ReadResult
+from .safety import DEFAULT_LIMITS, Limits, inspect_file
+from .sources import SOURCES
+from .spec import FormSpec, default_spec
+from .template import FORM_VERSION_NAME
+
+
+def read_report(
+    path: str | Path,
+    spec: FormSpec | None = None,
+    *,
+    source: str = "fast",
+    limits: Limits | None = None,
+) -> ReadResult:
+    """The model (or None) and every problem of one file. `source`: "fast" or "openpyxl"."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    spec = spec or default_spec()
+    limits = limits or DEFAULT_LIMITS
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return ReadResult(file=str(path), issues=[_unopenable(path, exc)])
+    check = inspect_file(path, limits)  # what the file really is, and the hard limits
+    if check.skip:
+        return ReadResult(file=str(path), issues=check.issues, skipped=True)
+    facts = {
+        "file": str(path),
+        "size": stat.st_size,
+        "modified": dt.datetime.fromtimestamp(stat.st_mtime),
+        # Hashed even when refused (a batch needs it to spot duplicates), unless absurdly large.
+        "sha256": _sha256(path) if stat.st_size <= limits.max_file_bytes else None,
+    }
+    if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
+        return ReadResult(**facts, issues=check.issues)
+    cells = SOURCES[source](str(path), [*spec.fields, FORM_VERSION_NAME])
+    cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
+    return check_cells(cells, spec, **facts)
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's SHA-256, or None when it cannot be read (safety has said why)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _unopenable(path: Path, exc: OSError) -> Issue:
+    if isinstance(exc, FileNotFoundError):
+        message = "Filen finns inte. Kontrollera namnet och sökvägen."
+    elif isinstance(exc, IsADirectoryError):
+        message = "Det här är en mapp, inte en fil."
+    elif isinstance(exc, PermissionError):
+        message = "Filen får inte läsas (behörighet saknas). Kopiera den till en mapp du kan läsa."
+    else:
+        message = f"Filen kan inte öppnas ({exc.strerror or exc}). Kontrollera att den inte är skadad."
+    return Issue(Severity.ERROR, message, "file_unreadable", value=path.name)

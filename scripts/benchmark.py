@@ -1,0 +1,224 @@
+"""Benchmark: lagesrapport consolidate against the naive openpyxl loop, pandas+calamine and the
+floor (unzip and parse the XML), on the same N generated reports. Run through scripts/bench.
+
+Each approach runs in a fresh process; its wall time is measured from outside and its memory is
+the peak of the summed RSS of its whole process tree (workers included), sampled every 10 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+APPROACHES = {
+    "a": "openpyxl.load_workbook per file, named cells read (the naive loop)",
+    "b": 'pandas.read_excel(engine="calamine") of every sheet per file',
+    "c": "floor: unzip and parse workbook and sheet XML only",
+    "d": "lagesrapport consolidate, end to end (validation and master included)",
+}
+
+# The child programs. Each reads the list of files from argv[1] and prints nothing but errors.
+PROGRAMS = {
+    "a": """
+        import sys
+        from openpyxl import load_workbook
+        files = open(sys.argv[1], encoding="utf-8").read().split("\\n")
+        for path in files:
+            wb = load_workbook(path)
+            values = {}
+            for name, defined in wb.defined_names.items():
+                for sheet, address in defined.destinations:
+                    values[name] = wb[sheet][address.replace("$", "")].value
+            wb.close()
+    """,
+    "b": """
+        import sys
+        import pandas as pd
+        files = open(sys.argv[1], encoding="utf-8").read().split("\\n")
+        for path in files:
+            frames = pd.read_excel(path, sheet_name=None, header=None, engine="calamine")
+    """,
+    "c": """
+        import sys, zipfile
+        from xml.etree import ElementTree
+        files = open(sys.argv[1], encoding="utf-8").read().split("\\n")
+        for path in files:
+            with zipfile.ZipFile(path) as archive:
+                ElementTree.fromstring(archive.read("xl/workbook.xml"))
+                for name in archive.namelist():
+                    if name.startswith("xl/worksheets/sheet"):
+                        ElementTree.fromstring(archive.read(name))
+    """,
+}
+
+
+# --- generating the reports ------------------------------------------------------------------------
+
+_FILLER = (
+    "Vi har genomfört träffar med deltagarna och samverkat med Arbetsförmedlingen, Försäkringskassan, "
+    "Region Sörmland och kommunen. Arbetet följer planen i ansökan och dokumenteras löpande. "
+)
+
+
+def _varied(answers: dict, index: int) -> dict:
+    """Free texts of 1–5 KB, and a problem in every tenth report (as in a real inbox)."""
+    from lagesrapport_xl.spec import default_spec
+
+    rng = random.Random(index)
+    spec = default_spec()
+    answers = dict(answers)
+    for field in spec.report_fields:
+        if field.type.name == "long_text" and answers.get(field.key):
+            size = rng.randint(1000, 5000)
+            answers[field.key] = (answers[field.key] + " " + _FILLER * (size // len(_FILLER) + 1))[:size]
+    if index % 10 == 7:
+        answers["women_actual"] = "ca 40"  # refused: never guessed
+    elif index % 10 == 3:
+        answers["period_end"] = "31.02.2022"  # refused: no such date
+    return answers
+
+
+def _write_chunk(job: tuple[str, list[tuple[int, str, dict]]]) -> int:
+    from lagesrapport_xl.template import write_template
+
+    folder, items = job
+    for index, name, answers in items:
+        write_template(Path(folder) / name, answers=_varied(answers, index))
+    return len(items)
+
+
+def generate(count: int, folder: Path) -> list[Path]:
+    """N realistic filled reports in `folder`, reused when already there."""
+    from lagesrapport_xl.examples import bulk_files
+
+    stamp = folder / ".complete"
+    if stamp.exists():
+        return sorted(folder.glob("*.xlsx"))
+    folder.mkdir(parents=True, exist_ok=True)
+    files = bulk_files(count)
+    items = [(i, f.name, f.answers) for i, f in enumerate(files)]
+    chunks = [(str(folder), items[i : i + 50]) for i in range(0, len(items), 50)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        done = 0
+        for written in pool.map(_write_chunk, chunks):
+            done += written
+            print(f"\r  genererar rapporter: {done}/{count}", end="", file=sys.stderr, flush=True)
+    print(f"\r  {count} rapporter genererade på {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    stamp.touch()
+    return sorted(folder.glob("*.xlsx"))
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def _tree_rss(pid: int) -> int:
+    """Summed resident memory (bytes) of a process and all its descendants."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def run_measured(command: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak tree RSS bytes) of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(process.pid))
+            stop.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} misslyckades:\n{stderr.decode(errors='replace')[-2000:]}")
+    return wall, peak
+
+
+def command_for(approach: str, file_list: Path, folder: Path, out: Path) -> list[str]:
+    if approach == "d":
+        return [str(ROOT / ".venv/bin/lagesrapport"), "consolidate", str(folder), "-o", str(out / "master.xlsx")]
+    return [sys.executable, "-c", textwrap.dedent(PROGRAMS[approach]), str(file_list)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--reports", type=int, default=300, help="number of reports (default 300)")
+    parser.add_argument("-r", "--repeats", type=int, default=3, help="runs per approach; the median counts")
+    parser.add_argument("--only", default="abcd", help="approaches to run, e.g. 'cd' (default abcd)")
+    parser.add_argument("--workdir", default=str(ROOT / "out" / "bench"), help="where reports and outputs go")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+
+    workdir = Path(args.workdir)
+    folder = workdir / f"reports-{args.reports}"
+    files = generate(args.reports, folder)
+    file_list = workdir / f"files-{args.reports}.txt"
+    file_list.write_text("\n".join(map(str, files)), encoding="utf-8")
+    size = sum(p.stat().st_size for p in files) / len(files)
+    print(
+        f"Maskin: {platform.processor() or platform.machine()}, {os.cpu_count()} kärnor, Python "
+        f"{platform.python_version()}; {len(files)} rapporter, i snitt {size / 1024:.1f} KB per fil"
+    )
+    results: dict[str, dict[str, float]] = {}
+    for approach in args.only:
+        walls, peaks = [], []
+        for _ in range(args.repeats):
+            wall, peak = run_measured(command_for(approach, file_list, folder, workdir))
+            walls.append(wall)
+            peaks.append(peak)
+        median = statistics.median(walls)
+        results[approach] = {
+            "wall_s": median,
+            "ms_per_report": 1000 * median / len(files),
+            "peak_mb": max(peaks) / 2**20,
+        }
+        print(
+            f"({approach}) {APPROACHES[approach]}\n"
+            f"    {median:7.2f} s  {results[approach]['ms_per_report']:7.2f} ms/rapport  "
+            f"topp {results[approach]['peak_mb']:6.0f} MB  (median av {args.repeats})"
+        )
+    if "d" in results:
+        for other in "ac":
+            if other in results:
+                print(f"d/{other} = {results['d']['wall_s'] / results[other]['wall_s']:.3f}", end="   ")
+        if "a" in results:
+            print(f"(d är {results['a']['wall_s'] / results['d']['wall_s']:.1f}× snabbare än a)", end="")
+        print()
+    if args.json:
+        Path(args.json).write_text(json.dumps({"reports": len(files), "results": results}, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

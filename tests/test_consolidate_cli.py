@@ -1,0 +1,112 @@
+"""`lagesrapport consolidate`: outputs, the summary, the progress bar, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from lagesrapport_xl.cli import main
+from lagesrapport_xl.cli.consolidate_cmd import ProgressBar, parse_tolerance
+from lagesrapport_xl.examples import demo_files, write_examples
+from lagesrapport_xl.spec import FormSpec
+
+from conftest import sha256
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory: pytest.TempPathFactory, spec: FormSpec) -> Path:
+    folder = tmp_path_factory.mktemp("inkorg")
+    write_examples(folder, demo_files(spec), spec)
+    (folder / "~$Nyttiga_affarer_rapport_1.xlsx").write_bytes(b"\x0bAnna" + b" " * 60)
+    return folder
+
+
+def test_consolidate_writes_master_csv_json_and_a_summary(inbox: Path, tmp_path: Path, capsys) -> None:
+    before = {p.name: sha256(p) for p in inbox.iterdir()}
+    out = tmp_path / "ut" / "sammanstallning.xlsx"
+    code = main(["consolidate", str(inbox), "-o", str(out), "--csv", str(tmp_path / "csv"),
+                 "--json", str(tmp_path / "tabeller.json"), "--tolerance", "20%"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert load_workbook(out).sheetnames[0] == "Översikt"
+    assert len(list((tmp_path / "csv").glob("*.csv"))) == 14
+    assert json.loads((tmp_path / "tabeller.json").read_text(encoding="utf-8"))["tolerance"] == pytest.approx(0.2)
+    summary = captured.out
+    assert f"Sammanställningen är skriven: {out}" in summary
+    for line in ("Filer som hittades          16", "Godkända                    11", "Godkända med varningar       2",
+                 "Ersatta (dubbletter)         1", "Avvisade                     1", "Överhoppade (låsfiler)       1"):
+        assert line in summary, summary
+    assert "Halsa_och_arbete_Eskilstuna_rapport_3.xlsx: Fel" in summary
+    assert captured.err == ""  # not a terminal: no progress bar
+    assert {p.name: sha256(p) for p in inbox.iterdir()} == before
+
+
+def test_progress_bar_on_a_terminal(inbox: Path, tmp_path: Path, monkeypatch) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["consolidate", str(inbox), "-o", str(tmp_path / "m.xlsx"), "--workers", "1"]) == 0
+    assert "Läser filer [" in terminal.getvalue() and "16/16" in terminal.getvalue()
+
+
+def test_progress_bar_draws_and_finishes() -> None:
+    terminal = Terminal()
+    bar = ProgressBar(terminal, width=10)
+    bar(0, 4)
+    bar(4, 4)
+    assert terminal.getvalue().endswith("\rLäser filer [##########] 4/4\n")
+    silent = io.StringIO()
+    ProgressBar(silent)(4, 4)
+    assert silent.getvalue() == ""
+
+
+def test_master_inside_the_inbox_is_not_read_back(tmp_path: Path, spec: FormSpec, capsys) -> None:
+    inbox = tmp_path / "inkorg"
+    write_examples(inbox, demo_files(spec)[:3], spec)
+    for _ in range(2):
+        assert main(["consolidate", str(inbox), "-o", str(inbox / "sammanstallning.xlsx")]) == 0
+    found = [line.split()[-1] for line in capsys.readouterr().out.splitlines() if "Filer som hittades" in line]
+    assert found == ["3", "3"]  # the second run did not read the first run's master
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["-o", "{tmp}/m.xlsx", "{tmp}/finns-inte"], 2, "Hittar inte"),
+        (["{inbox}"], 2, "Ange sammanställningens filnamn"),
+        (["{inbox}", "-o", "{tmp}/m.xlsx", "--tolerance", "ca 15"], 2, "Toleransen"),
+        (["{empty}", "-o", "{tmp}/m.xlsx"], 1, "Inga filer hittades"),
+        (["{inbox}", "-o", "{tmp}/fil.txt/m.xlsx"], 1, "Kunde inte skriva"),
+        (["{inbox}", "-o", "{tmp}/m.xlsx", "--config", "{tmp}/saknas.toml"], 2, "Fel i konfigurationen"),
+    ],
+)
+def test_exit_codes(args, code, message, inbox: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "tom").mkdir()
+    (tmp_path / "fil.txt").write_text("x", encoding="utf-8")
+    filled = [a.format(tmp=tmp_path, inbox=inbox, empty=tmp_path / "tom") for a in args]
+    assert main(["consolidate", *filled]) == code
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+@pytest.mark.parametrize(("text", "value"), [("0.15", 0.15), ("0,2", 0.2), ("15%", 0.15), ("15", 0.15), ("0", 0.0)])
+def test_parse_tolerance(text: str, value: float) -> None:
+    assert parse_tolerance(text) == pytest.approx(value)
+
+
+def test_console_script_exit_code(inbox: Path, tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("lagesrapport")
+    done = subprocess.run([str(script), "consolidate", str(inbox), "-o", str(tmp_path / "m.xlsx"), "-q"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+    assert (tmp_path / "m.xlsx").exists()

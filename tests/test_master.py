@@ -1,0 +1,189 @@
+"""The master workbook as written: sheets, tables, formats, cached values equal to the DataFrames,
+formulas only from the program, user text kept as text, and the atomic write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from lagesrapport_xl import master as master_module
+from lagesrapport_xl.consolidate import SHEETS, Consolidation, consolidate
+from lagesrapport_xl.examples import ExampleFile, demo_files, write_examples
+from lagesrapport_xl.master import LAYOUT, MasterInfo, write_master
+from lagesrapport_xl.spec import FormSpec
+
+from test_consolidate import STARTED, known_files
+
+HOSTILE = {
+    "activities": '=HYPERLINK("http://example.invalid")',
+    "deviations": "+46 70 123 45 67",
+    "upcoming_activities": "-Inga fler aktiviteter",
+    "implementation_status": "@SUM(A1:A9)",
+    "gender_comment": "http://example.invalid/rapport",
+}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory, spec: FormSpec) -> tuple[Consolidation, MasterInfo]:
+    folder = tmp_path_factory.mktemp("inkorg")
+    files = known_files(spec)
+    files.append(ExampleFile("elak_text.xlsx", {**demo_files(spec)[0].answers, **HOSTILE}))
+    write_examples(folder, files, spec)
+    (folder / "inte_en_rapport.txt").write_text("hej", encoding="utf-8")
+    result = consolidate([folder], spec=spec, workers=2, started=STARTED)
+    info = write_master(result, tmp_path_factory.mktemp("ut") / "sammanstallning.xlsx")
+    return result, info
+
+
+def table_cells(ws, placement_rows: tuple[int, int], first_col: int, width: int) -> list[list]:
+    first, last = placement_rows
+    return [
+        [ws.cell(row=r + 1, column=first_col + c + 1).value for c in range(width)] for r in range(first, last + 1)
+    ]
+
+
+def same(cell, value) -> bool:
+    """A cell of the master shows the DataFrame's value (blank for nothing)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return cell in (None, "")
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return isinstance(cell, (int, float)) and math.isclose(cell, value, rel_tol=1e-9, abs_tol=1e-6)
+    if isinstance(value, dt.datetime):
+        return cell == value
+    if isinstance(value, dt.date):
+        return isinstance(cell, dt.datetime) and cell.date() == value
+    return cell == value
+
+
+def test_sheets_tables_and_layout(written) -> None:
+    result, info = written
+    wb = load_workbook(info.path)
+    assert wb.sheetnames == list(SHEETS)
+    placements, _ = master_module._place(result)
+    for sheet in SHEETS:
+        ws = wb[sheet]
+        tables = {t.displayName: t for t in ws.tables.values()}
+        for key in LAYOUT[sheet].tables:
+            table, place = result.tables[key], placements[key]
+            excel = tables[f"Tabell_{table.file_stem}"]
+            assert excel.autoFilter is not None  # filters on every table
+            headers = [ws.cell(row=place.header_row + 1, column=place.first_col + i + 1).value
+                       for i in range(len(table.columns))]
+            assert headers == [c.header for c in table.columns]
+            for index, column in enumerate(table.columns):
+                if column.kind in ("kr", "pct", "date"):
+                    cell = ws.cell(row=place.first_data_row + 1, column=place.first_col + index + 1)
+                    expected = {"kr": '#,##0 "kr"', "pct": "0.0%", "date": "yyyy-mm-dd"}[column.kind]
+                    assert cell.number_format == expected, (sheet, column.key)
+        freeze = LAYOUT[sheet].freeze_table
+        if freeze:
+            row = placements[freeze].first_data_row + 1
+            assert ws.freeze_panes == f"{get_column_letter(LAYOUT[sheet].freeze_cols + 1)}{row}"
+        assert ws.column_dimensions["B"].width >= 8
+        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert len(wb["Deltagare"]._charts) == 1 and len(wb["Budget"]._charts) == 1
+
+
+def test_cached_values_equal_the_dataframes(written) -> None:
+    """What pandas, previewers and e-mail viewers see (the stored values) is what Python computed."""
+    result, info = written
+    wb = load_workbook(info.path, data_only=True)
+    placements, _ = master_module._place(result)
+    checked = 0
+    for key, table in result.tables.items():
+        place = placements[key]
+        ws = wb[table.sheet]
+        rows = table_cells(ws, (place.first_data_row, place.first_data_row + len(table.frame) - 1),
+                           place.first_col, len(table.columns))
+        for offset, row in enumerate(rows):
+            for index, column in enumerate(table.columns):
+                value = table.frame[column.key].iloc[offset]
+                assert same(row[index], value), (table.sheet, key, column.key, offset, row[index], value)
+                checked += 1
+        if table.totals is not None:
+            totals = table_cells(ws, (place.total_row, place.total_row), place.first_col, len(table.columns))[0]
+            assert totals[0] == table.total_label
+            for index, column in enumerate(table.columns):
+                if column.key in table.totals:
+                    assert same(totals[index], table.totals[column.key]), (key, column.key)
+    assert checked > 2000
+    overview = pd.read_excel(
+        info.path, sheet_name="Översikt", header=placements["overview"].header_row, engine="openpyxl"
+    )
+    assert overview["Faktiskt antal deltagare"].tolist()[: len(result["overview"])] == pytest.approx(
+        result["overview"]["actual"].astype(float).tolist(), nan_ok=True
+    )
+
+
+def test_every_formula_comes_from_the_program(written) -> None:
+    _, info = written
+    wb = load_workbook(info.path)
+    found = {
+        (ws.title, cell.coordinate): cell.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    }
+    assert found == info.formulas
+    assert len(found) > 500
+    functions = {name for formula in found.values() for name in __import__("re").findall(r"([A-Z]+)\(", formula)}
+    assert functions <= {"IF", "N", "AND", "OR", "ISNUMBER", "MAX", "MIN", "ABS", "SUMPRODUCT", "EXACT", "SUBTOTAL",
+                         "COUNTIF"}
+
+
+def test_user_text_stays_text(written) -> None:
+    result, info = written
+    wb = load_workbook(info.path)
+    ws = wb["Texter"]
+    texts = [cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)]
+    for answer in HOSTILE.values():
+        matches = [cell for cell in texts if cell.value == answer]
+        assert matches, answer
+        assert all(cell.data_type == "s" and cell.hyperlink is None for cell in matches)
+    links = [cell.hyperlink.location for ws in wb.worksheets for row in ws.iter_rows() for cell in row
+             if cell.hyperlink is not None]
+    # Only our own jumps within the workbook ("→ Summor och diagram längre ned").
+    assert links and all(link.split("!")[0].strip("'") in SHEETS for link in links), links
+
+
+def test_a_failed_write_leaves_the_old_master_untouched(written, tmp_path: Path, monkeypatch) -> None:
+    result, _ = written
+    target = tmp_path / "sammanstallning.xlsx"
+    write_master(result, target)
+    before = target.read_bytes()
+    real = master_module.write_sheet
+
+    def failing(wb, sheet, *args, **kwargs):
+        if sheet == "Budget":
+            raise OSError("disken är full")
+        return real(wb, sheet, *args, **kwargs)
+
+    monkeypatch.setattr(master_module, "write_sheet", failing)
+    with pytest.raises(OSError, match="disken är full"):
+        write_master(result, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["sammanstallning.xlsx"]  # no temporary file left
+
+
+def test_master_without_any_accepted_report(tmp_path: Path, spec: FormSpec) -> None:
+    inbox = tmp_path / "inkorg"
+    inbox.mkdir()
+    (inbox / "trasig.xlsx").write_bytes(b"PK\x03\x04 not really")
+    (inbox / "~$rapport.xlsx").write_bytes(b"\x04Anna" + b" " * 50)
+    result = consolidate([inbox], spec=spec, workers=1)
+    info = write_master(result, tmp_path / "master.xlsx")
+    wb = load_workbook(info.path, data_only=True)
+    assert wb.sheetnames == list(SHEETS)
+    control = {row[0]: row[1] for row in wb["Kontroll"].iter_rows(values_only=True) if row[0] in
+               ("trasig.xlsx", "~$rapport.xlsx")}
+    assert control == {"trasig.xlsx": "Avvisad", "~$rapport.xlsx": "Överhoppad"}
+    assert result.counts["found"] == 2 and len(result["overview"]) == 0

@@ -1,0 +1,109 @@
+"""LibreOffice recalculates the master from scratch; every formula must give the Python figure.
+
+The `libreoffice` fixture's profile forces a full recalculation on load, so the cached values our
+writer stored cannot leak into the comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from lagesrapport_xl import master as master_module
+from lagesrapport_xl.consolidate import Consolidation, consolidate
+from lagesrapport_xl.examples import ExampleFile, demo_files, write_examples
+from lagesrapport_xl.libreoffice import LibreOffice
+from lagesrapport_xl.master import write_master
+from lagesrapport_xl.spec import FormSpec
+
+from test_consolidate import STARTED, known_files
+
+TOLERANCE = 0.005
+
+
+def python_figures(result: Consolidation) -> dict[tuple[str, str], Any]:
+    """(sheet, cell) → the value Python computed, for every cell that holds a formula."""
+    placements, _ = master_module._place(result)
+    figures: dict[tuple[str, str], Any] = {}
+    for key, table in result.tables.items():
+        place = placements[key]
+        for column in table.columns:
+            col = place.col(column.key)
+            if column.formula:
+                for offset, value in enumerate(table.frame[column.key].tolist()):
+                    figures[(table.sheet, xl_rowcol_to_cell(place.first_data_row + offset, col))] = value
+            if table.totals is not None and column.key in table.totals:
+                figures[(table.sheet, xl_rowcol_to_cell(place.total_row, col))] = table.totals[column.key]
+    return figures
+
+
+def agrees(calculated: Any, expected: Any) -> bool:
+    if expected is None or expected is pd.NA or (isinstance(expected, float) and math.isnan(expected)):
+        return calculated in (None, "")
+    if hasattr(expected, "item"):
+        expected = expected.item()
+    if isinstance(expected, (int, float)):
+        return isinstance(calculated, (int, float)) and abs(calculated - expected) <= TOLERANCE
+    return calculated == expected
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculation_agrees_with_every_formula(
+    tmp_path: Path, spec: FormSpec, libreoffice: LibreOffice
+) -> None:
+    inbox = tmp_path / "inkorg"
+    files = known_files(spec) + [ExampleFile(f"demo_{e.name}", e.answers) for e in demo_files(spec)]
+    write_examples(inbox, files, spec)
+    result = consolidate([inbox], spec=spec, workers=2, started=STARTED)
+    info = write_master(result, tmp_path / "master.xlsx")
+    figures = python_figures(result)
+    blank = {cell for cell in figures if cell not in info.formulas}
+    assert all(figures[cell] is None or pd.isna(figures[cell]) for cell in blank)  # refs to missing reports
+    assert set(info.formulas) <= set(figures)
+
+    recalculated = libreoffice.convert(info.path, "xlsx", tmp_path / "lo")[0]
+    wb = load_workbook(recalculated, data_only=True)
+    wrong = [
+        (sheet, cell, info.formulas[(sheet, cell)], wb[sheet][cell].value, figures[(sheet, cell)])
+        for sheet, cell in info.formulas
+        if not agrees(wb[sheet][cell].value, figures[(sheet, cell)])
+    ]
+    assert not wrong, wrong[:10]
+    assert len(info.formulas) > 1000
+    # The branches that give "" in Excel were exercised, and so were Ja and Nej.
+    values = [figures[cell] for cell in info.formulas]
+    assert any(v is None or (not isinstance(v, str) and pd.isna(v)) for v in values)
+    assert {"Ja", "Nej"} <= {v for v in values if isinstance(v, str)}
+
+
+@pytest.mark.libreoffice
+def test_changing_the_tolerance_in_om_recalculates_tidsandel(tmp_path: Path, spec: FormSpec,
+                                                              libreoffice: LibreOffice) -> None:
+    """The tolerance is a cell of Om that the Tidsandel formulas read: RAR can try another one."""
+    inbox = tmp_path / "inkorg"
+    write_examples(inbox, demo_files(spec), spec)
+    strict = consolidate([inbox], spec=spec, tolerance=0.0, workers=1, started=STARTED)
+    loose = consolidate([inbox], spec=spec, tolerance=0.5, workers=1, started=STARTED)
+    info = write_master(strict, tmp_path / "strikt.xlsx")
+    # Edit only the tolerance cell (openpyxl keeps formulas), then let LibreOffice recalculate.
+    placements, _ = master_module._place(strict)
+    about = placements["about"]
+    row = about.first_data_row + strict["about"]["_name"].tolist().index("tolerance")
+    wb = load_workbook(info.path)
+    wb["Om"].cell(row=row + 1, column=about.col("value") + 1).value = 0.5
+    edited = tmp_path / "edited" / "andrad.xlsx"
+    edited.parent.mkdir()
+    wb.save(edited)
+    recalculated = libreoffice.convert(edited, "xlsx", tmp_path / "lo")[0]
+    sheet = load_workbook(recalculated, data_only=True)["Tidsandel"]
+    place = placements["time_share"]
+    col = place.col("computed_in_line") + 1
+    verdicts = [sheet.cell(row=place.first_data_row + 1 + i, column=col).value for i in range(len(loose["time_share"]))]
+    assert verdicts == loose["time_share"]["computed_in_line"].tolist()
+    assert verdicts != strict["time_share"]["computed_in_line"].tolist()

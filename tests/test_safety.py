@@ -1,0 +1,313 @@
+"""safety.inspect_file: kinds by content, hard limits before parsing, hostile files refused cheaply."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import corpus
+from lagesrapport_xl import safety
+from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.safety import DEFAULT_LIMITS, Limits, inspect_file
+from lagesrapport_xl.spec import FormSpec
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "safety.md"
+MB = 2**20
+REFUSED_CHEAPLY = [c for c in corpus.CASES if c.group == "hostile" or (c.group == "file" and c.expect == "rejected")]
+
+
+def worst_case_report(tmp_path: Path, spec: FormSpec, char: str = "&") -> Path:
+    """Every text answer as long as a cell allows, of the character that grows most as XML."""
+    texts = {k: char * 32_767 for k, f in spec.fields.items() if f.type.name in ("text", "long_text")}
+    return corpus.filled(tmp_path, texts, name=f"storsta_{ord(char)}.xlsx")
+
+
+def part_stats(path: Path) -> tuple[int, int, float]:
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    return (
+        sum(i.file_size for i in infos),
+        max(i.file_size for i in infos),
+        max(i.file_size / max(i.compress_size, 1) for i in infos),
+    )
+
+
+# --- real reports pass; the defaults leave room ---------------------------------------------------
+
+
+def test_real_reports_pass_every_limit(tmp_path: Path, spec: FormSpec, template_path: Path, libreoffice) -> None:
+    filled = corpus.filled(tmp_path)
+    (saved,) = libreoffice.convert(filled, "xlsx", tmp_path / "lo")
+    for path in (template_path, filled, saved):
+        check = inspect_file(path)
+        assert (check.kind, check.issues, check.readable) == ("xlsx", [], True), path
+
+
+@pytest.mark.parametrize("char", ["&", "😀", "a"])
+def test_largest_legitimate_report_passes_although_it_compresses_extremely(tmp_path: Path, spec: FormSpec, char: str) -> None:
+    """Why the ratio test has a floor: a full report of '&' (5 bytes as XML each) compresses
+    hundreds of times, far beyond max_ratio, yet it is a real report and must be read."""
+    path = worst_case_report(tmp_path, spec, char)
+    total, largest, ratio = part_stats(path)
+    print(f"{char!r}: {path.stat().st_size} bytes, {total} inflated, largest part {largest}, ratio {ratio:.0f}")
+    assert largest < DEFAULT_LIMITS.ratio_floor_bytes and total < DEFAULT_LIMITS.max_uncompressed_bytes / 10
+    if char == "&":
+        assert ratio > DEFAULT_LIMITS.max_ratio
+    assert inspect_file(path).issues == []
+    result = read_report(path, spec)
+    assert result.report is not None, [i.describe() for i in result.issues]
+
+
+# --- each limit is configurable and reaches the reader ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limits", "code"),
+    [
+        (Limits(max_file_bytes=4096), "file_too_large"),
+        (Limits(max_entries=5), "too_many_entries"),
+        (Limits(max_uncompressed_bytes=50_000), "zip_bomb"),
+        (Limits(max_part_bytes=10_000), "zip_bomb"),
+        (Limits(max_ratio=2.0, ratio_floor_bytes=1000), "zip_bomb"),
+        (Limits(max_sheet_rows=20), "sheet_too_large"),
+        (Limits(max_sheet_columns=3), "sheet_too_large"),
+        (Limits(max_sheet_cells=60), "sheet_too_large"),
+    ],
+    ids=["file", "entries", "inflated", "part", "ratio", "rows", "columns", "cells"],
+)
+def test_each_limit_refuses_and_reaches_the_reader(tmp_path: Path, spec: FormSpec, limits: Limits, code: str) -> None:
+    path = corpus.filled(tmp_path)
+    assert inspect_file(path).readable
+    check = inspect_file(path, limits)
+    assert [i.code for i in check.issues] == [code] and not check.readable
+    result = read_report(path, spec, limits=limits)
+    assert result.report is None and [i.code for i in result.issues] == [code]
+    assert "Filen läses inte av säkerhetsskäl" in result.issues[0].message or code == "file_too_large"
+    if code == "sheet_too_large":  # the message names the sheet as the user sees it
+        assert check.issues[0].sheet in {spec.instructions_sheet, spec.report_sheet, spec.budget_sheet}
+        assert f"”{check.issues[0].sheet}”" in check.issues[0].message
+
+
+def test_limits_documented_with_their_defaults() -> None:
+    """docs/safety.md states every limit with its exact default, so the table cannot drift."""
+    text = DOCS.read_text(encoding="utf-8")
+    for field in dataclasses.fields(Limits):
+        value = getattr(DEFAULT_LIMITS, field.name)
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        row = next((line for line in text.splitlines() if f"`{field.name}`" in line), "")
+        assert re.search(rf"\b{re.escape(shown)}\b", row), f"{field.name} = {shown} missing from docs/safety.md"
+
+
+# --- XML declarations anywhere ---------------------------------------------------------------------
+
+
+def test_dtd_refused_in_every_xml_part(tmp_path: Path) -> None:
+    source = corpus.filled(tmp_path)
+    xml_parts = [name for name in corpus.parts(source) if name.endswith((".xml", ".rels"))]
+    assert len(xml_parts) >= 10
+    for part in xml_parts:
+        edit = corpus.inject_dtd(part, b'<!DOCTYPE x [<!ENTITY e "x">]>', b"", b"")
+        path = corpus.edited(tmp_path, edit, name=f"dtd_{len(part)}_{part.replace('/', '_')}")
+        assert [i.code for i in inspect_file(path).issues] == ["xml_dtd"], part
+
+
+def test_dtd_split_between_two_chunks_is_found(tmp_path: Path) -> None:
+    """The scanner inflates in chunks; a declaration straddling a chunk border is still seen."""
+    boundary = safety._CHUNK
+    prolog = b'<?xml version="1.0"?><!--' + b"-" * 10 + b"-->"
+    padding = b" " * (boundary - len(prolog) - 4)
+    part = prolog + padding + b"<!DOCTYPE w [<!ENTITY e 'x'>]><w/>"
+    assert part[:boundary].endswith(b"<!DO")
+
+    def edit(items: dict[str, bytes]) -> None:
+        items["docProps/extra.xml"] = part
+
+    path = corpus.edited(tmp_path, edit)
+    assert [i.code for i in inspect_file(path).issues] == ["xml_dtd"]
+
+
+# --- how far a sheet reaches ----------------------------------------------------------------------
+
+
+TOO_LARGE, UNUSUAL = ["sheet_too_large"], ["xml_unusual"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "codes"),
+    [
+        (b'<row r="20000"><c s="0" r="B20000"><v>1</v></c></row>', TOO_LARGE),  # r after another attribute
+        (b'<row spans="1:1" r="9000"><c t="n" r="A9000"><v>1</v></c></row>', []),
+        (b"<row><c><v>1</v></c></row>" * 10_001, TOO_LARGE),  # positions implied by order
+        (b"<row><c><v>1</v></c></row>" * 9_000, []),
+        (b'<row r="5"><c r="ALM5"><v>1</v></c></row>', TOO_LARGE),  # ALM is column 1 001
+        (b'<row r="5"><c r="ALL5"><v>1</v></c></row>', []),  # ALL is column 1 000
+        (b'<row r="5"><c r="B5"/>' + b"<c/>" * 1_200 + b"</row>", TOO_LARGE),  # columns implied by order
+        (b'<x:row r="30000"><x:c r="A30000"><x:v>1</x:v></x:c></x:row>', TOO_LARGE),  # namespace prefix
+        (b'<row r="7"><c t="s" x=">" r="XFD7"><v>1</v></c></row>', TOO_LARGE),  # '>' inside a quoted value
+        (b'<row r="7"><c r="A7" r="XFD7"><v>1</v></c></row>', ["xml_damaged"]),  # a second r attribute
+        (b'<row r="7"><c x:r="XFD7"><v>1</v></c></row>', TOO_LARGE),  # a prefixed r attribute
+        (b'<row r="7"><c r="&#88;FD1048576"><v>1</v></c></row>', TOO_LARGE),  # a character reference
+        (b'<row r="7"><c r="A7" x="' + b"a" * (1 << 21) + b'"><v>1</v></c></row>', []),  # a 2 MB tag
+        (b'<row r="7"><c r=" A7"><v>1</v></c></row>', UNUSUAL),  # no writer puts spaces in a reference
+        (b"<!-- <c r='XFD1'> --><![CDATA[<c r='XFD1'>]]><row r='7'><c r='B7'/></row>", []),  # not cells
+        (b'<row r="7"><c r="A7"><v>1</v></row>', []),  # not well-formed: left to the reader's parser …
+        (b'<!-- - --><row r="7"><c r="A7"><v>1</v></row>', ["xml_damaged"]),  # … unless safety needed one
+    ],
+    ids=["r-not-first", "9000-rows", "implicit-rows", "implicit-9000", "column-ALM", "column-ALL", "implicit-columns",
+         "prefixed-tags", "quoted-gt", "second-r", "prefixed-r", "char-reference", "giant-tag", "spaces",
+         "comment-and-cdata", "malformed", "malformed-parsed"],
+)
+def test_sheet_extent(tmp_path: Path, spec: FormSpec, cells: bytes, codes: list[str]) -> None:
+    def edit(items: dict[str, bytes]) -> None:
+        part = corpus.sheet_part(items, spec.budget_sheet)
+        items[part] = items[part].replace(b"</sheetData>", cells + b"</sheetData>")
+
+    check = inspect_file(corpus.edited(tmp_path, edit))
+    assert [i.code for i in check.issues] == codes
+    if codes == TOO_LARGE:  # the message names the sheet as the user sees it
+        assert check.issues[0].sheet == spec.budget_sheet
+
+
+def test_sheet_extent_across_chunk_borders(tmp_path: Path, spec: FormSpec) -> None:
+    """Cells are scanned chunk by chunk; a far cell whose tag straddles a chunk border is still seen."""
+    far = b'<c t="n" r="XFD10">'
+    filler = b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + b"x" * safety._CHUNK + b"</t></is></c></row>"
+
+    def sheet_with(padding: int) -> Callable[[dict[str, bytes]], None]:
+        def edit(items: dict[str, bytes]) -> None:
+            part = corpus.sheet_part(items, spec.budget_sheet)
+            cells = filler + b" " * padding + b'<row r="10">' + far + b"<v>1</v></c></row>"
+            items[part] = items[part].replace(b"</sheetData>", cells + b"</sheetData>")
+            edit.position = items[part].index(far)  # type: ignore[attr-defined]
+
+        return edit
+
+    probe = sheet_with(0)
+    corpus.edited(tmp_path, probe, name="probe.xlsx")
+    for inside in (1, 5, len(far) - 1):  # the border falls this many bytes into the tag
+        padding = (2 * safety._CHUNK - probe.position - inside) % safety._CHUNK  # type: ignore[attr-defined]
+        edit = sheet_with(padding)
+        path = corpus.edited(tmp_path, edit, name=f"skarv{inside}.xlsx")
+        assert edit.position % safety._CHUNK == safety._CHUNK - inside  # type: ignore[attr-defined]
+        assert [i.code for i in inspect_file(path).issues] == TOO_LARGE, inside
+
+
+# --- kinds that are not zip archives ----------------------------------------------------------------
+
+
+def test_lock_files_are_skipped_not_errors(tmp_path: Path, spec: FormSpec) -> None:
+    for name in ("~$rapport.xlsx", ".~lock.rapport.xlsx#"):
+        path = tmp_path / name
+        path.write_bytes(b"\x0eAnna Andersson" + b" " * 40)
+        check = inspect_file(path)
+        assert (check.kind, check.skip, check.readable) == ("lock_file", True, False)
+        result = read_report(path, spec)
+        assert result.skipped and not result.errors and result.report is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        safety.OLE2_MAGIC,  # only the signature
+        safety.OLE2_MAGIC + b"\x00" * 600,  # a header of zeros
+        safety.OLE2_MAGIC + bytes(range(256)) * 40,  # garbage where the directory should be
+        safety.OLE2_MAGIC + b"\x00" * 22 + b"\x09\x00" + b"\xff" * 2000,  # chains that point nowhere
+    ],
+    ids=["magic-only", "zeros", "garbage", "broken-chains"],
+)
+def test_damaged_compound_files_are_named_not_crashed(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "rapport.xlsx"
+    path.write_bytes(data)
+    check = inspect_file(path)
+    assert check.kind in {"ole2", "encrypted", "xls"} and not check.readable
+    assert check.issues and "xlsx" in check.issues[0].message
+
+
+def test_encrypted_found_by_stream_name_in_a_real_compound_file(tmp_path: Path) -> None:
+    path = corpus.encrypted(tmp_path)
+    names = safety._ole2_stream_names(path.read_bytes())
+    assert {"EncryptionInfo", "EncryptedPackage"} <= names
+
+
+def test_missing_file_is_a_finding_not_an_exception(tmp_path: Path) -> None:
+    check = inspect_file(tmp_path / "finns-inte.xlsx")
+    assert check.kind == "unreadable" and not check.readable and check.issues[0].is_error
+
+
+# --- hostile files: refused within about a second, without large memory ------------------------------
+
+
+@pytest.mark.parametrize("case", REFUSED_CHEAPLY, ids=lambda c: c.name)
+def test_refused_quickly_without_large_memory(tmp_path: Path, spec: FormSpec, case: corpus.Case, capsys) -> None:
+    path = case.build(tmp_path)
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        results = [read_report(path, spec, source=source) for source in ("fast", "openpyxl")]
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert all(r.report is None and r.errors for r in results)
+    with capsys.disabled():
+        print(f"\n  {case.name}: refused in {elapsed * 1000:.0f} ms (both sources), peak {peak / MB:.1f} MB traced")
+    assert peak < 100 * MB
+
+
+def test_hostile_files_do_not_grow_the_process(tmp_path: Path) -> None:
+    """Real process memory (not only Python's): read every hostile file in a fresh interpreter
+    and compare its peak resident size with the peak after reading one valid report."""
+    paths = []
+    for case in REFUSED_CHEAPLY:
+        folder = tmp_path / case.name
+        folder.mkdir()
+        paths.append(str(case.build(folder)))
+    valid = str(corpus.filled(tmp_path / REFUSED_CHEAPLY[0].name, name="giltig.xlsx"))
+    script = (
+        "import json, resource, sys\n"
+        "from lagesrapport_xl.reader import read_report\n"
+        "valid, paths = sys.argv[1], json.loads(sys.argv[2])\n"
+        "for source in ('fast', 'openpyxl'): assert read_report(valid, source=source).ok\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "refused = sum(read_report(p, source=s).report is None for p in paths for s in ('fast', 'openpyxl'))\n"
+        "print(json.dumps({'base_kb': base, 'peak_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " 'refused': refused}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, valid, json.dumps(paths)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["refused"] == 2 * len(paths)
+    growth = (figures["peak_kb"] - figures["base_kb"]) / 1024
+    print(f"peak resident growth over {len(paths)} hostile files: {growth:.1f} MB")
+    assert growth < 100
+
+
+def test_quick_scan_agrees_with_the_parser(tmp_path: Path, libreoffice) -> None:
+    """The regex scan is only a shortcut: on real sheets it finds exactly what expat finds."""
+    filled = corpus.filled(tmp_path, {"activities": "x" * 32_767})
+    (saved,) = libreoffice.convert(filled, "xlsx", tmp_path / "lo")
+    compared = 0
+    for path in (filled, saved, tmp_path / "_mall.xlsx"):
+        for name, data in corpus.parts(path).items():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            quick, parsed = safety._QuickExtent(DEFAULT_LIMITS), safety._ParsedExtent(DEFAULT_LIMITS)
+            for start in range(0, len(data), 4096):  # small chunks: many borders
+                quick.feed(data[start : start + 4096])
+                parsed.feed(data[start : start + 4096])
+            quick.feed(b"", final=True)
+            parsed.feed(b"", final=True)
+            assert (quick.max_row, quick.max_col) == (parsed.max_row, parsed.max_col) != (0, 0), name
+            compared += 1
+    assert compared >= 9
