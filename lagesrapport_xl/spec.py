@@ -150,6 +150,7 @@ class FormSpec:
     budget_sheet: str
     instructions_sheet: str
     data_sheet: str
+    control_sheet: str  # open sheet for the Validera button's list of problems (not protected)
     period_tolerance_days: int
     fields: dict[str, Field]
     layout: tuple[LayoutRow, ...]
@@ -177,6 +178,7 @@ class FormSpec:
 
     @property
     def sheets(self) -> tuple[str, ...]:
+        """The form's own sheets, all protected (the open control sheet comes after them)."""
         return (self.instructions_sheet, self.report_sheet, self.budget_sheet, self.data_sheet)
 
 
@@ -355,6 +357,7 @@ def build_spec(data: dict[str, Any]) -> FormSpec:
         budget_sheet=budget_sheet,
         instructions_sheet=form.get("instructions_sheet", "Instruktioner"),
         data_sheet=form.get("data_sheet", "Data"),
+        control_sheet=form.get("control_sheet", "Kontroll"),
         period_tolerance_days=int(form.get("period_tolerance_days", 45)),
         fields=fields,
         layout=layout,

@@ -42,6 +42,21 @@ FORM_VERSION_NAME = "form_version"
 MISSING_COUNT_NAME = "missing_count"
 BUTTON_NAME = "btnValidera"  # the xlwings Lite button: @script(button="[btnValidera]Lägesrapport!D1")
 BUTTON_TEXT = "Validera"
+# The open control sheet (spec.control_sheet): its texts before the first check, and the columns
+# of the list of problems, shared by the Validera button (excel/feedback.py) and the annotated
+# copies (annotate.py) so both lists look alike.
+CONTROL_TITLE = "Kontroll av lägesrapporten"
+CONTROL_NOT_CHECKED = (
+    "Inte kontrollerad ännu. Klicka på knappen Validera på bladet Lägesrapport (kräver tillägget "
+    "xlwings eller xlwings Lite); utan tillägg visar statusrutan överst på det bladet vad som saknas."
+)
+CONTROL_NOTE = (
+    "Här listas varje fel och varning med blad, cell och fråga. Bladet skrivs om varje gång du klickar "
+    "på Validera och skrivs inte ut med rapporten."
+)
+CONTROL_COLUMNS = (  # (header, width in characters)
+    ("Allvar", 9), ("Blad", 14), ("Cell", 8), ("Fråga", 45), ("Värde", 24), ("Meddelande", 90),
+)
 PROTECTION_OPTIONS = {
     "select_locked_cells": True,
     "select_unlocked_cells": True,
@@ -195,6 +210,10 @@ class _Formats:
         self.missing = wb.add_format({"bg_color": MISSING_FILL})
         self.required_now = wb.add_format({"bg_color": REQUIRED_NOW_FILL})
         self.warning = wb.add_format({"font_color": "#C00000", "bold": True})
+        # The control sheet's texts run on over the empty cells to their right: no wrapping.
+        self.control_heading = wb.add_format({**base, "bold": True, "font_size": 12, "valign": "bottom"})
+        self.control_summary = wb.add_format({**base, "bold": True})
+        self.control_note = wb.add_format({**base, "italic": True})
 
     def cell(self, number_format: str, *, locked: bool, fill: str, wrap: bool = False, bold: bool = False):
         key = (number_format, locked, fill, wrap, bold)
@@ -632,6 +651,27 @@ def _write_instructions(ws: Worksheet, spec: FormSpec, fmts: _Formats) -> None:
     _setup_print(ws, spec, print_scale([2, INSTRUCTION_WIDTH]), repeat_to_row=0)
 
 
+def _write_control_sheet(ws: Worksheet, fmts: _Formats) -> None:
+    """The open sheet where the Validera button writes its list (Excel cannot add it later:
+    the workbook structure is locked). Left unprotected on purpose; the reader ignores it.
+
+    Its print area is one cell that stays empty, so printing the whole workbook gives the report
+    and no near-empty Kontroll page (LibreOffice prints no page for it; Excel drops a blank last
+    page). The list written into it is a working aid on screen; "Skriv ut markering" prints it.
+    """
+    for col, (_header, width) in enumerate(CONTROL_COLUMNS):
+        ws.set_column(col, col, width)
+    ws.write_string(0, 0, CONTROL_TITLE, fmts.control_heading)
+    ws.write_string(1, 0, CONTROL_NOT_CHECKED, fmts.control_summary)
+    ws.write_string(2, 0, CONTROL_NOTE, fmts.control_note)
+    ws.set_row(0, 22)
+    empty = len(CONTROL_COLUMNS)  # the column right of the list: nothing is ever written there
+    ws.print_area(0, empty, 0, empty)
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # a selected part of the list prints one page wide
+
+
 def _write_data_sheet(ws: Worksheet, spec: FormSpec, missing: int) -> None:
     """The hidden helper sheet: the form version for the reader and the live missing count."""
     ws.write_string(0, 0, "Formulärversion")
@@ -764,10 +804,12 @@ def _build(
     report = wb.add_worksheet(spec.report_sheet)
     budget = wb.add_worksheet(spec.budget_sheet)
     data = wb.add_worksheet(spec.data_sheet)
+    control = wb.add_worksheet(spec.control_sheet)
     _write_instructions(instructions, spec, fmts)
     _write_report_sheet(report, spec, fmts, cells, missing)
     _write_budget_sheet(budget, spec, fmts, cells, missing)
     _write_data_sheet(data, spec, missing)
+    _write_control_sheet(control, fmts)
     for field in spec.fields.values():
         wb.define_name(field.key, f"={field.ref}")
     wb.define_name(FORM_VERSION_NAME, f"='{spec.data_sheet}'!$B$1")

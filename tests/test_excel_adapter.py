@@ -2,9 +2,10 @@
 
 Each test fills the real generated template the way a coordinator does, saves it, builds the JSON
 that xlwings' Excel client sends for that file, runs the entry point on `xw.Book(json=…)` and
-asserts on the actions xlwings would send back to Excel: the values written, the sheet added,
-the message box. xlwings' remote engine needs a licence key; `XLWINGS_LICENSE_KEY=noncommercial`
-(PolyForm Noncommercial 1.0.0) is set here, inside the test process only.
+asserts on the actions xlwings would send back to Excel: the values written into the template's
+open Kontroll sheet (or the sheet added to an older file), the message box. xlwings' remote
+engine needs a licence key; `XLWINGS_LICENSE_KEY=noncommercial` (PolyForm Noncommercial 1.0.0)
+is set here, inside the test process only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from lagesrapport_xl.check import check_cells
 from lagesrapport_xl.excel.payload import OFFICE_JS, VBA, book_payload
@@ -96,13 +98,17 @@ def the_alert(done: list[dict[str, Any]]) -> str:
     return alert["args"][0]
 
 
-def assert_only_kontroll_is_written(done: list[dict[str, Any]], template_sheets: tuple[str, ...]) -> None:
-    """Writing into a protected sheet fails in real Excel: every action with a sheet is on Kontroll."""
-    kontroll = len(template_sheets)  # appended after the template's sheets
+def assert_only_kontroll_is_written(done: list[dict[str, Any]], spec: Any, *, added: bool = False) -> None:
+    """Writing into a protected sheet fails in real Excel: every action with a sheet is on Kontroll.
+
+    The template ships Kontroll open, after its own sheets, so nothing is added (a locked structure
+    refuses it); only a file from before that sheet existed gets one added, in the same place.
+    """
+    kontroll = len(spec.sheets)
+    added_sheets = [a["args"] for a in done if a["func"] == "addSheet"]
+    assert added_sheets == ([[kontroll, spec.control_sheet]] if added else [])
     for action in done:
-        if action["func"] == "addSheet":
-            assert action["args"] == [kontroll, "Kontroll"]
-        elif action["sheet_position"] is not None:
+        if action["func"] != "addSheet" and action["sheet_position"] is not None:
             assert action["sheet_position"] == kontroll, action
 
 
@@ -188,7 +194,7 @@ def test_validera_script_lists_every_problem_on_kontroll_and_alerts(xw, fill, an
     book = remote_book(xw, path)
     validera_script(book)  # on Linux @script returns the function itself
     done = actions(book)
-    assert_only_kontroll_is_written(done, spec.sheets)
+    assert_only_kontroll_is_written(done, spec)
     expected = check_cells(read_fast(str(path)), spec, file=str(path))
     rows = written_values(done)
     issue_rows = [r for r in rows if r[0] in ("'Fel", "'Varning")]
@@ -197,11 +203,63 @@ def test_validera_script_lists_every_problem_on_kontroll_and_alerts(xw, fill, an
         assert row[1:4] == [f"'{issue.sheet}" if issue.sheet else "", f"'{issue.cell}" if issue.cell else "",
                             f"'{issue.label}" if issue.label else ""]
         assert row[5] == "'" + issue.message
-    assert done[0]["func"] == "alert"  # before adding the sheet, which a locked workbook may refuse
+    # The template's open sheet: cleared, rewritten from A1 and shown, then the message box.
+    assert [a["func"] for a in done] == ["sheetClearContents", "setValues", "activateSheet", "alert"]
+    (write,) = [a for a in done if a["func"] == "setValues"]
+    assert (write["start_row"], write["start_column"]) == (0, 0)
+    after = kontroll_rows(apply_actions(book_payload(path), done))
+    assert after[0][0] == "Kontroll av lägesrapporten" and len(after) == len(rows) - 1  # the blank row
+    text = the_alert(done)
+    assert text == f"{len(expected.errors)} fel hittades och {len(expected.warnings)} varningar. " \
+                   f"Rätta felen innan du skickar rapporten till RAR. Se bladet {spec.control_sheet}."
+    assert done[-1]["args"][3] == "critical"
+
+
+def older_file(path: Path, spec: Any) -> Path:
+    """The same report in a template from before the open Kontroll sheet existed."""
+    workbook = load_workbook(path)
+    del workbook[spec.control_sheet]
+    target = path.with_name("aldre_" + path.name)
+    workbook.save(target)
+    return target
+
+
+def test_an_older_file_gets_the_problems_in_the_message_box_before_a_sheet_is_added(xw, fill, answers, spec):
+    """Its locked structure may refuse the new sheet, and in xlwings Lite that refusal stops every
+    action after it: the message box comes first and lists the problems itself."""
+    from lagesrapport_xl.excel.entry import validera_script
+
+    path = older_file(fill(awkward_answers(answers, spec)), spec)
+    book = remote_book(xw, path)
+    validera_script(book)
+    done = actions(book)
+    assert_only_kontroll_is_written(done, spec, added=True)
+    assert [a["func"] for a in done][:2] == ["alert", "addSheet"]
+    expected = check_cells(read_fast(str(path)), spec, file=str(path))
     text = the_alert(done)
     assert text.startswith(f"{len(expected.errors)} fel hittades")
     assert expected.issues[0].describe() in text.split("\n")
     assert done[0]["args"][3] == "critical"
+    issue_rows = [r for r in written_values(done) if r[0] in ("'Fel", "'Varning")]
+    assert len(issue_rows) == len(expected.issues)
+
+
+def test_a_refused_write_still_shows_every_problem(xw, fill, answers, spec, monkeypatch):
+    """Desktop Excel raises at once when the sheet cannot be written (a coordinator protected it)."""
+    from lagesrapport_xl.excel.entry import validate_book
+
+    answers["women_actual"] = "ca 40"
+    book = remote_book(xw, fill(answers))
+
+    def refuse(sheet: Any) -> None:
+        raise RuntimeError("Bladet är skyddat")
+
+    monkeypatch.setattr(xw.Sheet, "clear_contents", refuse)
+    result = validate_book(book)
+    assert result is not None and len(result.errors) == 1
+    done = actions(book)
+    assert [a["func"] for a in done] == ["alert"]
+    assert result.errors[0].describe() in the_alert(done).split("\n")
 
 
 def test_a_complete_report_gets_a_clean_bill(xw, fill, answers, spec):
@@ -211,7 +269,7 @@ def test_a_complete_report_gets_a_clean_bill(xw, fill, answers, spec):
     result = validate_book(book)
     assert result is not None and result.ok and not result.warnings
     done = actions(book)
-    assert_only_kontroll_is_written(done, spec.sheets)
+    assert_only_kontroll_is_written(done, spec)
     assert the_alert(done) == "Inga fel hittades. Rapporten kan skickas till RAR."
     assert ["'Inga fel eller varningar."] + [""] * 5 in written_values(done)
 
@@ -235,7 +293,7 @@ def test_running_again_replaces_the_previous_result(xw, fill, answers, spec):
     done = actions(second)
     sheet_actions = [a["func"] for a in done if a["func"] in ("addSheet", "sheetClearContents")]
     assert sheet_actions == ["sheetClearContents"]
-    assert_only_kontroll_is_written(done, spec.sheets)
+    assert_only_kontroll_is_written(done, spec)
     rows = kontroll_rows(apply_actions(after_first_fixed, done))
     assert len(rows) == 4 < many  # title, summary, time, "no problems": nothing left from the first run
     assert rows[-1][0] == "Inga fel eller varningar."
@@ -255,9 +313,11 @@ def test_desktop_entry_uses_the_calling_book(xw, fill, answers, spec):
         del xw.Book._mock_caller
     assert result is not None and [i.field for i in result.errors] == ["budget_deviation_reason"]
     done = actions(book)
-    assert_only_kontroll_is_written(done, spec.sheets)
+    assert_only_kontroll_is_written(done, spec)
     text = the_alert(done)
-    assert text.startswith("1 fel hittades.") and result.errors[0].describe() in text
+    assert text.startswith("1 fel hittades.") and text.endswith(f"Se bladet {spec.control_sheet}.")
+    (issue_row,) = [r for r in written_values(done) if r[0] == "'Fel"]
+    assert issue_row[2] == "'" + result.errors[0].cell and issue_row[5] == "'" + result.errors[0].message
 
 
 def test_an_unexpected_failure_becomes_a_swedish_message(xw, fill, answers, spec):
@@ -316,7 +376,7 @@ def test_the_script_runs_as_xlwings_server_and_lite_call_it(fill, answers, spec)
     assert out["meta"]["button"] == "[btnValidera]Lägesrapport!D1"
     assert out["meta"]["name"] == "Validera"
     assert the_alert(out["actions"]) == "Inga fel hittades. Rapporten kan skickas till RAR."
-    assert_only_kontroll_is_written(out["actions"], spec.sheets)
+    assert_only_kontroll_is_written(out["actions"], spec)
 
 
 BLOCKED_IMPORT = """

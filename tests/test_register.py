@@ -348,7 +348,8 @@ def test_prefilled_templates_have_locked_values_and_open_inputs(tmp_path, spec):
         for field in spec.fields.values():
             if field.key not in row.prefill:
                 assert not cell(wb, spec, field.key).protection.locked, (path.name, field.key)
-        assert all(ws.protection.sheet for ws in wb.worksheets) and wb.security.lockStructure
+        assert all(wb[name].protection.sheet for name in spec.sheets) and wb.security.lockStructure
+        assert not wb[spec.control_sheet].protection.sheet
 
 
 def test_cli_writes_one_template_per_row_with_password_and_config(tmp_path, capsys):
@@ -386,7 +387,7 @@ def test_cli_writes_one_template_per_row_with_password_and_config(tmp_path, caps
     wb = load_workbook(tmp_path / "ut" / "Nyttiga_affarer_rapport_1.xlsx")
     assert cell(wb, spec, "budget_rent_budget_total").value == 50_000
     assert cell(wb, spec, "budget_staff_budget_total").value == 900_000
-    assert all(ws.protection.password for ws in wb.worksheets)
+    assert all(wb[name].protection.password for name in spec.sheets)
 
 
 def test_cli_needs_an_out_dir_with_register(tmp_path, capsys):

@@ -15,10 +15,15 @@ import pytest
 from openpyxl import load_workbook
 
 from lagesrapport_xl.cli import main
-from lagesrapport_xl.spec import load_spec
+from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.spec import col_letter, load_spec
 from lagesrapport_xl.template import (
     BUTTON_NAME,
     BUTTON_TEXT,
+    CONTROL_COLUMNS,
+    CONTROL_NOT_CHECKED,
+    CONTROL_NOTE,
+    CONTROL_TITLE,
     VERSION_PROPERTY,
     count_missing,
     page_capacity,
@@ -124,17 +129,64 @@ def cached(template_path):
 
 
 def test_every_sheet_and_the_workbook_structure_are_protected(wb, spec):
-    assert wb.sheetnames == list(spec.sheets)
-    for ws in wb.worksheets:
-        assert ws.protection.sheet, ws.title
-        assert not ws.protection.password, "no password unless --password is given"
+    assert wb.sheetnames == [*spec.sheets, spec.control_sheet]
+    for name in spec.sheets:
+        assert wb[name].protection.sheet, name
+        assert not wb[name].protection.password, "no password unless --password is given"
     assert wb.security is not None and wb.security.lockStructure
+
+
+def test_the_control_sheet_is_open_for_the_validera_button(wb, spec):
+    """The structure lock stops Excel from adding a sheet, so the template ships the open one."""
+    control = wb[spec.control_sheet]
+    assert not control.protection.sheet
+    assert control.sheet_state == "visible"
+    assert wb.sheetnames[-1] == spec.control_sheet
+    assert [control["A1"].value, control["A2"].value, control["A3"].value] == [
+        CONTROL_TITLE, CONTROL_NOT_CHECKED, CONTROL_NOTE
+    ]
+    assert "Validera" in control["A2"].value and "skrivs inte ut" in control["A3"].value
+    assert not any(dn.destinations and next(iter(dn.destinations))[0] == spec.control_sheet
+                   for dn in wb.defined_names.values())
+    widths = [control.column_dimensions[chr(65 + i)].width for i in range(len(CONTROL_COLUMNS))]
+    assert widths == pytest.approx([width for _header, width in CONTROL_COLUMNS], abs=1)
+
+
+def test_the_control_sheet_prints_no_page_of_its_own(wb, spec):
+    """Its print area is one cell right of the list, which nothing fills: printing the workbook
+    gives the report, not a page saying "not checked yet" (LibreOffice: test_template_libreoffice)."""
+    control = wb[spec.control_sheet]
+    right_of_list = col_letter(len(CONTROL_COLUMNS))  # G
+    assert control.print_area == f"'{spec.control_sheet}'!${right_of_list}$1"
+    assert control.max_row == 3 and control.max_column <= len(CONTROL_COLUMNS)
+    assert int(control.page_setup.paperSize) == int(control.PAPERSIZE_A4)
+
+
+def test_a_kontroll_sheet_filled_with_junk_does_not_change_what_is_read(fill, answers, spec, tmp_path):
+    """The reader reads named cells only: whatever a coordinator or the button puts on the open
+    sheet — text, formulas, errors, merged cells, a copied-in question — does not matter."""
+    clean = fill(answers)
+    workbook = load_workbook(clean)
+    junk = workbook[spec.control_sheet]
+    junk["A1"] = "=1/0"
+    junk["A2"] = "#N/A"
+    junk["B5"] = "ca 40"
+    junk["D9"] = spec.fields["women_actual"].label
+    junk["E9"] = "=Lägesrapport!E23*2"
+    junk.merge_cells("A20:F25")
+    for row in range(30, 2030):
+        junk.cell(row, 1, f"rad {row}")
+    workbook.save(tmp_path / "skrap.xlsx")
+    read_clean, read_junk = read_report(clean), read_report(tmp_path / "skrap.xlsx")
+    assert read_junk.ok and read_junk.issues == read_clean.issues == []
+    assert read_junk.values == read_clean.values
+    assert read_junk.report.answers_json() == read_clean.report.answers_json()
 
 
 def test_input_cells_are_unlocked_and_every_other_used_cell_is_locked(wb, spec):
     inputs = {(f.sheet, f.cell) for f in spec.fields.values()}
     checked_locked = 0
-    for ws in wb.worksheets:
+    for ws in (wb[name] for name in spec.sheets):
         for row in ws.iter_rows():
             for cell in row:
                 if (ws.title, cell.coordinate) in inputs:
@@ -481,7 +533,9 @@ def test_cli_writes_the_template_with_a_password(tmp_path, capsys):
     assert main(["template", "-o", str(target), "--password", "hemligt"]) == 0
     assert "Mallen är skriven" in capsys.readouterr().out
     wb = load_workbook(target)
-    assert all(ws.protection.password for ws in wb.worksheets)
+    spec = load_spec(None)
+    assert all(wb[name].protection.password for name in spec.sheets)
+    assert not wb[spec.control_sheet].protection.sheet  # open even then: the Validera button writes there
     assert wb.security.workbookPassword == wb.worksheets[0].protection.password
 
 

@@ -16,7 +16,14 @@ from lagesrapport_xl.fill import fill_workbook
 from lagesrapport_xl.register import read_register
 from lagesrapport_xl.samples import example_answers
 from lagesrapport_xl.spec import default_spec
-from lagesrapport_xl.template import count_missing, status_text, write_template
+from lagesrapport_xl.template import (
+    CONTROL_COLUMNS,
+    CONTROL_NOTE,
+    CONTROL_TITLE,
+    count_missing,
+    status_text,
+    write_template,
+)
 
 pytestmark = pytest.mark.libreoffice
 
@@ -151,8 +158,12 @@ def test_round_trip_keeps_names_protection_and_validation(tmp_path, spec, templa
     # LibreOffice keeps the workbook protection element but resets its flags (NOTES.md)
     with zipfile.ZipFile(copy) as archive:
         assert "<workbookProtection" in archive.read("xl/workbook.xml").decode()
-    for ws in after.worksheets:
-        assert ws.protection.sheet, ws.title
+    for name in spec.sheets:
+        assert after[name].protection.sheet, name
+    # the open control sheet stays open, visible and last: the Validera button writes there
+    assert not after[spec.control_sheet].protection.sheet
+    assert after[spec.control_sheet].sheet_state == "visible" and after.sheetnames[-1] == spec.control_sheet
+    assert after[spec.control_sheet].print_area == before[spec.control_sheet].print_area
     for key in [*spec.fields, "form_version", "missing_count"]:
         assert after.defined_names[key].destinations and list(after.defined_names[key].destinations) == list(
             before.defined_names[key].destinations
@@ -222,7 +233,8 @@ def test_pdf_is_a4_portrait_and_paginated_as_designed(printed, spec):
     assert len(report) == len(breaks) + 1  # no page added by LibreOffice: nothing spilled sideways
     assert len(pages_of(pages, spec.instructions_sheet)) == 1
     assert len(pages_of(pages, spec.budget_sheet)) == 1
-    assert len(pages) == len(report) + 2
+    assert len(pages) == len(report) + 2  # the open Kontroll sheet prints no page of its own
+    assert not any(CONTROL_TITLE in page or CONTROL_NOTE[:40] in page for page in pages)
     for number, page in enumerate(pages, start=1):
         assert f"Sida {number} av {len(pages)}" in page
 
@@ -255,3 +267,23 @@ def test_no_question_is_printed_on_another_page_than_its_answer(printed, spec):
         with_question = [i for i, page in enumerate(pages) if question in " ".join(page.split())]
         with_answer = [i for i, page in enumerate(pages) if marker in page]
         assert with_question and with_question == with_answer, item.text
+
+
+def test_a_checked_kontroll_sheet_is_not_printed_with_the_report(tmp_path, spec, template_path, libreoffice):
+    """After Validera has written its list (values from A1, as the button writes them), printing
+    the whole workbook still gives the report's pages only; the list stays a working aid on screen."""
+    filled = fill_workbook(template_path, tmp_path / "rapport.xlsx", example_answers(spec))
+    workbook = load_workbook(filled)
+    control = workbook[spec.control_sheet]
+    for row in control.iter_rows():
+        for cell in row:
+            cell.value = None
+    rows = [[CONTROL_TITLE], ["1 fel hittades."], [], [header for header, _width in CONTROL_COLUMNS]]
+    rows += [["Fel", spec.report_sheet, f"E{n}", "Fråga", "ca 40", "LISTRAD ej heltal."] for n in range(60)]
+    for values in rows:
+        control.append(values)
+    workbook.save(filled)
+    unchecked = write_template(tmp_path / "tom.xlsx", spec, answers=example_answers(spec))
+    checked_pdf, unchecked_pdf = libreoffice.convert([filled, unchecked], "pdf", tmp_path / "pdf")
+    checked, plain = pdf_pages(checked_pdf), pdf_pages(unchecked_pdf)
+    assert len(checked) == len(plain) and "LISTRAD" not in "".join(checked)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import subprocess
 import sys
@@ -10,7 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
 from python_calamine import CalamineWorkbook
 
 from conftest import sha256
@@ -19,6 +21,7 @@ from lagesrapport_xl.cli import main
 from lagesrapport_xl.issues import Issue, Severity
 from lagesrapport_xl.reader import read_report
 from lagesrapport_xl.result import ReadResult
+from lagesrapport_xl.template import CONTROL_NOT_CHECKED, CONTROL_NOTE
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -136,9 +139,11 @@ def test_annotate_writes_a_copy_with_a_kontroll_sheet(fill, answers, spec, capsy
     assert sha256(bad) == before  # the original is never modified
 
     workbook = load_workbook(copy)
-    assert workbook.sheetnames == [*load_workbook(bad).sheetnames, "Kontroll"]
-    assert workbook.active.title == "Kontroll"
-    sheet = workbook["Kontroll"]
+    # The template's own open sheet is rewritten in place: same sheets, same order, opened on it.
+    assert workbook.sheetnames == load_workbook(bad).sheetnames == [*spec.sheets, spec.control_sheet]
+    assert workbook.active.title == spec.control_sheet
+    assert [ws.title for ws in workbook.worksheets if ws.sheet_view.tabSelected] == [spec.control_sheet]
+    sheet = workbook[spec.control_sheet]
     rows = [row for row in sheet.iter_rows(values_only=True) if row[0] in ("Fel", "Varning")]
     assert [(r[0], r[2]) for r in rows] == [
         ("Fel", spec.fields["period_end"].cell),
@@ -149,23 +154,146 @@ def test_annotate_writes_a_copy_with_a_kontroll_sheet(fill, answers, spec, capsy
     links = {cell.value: cell.hyperlink.location for cell in sheet["C"] if cell.hyperlink}
     assert links[spec.fields["women_actual"].cell] == f"'Lägesrapport'!{spec.fields['women_actual'].cell}"
     assert "2 fel och 1 varning" in sheet["A3"].value
+    texts = [v for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert CONTROL_NOT_CHECKED not in texts and CONTROL_NOTE not in texts  # the template's note is replaced
+    assert load_workbook(bad)[spec.control_sheet].print_area  # the template prints no Kontroll page …
+    assert not sheet.print_area  # … the copy is for reading and prints its list
 
     # Everything else in the copy is the original, byte for byte: answers read back identically.
+    assert_consistent_package(copy)
     assert read_report(copy).values == read_report(bad).values
+    assert read_report(copy).issues == read_report(bad).issues
+    with zipfile.ZipFile(bad) as original, zipfile.ZipFile(copy) as annotated:
+        kontroll_part = f"xl/worksheets/sheet{len(spec.sheets) + 1}.xml"
+        assert annotated.namelist() == original.namelist()
+        changed = {n for n in original.namelist() if original.read(n) != annotated.read(n)}
+    report_part = f"xl/worksheets/sheet{spec.sheets.index(spec.report_sheet) + 1}.xml"  # tab unselected
+    assert changed <= {kontroll_part, "xl/workbook.xml", report_part}
 
 
-def test_annotating_a_valid_file_and_a_file_that_has_a_kontroll_sheet(fill, answers, capsys, tmp_path):
+def test_annotating_a_valid_file_and_an_annotated_copy(fill, answers, spec, capsys, tmp_path):
     good = fill(answers, "bra.xlsx")
     run(capsys, "--annotate", str(tmp_path / "ut"), str(good))
     first = tmp_path / "ut" / "bra_kontroll.xlsx"
-    assert "Inga fel och inga varningar" in load_workbook(first)["Kontroll"]["A3"].value
-    run(capsys, "--annotate", str(tmp_path / "ut2"), str(first))  # already has a sheet "Kontroll"
+    assert "Inga fel och inga varningar" in load_workbook(first)[spec.control_sheet]["A3"].value
+    run(capsys, "--annotate", str(tmp_path / "ut2"), str(first))  # its Kontroll sheet holds a list
     twice = tmp_path / "ut2" / "bra_kontroll_kontroll.xlsx"
-    assert load_workbook(twice).sheetnames[-2:] == ["Kontroll", "Kontroll (2)"]
+    workbook = load_workbook(twice)
+    assert workbook.sheetnames == [*spec.sheets, spec.control_sheet]  # rewritten, never piled up
+    lines = [row[0] for row in workbook[spec.control_sheet].iter_rows(values_only=True) if row[0]]
+    assert lines.count("Kontroll av lägesrapporten") == 1
+    assert "Fil: bra_kontroll.xlsx" in lines[1]
     with zipfile.ZipFile(twice) as archive:
         ids = re.findall(rb'Id="([^"]*)"', archive.read("xl/_rels/workbook.xml.rels"))
         parts = archive.namelist()
     assert len(ids) == len(set(ids)) and len(parts) == len(set(parts))
+
+
+def _without_control_sheet(path: Path, spec, target: Path) -> Path:
+    """A report as the template wrote it before it had the open Kontroll sheet."""
+    workbook = load_workbook(path)
+    del workbook[spec.control_sheet]
+    workbook.save(target)
+    return target
+
+
+def test_an_older_report_gets_a_kontroll_sheet_added(fill, answers, spec, capsys, tmp_path):
+    older = _without_control_sheet(fill({**answers, "women_actual": "ca 40"}), spec, tmp_path / "aldre.xlsx")
+    assert load_workbook(older).sheetnames == list(spec.sheets)
+    code, _, _ = run(capsys, "--annotate", str(tmp_path / "ut"), str(older))
+    assert code == 1
+    workbook = load_workbook(tmp_path / "ut" / "aldre_kontroll.xlsx")
+    assert workbook.sheetnames == [*spec.sheets, spec.control_sheet]
+    assert workbook.active.title == spec.control_sheet
+    (row,) = [r for r in workbook[spec.control_sheet].iter_rows(values_only=True) if r[0] == "Fel"]
+    assert row[2] == spec.fields["women_actual"].cell and row[4] == "ca 40"
+
+
+def test_another_workbooks_own_kontroll_sheet_is_left_alone(spec, capsys, tmp_path):
+    """Not made from the template: its sheet "Kontroll" is its owner's; the list gets a new sheet."""
+    other = Workbook()
+    other.active.title = "Kontroll"
+    other.active["A1"] = "RAR:s egen avstämning"
+    other.save(tmp_path / "annan.xlsx")
+    code, _, _ = run(capsys, "--annotate", str(tmp_path / "ut"), str(tmp_path / "annan.xlsx"))
+    assert code == 1
+    workbook = load_workbook(tmp_path / "ut" / "annan_kontroll.xlsx")
+    assert workbook.sheetnames == ["Kontroll", "Kontroll (2)"]
+    assert workbook["Kontroll"]["A1"].value == "RAR:s egen avstämning"
+    assert workbook.active.title == "Kontroll (2)"
+    assert workbook["Kontroll (2)"]["A1"].value == "Kontroll av lägesrapporten"
+
+
+def test_a_kontroll_sheet_a_coordinator_filled_is_replaced_in_the_copy_only(
+    fill, answers, spec, capsys, tmp_path
+):
+    """Junk, a comment and a formula on the open sheet: the copy's list replaces them cleanly."""
+    report = load_workbook(fill(answers))
+    junk = report[spec.control_sheet]
+    junk["A1"], junk["B7"], junk["H40"] = "egna anteckningar", "=1/0", 42
+    junk["A1"].comment = Comment("min kommentar", "Anna")
+    junk.merge_cells("A5:F6")
+    report.save(tmp_path / "ifylld.xlsx")
+    before = sha256(tmp_path / "ifylld.xlsx")
+    code, _, _ = run(capsys, "--annotate", str(tmp_path / "ut"), str(tmp_path / "ifylld.xlsx"))
+    assert code == 0 and sha256(tmp_path / "ifylld.xlsx") == before
+    copy = tmp_path / "ut" / "ifylld_kontroll.xlsx"
+    sheet = load_workbook(copy)[spec.control_sheet]
+    values = [v for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    assert values[0] == "Kontroll av lägesrapporten"
+    assert "Inga fel och inga varningar. Rapporten kan skickas." in values
+    assert not {"egna anteckningar", "=1/0", 42} & set(values)
+    assert not sheet.merged_cells.ranges and sheet["A1"].comment is None
+    assert_consistent_package(copy)
+    with zipfile.ZipFile(tmp_path / "ifylld.xlsx") as original, zipfile.ZipFile(copy) as annotated:
+        gone = set(original.namelist()) - set(annotated.namelist())
+    # the old sheet's relationships went with its content, and the comment parts only they led to
+    assert gone and all("comments" in n or "vmlDrawing" in n or n.endswith(".rels") for n in gone)
+
+
+def assert_consistent_package(path: Path) -> None:
+    """Every relationship and every content-type override names a part that is in the package."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        overrides = re.findall(r'PartName="/([^"]+)"', archive.read("[Content_Types].xml").decode())
+        assert set(overrides) <= names
+        for rels in (n for n in names if n.endswith(".rels")):
+            folder = rels.rsplit("_rels/", 1)[0]
+            found = re.findall(r'Target="([^"]+)"(?: TargetMode="(\w+)")?', archive.read(rels).decode())
+            for target, mode in found:
+                if mode != "External":
+                    absolute = target.startswith("/")
+                    path = target.lstrip("/") if absolute else posixpath.normpath(folder + target)
+                    assert path in names, (rels, target)
+
+
+def test_a_calculation_chain_is_dropped_with_the_old_sheet(fill, answers, spec, tmp_path):
+    """Excel's calcChain.xml may list formulas of the old Kontroll content; Excel rebuilds it."""
+    source = fill(answers)
+    with_chain = tmp_path / "excel.xlsx"
+    content_type = b"application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"
+    rel_type = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(with_chain, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "[Content_Types].xml":
+                override = b'<Override PartName="/xl/calcChain.xml" ContentType="' + content_type + b'"/>'
+                data = data.replace(b"</Types>", override + b"</Types>")
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                relationship = b'<Relationship Id="rIdCalc" Type="' + rel_type + b'" Target="calcChain.xml"/>'
+                data = data.replace(b"</Relationships>", relationship + b"</Relationships>")
+            copy.writestr(info, data)
+        main_ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        chain = f'<calcChain xmlns="{main_ns}"><c r="B7" i="{len(spec.sheets) + 1}"/></calcChain>'
+        copy.writestr("xl/calcChain.xml", chain)
+    annotated = write_annotated_copy(with_chain, read_report(with_chain), tmp_path / "ut")
+    assert_consistent_package(with_chain)
+    assert_consistent_package(annotated)
+    with zipfile.ZipFile(annotated) as archive:
+        assert "xl/calcChain.xml" not in archive.namelist()
+        assert b"calcChain" not in archive.read("xl/_rels/workbook.xml.rels")
+        assert b"calcChain" not in archive.read("[Content_Types].xml")
+    assert read_report(annotated).values == read_report(with_chain).values
 
 
 def test_no_copy_for_a_file_that_is_not_a_workbook(capsys, tmp_path):
@@ -188,3 +316,23 @@ def test_annotated_text_is_stored_exactly(fill, answers, tmp_path):
     with CalamineWorkbook.from_path(copy) as workbook:
         rows = workbook.get_sheet_by_name("Kontroll").to_python()
     assert [row[4] for row in rows if row[0] == "Fel"] == odd
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_every_kind_of_annotated_copy(fill, answers, spec, tmp_path, libreoffice):
+    """A spreadsheet program, not only openpyxl, reads the copies: rewritten, junk replaced, added."""
+    wrong = {**answers, "women_actual": "ca 40"}
+    report = fill(wrong, "mall.xlsx")
+    junk = load_workbook(fill(wrong, "skrap.xlsx"))
+    junk[spec.control_sheet]["A1"].comment = Comment("min kommentar", "Anna")
+    junk[spec.control_sheet]["C3"] = "=1/0"
+    junk.save(tmp_path / "skrap.xlsx")
+    older = _without_control_sheet(fill(wrong, "x.xlsx"), spec, tmp_path / "aldre.xlsx")
+    copies = [write_annotated_copy(path, read_report(path), tmp_path / "ut")
+              for path in (report, tmp_path / "skrap.xlsx", older)]
+    for saved in libreoffice.convert(copies, "xlsx", tmp_path / "lo"):
+        workbook = load_workbook(saved)
+        assert workbook.sheetnames == [*spec.sheets, spec.control_sheet], saved.name
+        (row,) = [r for r in workbook[spec.control_sheet].iter_rows(values_only=True) if r[0] == "Fel"]
+        assert row[2] == spec.fields["women_actual"].cell and row[4] == "ca 40", saved.name
+        assert read_report(saved).values["women_actual"] == "ca 40"

@@ -1,8 +1,11 @@
 """Show a check's result inside the workbook: the sheet "Kontroll" and a message box.
 
 The template's own sheets are protected, and writing into a protected sheet fails in Excel, so
-nothing here touches them: every problem goes to an unprotected sheet of its own (cleared and
-rewritten on each run, so results never pile up) and the summary to `app.alert`.
+nothing here touches them: every problem goes to the template's open control sheet (cleared and
+rewritten on each run, so results never pile up) and the summary to `app.alert`. The template
+ships that sheet because its structure is locked: Excel refuses to add one when the button is
+clicked. Files from before that sheet existed get a new one where the workbook allows it, and the
+problems in the message box in any case.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import xlwings as xw
 
 from ..issues import SEVERITY_SV, Issue, json_value
 from ..result import ReadResult
+from ..spec import default_spec
+from ..template import CONTROL_COLUMNS, CONTROL_TITLE
 
-CONTROL_SHEET = "Kontroll"
-TITLE = "Kontroll av lägesrapporten"
+CONTROL_SHEET = default_spec().control_sheet  # the template ships it open: Excel cannot add it later
+TITLE = CONTROL_TITLE
 ALERT_TITLE = "Validera lägesrapport"
-HEADERS = ("Allvar", "Blad", "Cell", "Fråga", "Värde", "Meddelande")
-COLUMN_WIDTHS = (9, 14, 8, 45, 24, 90)
+HEADERS = tuple(header for header, _width in CONTROL_COLUMNS)
+COLUMN_WIDTHS = tuple(width for _header, width in CONTROL_COLUMNS)
 VALUE_CHARS = 80  # a long answer is shown by its beginning: enough to recognise it
 ALERT_LINES = 10  # problems listed in the message box when the sheet cannot be written
 REWRITTEN = "Bladet skrivs om varje gång du klickar på Validera."
@@ -121,22 +126,29 @@ def _alert(book: xw.Book, result: ReadResult, *, listed_in_sheet: bool) -> None:
 
 def _write(sheet: Any, result: ReadResult, checked_at: dt.datetime) -> None:
     sheet.range((1, 1)).value = control_rows(result, checked_at)
-    if result.issues:
+    if result.issues:  # a clean report leaves the coordinator where they are
         sheet.activate()
 
 
 def show_result(book: xw.Book, result: ReadResult, checked_at: dt.datetime | None = None) -> None:
     """Rewrite the Kontroll sheet with `result` and show the summary in a message box.
 
-    When the sheet must first be added, the message box comes first and lists the problems
-    itself: a workbook whose structure is locked refuses a new sheet, and in xlwings Lite that
-    refusal stops the actions after it, so the coordinator would otherwise see nothing.
+    The template's open Kontroll sheet is rewritten and shown first, so the list is on screen
+    behind the message box. When the sheet must first be added (a file from before the template
+    had it), the message box comes first and lists the problems itself: a workbook whose structure
+    is locked refuses a new sheet, and in xlwings Lite that refusal stops the actions after it, so
+    the coordinator would otherwise see nothing. Desktop Excel reports a refused write at once
+    (a coordinator may have protected the sheet): then the message box lists the problems too.
     """
     checked_at = checked_at or dt.datetime.now()
     sheet = _existing_control_sheet(book)
     if sheet is not None:
-        sheet.clear_contents()
-        _write(sheet, result, checked_at)
+        try:
+            sheet.clear_contents()  # the template's note and the previous run: nothing piles up
+            _write(sheet, result, checked_at)
+        except Exception:  # noqa: BLE001 - each engine raises its own error for a protected sheet
+            _alert(book, result, listed_in_sheet=False)
+            return
         _alert(book, result, listed_in_sheet=True)
         return
     _alert(book, result, listed_in_sheet=False)
