@@ -11,6 +11,7 @@ Every problem is collected; nothing stops at the first.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -180,6 +181,7 @@ class _Check:
     def _locate(self) -> None:
         """Find each answer through its defined name; follow moved names, refuse broken ones."""
         sheets = set(self.cells.sheets)
+        template_cells = _template_cells(self.spec)
         moved: dict[str, list[Field]] = defaultdict(list)
         renamed: dict[str, str] = {}
         lost: dict[str, list[Field]] = defaultdict(list)
@@ -210,7 +212,7 @@ class _Check:
             self.findings.places[field.key] = place
             if target.sheet != field.sheet:
                 renamed[field.sheet] = target.sheet
-            if target.cell != field.cell:
+            if target.cell != template_cells[field.key]:
                 moved[target.sheet].append(field)
             self.raw[field.key] = self.raw_by_name.get(field.key.lower(), RawCell(None))
         for expected, actual in renamed.items():
@@ -263,25 +265,28 @@ class _Check:
         self, field: Field, target: NameTarget | None, sheets: set[str]
     ) -> tuple[str, str] | None:
         """(code, message) when the field's defined name cannot be followed safely."""
-        expected = f"(i mallen cell {field.cell} på bladet {field.sheet})"
+
+        def expected() -> str:  # composed only for a problem: Field.cell is computed on each call
+            return f"(i mallen cell {field.cell} på bladet {field.sheet})"
+
         if target is None:
             return ("name_missing",
-                    f"Svaret hittas inte: namnet ”{field.key}” {expected} saknas i filen. {NEW_TEMPLATE}")
+                    f"Svaret hittas inte: namnet ”{field.key}” {expected()} saknas i filen. {NEW_TEMPLATE}")
         if "#REF!" in target.text.upper():
             return ("name_ref",
-                    f"Svaret hittas inte: cellen som namnet ”{field.key}” pekade på {expected} har "
+                    f"Svaret hittas inte: cellen som namnet ”{field.key}” pekade på {expected()} har "
                     f"tagits bort. {NEW_TEMPLATE}")
         if target.sheet is None or target.cell is None:
             return ("name_range",
-                    f"Namnet ”{field.key}” {expected} pekar inte på en enda cell utan på "
+                    f"Namnet ”{field.key}” {expected()} pekar inte på en enda cell utan på "
                     f"”{target.text}”, så svaret kan inte läsas säkert. {NEW_TEMPLATE}")
         if target.sheet not in sheets:
             return ("name_sheet_missing",
-                    f"Namnet ”{field.key}” {expected} pekar på bladet ”{target.sheet}”, som inte "
+                    f"Namnet ”{field.key}” {expected()} pekar på bladet ”{target.sheet}”, som inte "
                     f"finns. {NEW_TEMPLATE}")
         if target.sheet != field.sheet and field.sheet in sheets:
             return ("name_elsewhere",
-                    f"Namnet ”{field.key}” {expected} pekar på ett annat blad ({target.sheet}!"
+                    f"Namnet ”{field.key}” {expected()} pekar på ett annat blad ({target.sheet}!"
                     f"{target.cell}), så svaret kan inte läsas säkert. {NEW_TEMPLATE}")
         return None
 
@@ -401,6 +406,12 @@ class _Check:
             return (1, order.get(issue.sheet or "", len(order)), row, col)
 
         return sorted(issues, key=key)
+
+
+@functools.cache  # FormSpec hashes by identity: one small dict per specification
+def _template_cells(spec: FormSpec) -> dict[str, str]:
+    """Field key → its cell in the template ('C9'); Field.cell computes it on every call."""
+    return {key: field.cell for key, field in spec.fields.items()}
 
 
 def _version_tuple(text: str) -> tuple[int, ...] | None:

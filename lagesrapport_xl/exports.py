@@ -19,11 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from . import __version__
-from .consolidate import PROGRAM, Consolidation, Table
+from .consolidate import Consolidation
 from .issues import json_value
+from .tables import PROGRAM, Table
+from .tables import missing as _missing
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,10 +31,6 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def csv_safe(text: str) -> str:
     """A text that no spreadsheet will execute: '=1+1' → "'=1+1"."""
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def csv_value(value: Any) -> str:
@@ -78,10 +74,9 @@ def write_table_csv(table: Table, path: str | Path) -> Path:
     def write(stream: Any) -> None:
         writer = csv.writer(stream, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow([csv_safe(c.header) for c in columns])
-        frame = table.frame
-        data = [frame[c.key].tolist() for c in columns]
-        for values in zip(*data):
-            writer.writerow([csv_value(v) for v in values])
+        positions = [table.column_index(c.key) for c in columns]
+        for row in table.rows:
+            writer.writerow([csv_value(row[at]) for at in positions])
 
     return _atomic_write(Path(path), write, newline="", encoding="utf-8-sig")
 
@@ -108,12 +103,12 @@ def tables_json(consolidation: Consolidation) -> dict[str, Any]:
     tables = {}
     for table in consolidation.tables.values():
         keys = [c.key for c in table.columns]
-        data = [table.frame[k].tolist() for k in keys]
+        width = len(keys)  # the rows' values for the columns come first, hidden keys after them
         tables[table.key] = {
             "sheet": table.sheet,
             "title": table.title,
             "columns": [{"key": c.key, "header": c.header} for c in table.columns],
-            "rows": [dict(zip(keys, map(_json_cell, values))) for values in zip(*data)],
+            "rows": [dict(zip(keys, map(_json_cell, row[:width]))) for row in table.rows],
             "totals": {k: _json_cell(v) for k, v in table.totals.items()} if table.totals is not None else None,
         }
     return {

@@ -69,8 +69,38 @@ def _mask(text: str, keep: int = 2) -> str:
     return text[:keep] + re.sub(r"[0-9A-Za-zÅÄÖåäö]", "•", text[keep:])
 
 
+_ASCII_DIGITS = b"0123456789"
+_FEWEST_DIGITS = 8  # a phone number has at least 8 digits (0 + 7), a personnummer 10
+# Eight digits with at most two other characters between neighbours ("+46 (0)70", "070-123"):
+# the shape every phone number and personnummer above has, whatever else the text holds.
+_DIGIT_CHAIN = re.compile(r"\d(?:\D{0,2}\d){7}")
+
+
+def might_hold_personal_data(text: str) -> bool:
+    """False only when no pattern above can match: no '@' and no chain of eight digits.
+
+    Answers are long and almost never hold an identifier, and the full patterns cost about
+    0.4 ms per 3 000 characters; this test costs a hundredth of that. It is a superset: an
+    e-mail address needs '@', every other identifier eight digits close together.
+    """
+    if "@" in text:
+        return True
+    try:
+        data = text.encode("latin-1")  # cheap, and the Latin-1 range has no digits but 0-9
+    except UnicodeEncodeError:
+        return _DIGIT_CHAIN.search(text) is not None  # other scripts have other digits: ask \d
+    if len(data) - len(data.translate(None, _ASCII_DIGITS)) < _FEWEST_DIGITS:
+        return False
+    return _DIGIT_CHAIN.search(text) is not None
+
+
 def find_personal_data(text: str) -> list[Hit]:
     """Every personal identifier in `text`, in order, without overlaps."""
+    return _scan(text) if might_hold_personal_data(text) else []
+
+
+def _scan(text: str) -> list[Hit]:
+    """The full search, over any text."""
     hits: list[Hit] = []
     for match in _PNR.finditer(text):
         date_digits, last = match.group(1), match.group(3)

@@ -37,7 +37,7 @@ def read_report(
         stat = path.stat()
     except OSError as exc:
         return ReadResult(file=str(path), issues=[_unopenable(path, exc)])
-    check = inspect_file(path, limits)  # what the file really is, and the hard limits
+    check = inspect_file(path, limits, keep_parts=True)  # what the file really is, and the hard limits
     if check.skip:
         return ReadResult(file=str(path), issues=check.issues, skipped=True)
     facts = {
@@ -49,7 +49,8 @@ def read_report(
     }
     if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
         return ReadResult(**facts, issues=check.issues)
-    cells = SOURCES[source](str(path), [*spec.fields, FORM_VERSION_NAME])
+    # The source parses the very bytes safety inflated and checked: each part is inflated once.
+    cells = SOURCES[source](str(path), [*spec.fields, FORM_VERSION_NAME], parts=check.parts)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
     return check_cells(cells, spec, **facts)
 

@@ -11,6 +11,7 @@ does not match costs, signing before the period ended).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -129,16 +130,30 @@ def _signed_date(values: dict[str, Any], findings: Findings) -> None:
         )
 
 
+@functools.cache  # FormSpec hashes by identity; spec.budget_key searches the financing lines each call
+def _budget_keys(spec: FormSpec) -> dict[tuple[str, str], str]:
+    """(line, column) → defined name, for every cost and financing line and every column."""
+    return {
+        (line.key, column.key): spec.budget_key(line.key, column.key)
+        for line in spec.budget.lines + spec.budget.financing
+        for column in spec.budget.columns
+    }
+
+
 def _budget_lines(values: dict[str, Any], findings: Findings) -> None:
     spec = findings.spec
+    keys = _budget_keys(spec)
     for line in spec.budget.lines + spec.budget.financing:
+        def key_of(column: str) -> str:  # also for a column RAR's configuration removed
+            return keys.get((line.key, column)) or spec.budget_key(line.key, column)
+
         def amount(column: str) -> Decimal | None:
-            key = spec.budget_key(line.key, column)
+            key = key_of(column)
             return values.get(key) if key in spec.fields else None
 
         period, cumulative = amount("actual_period"), amount("actual_cumulative")
         granted = amount("budget_total")
-        cumulative_key = spec.budget_key(line.key, "actual_cumulative")
+        cumulative_key = key_of("actual_cumulative")
         if period is not None and cumulative is not None and cumulative < period:
             findings.error(
                 "cumulative_below_period", cumulative_key,
@@ -163,8 +178,9 @@ def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
     for column in budget.columns:
         if not column.is_input or column.type.name != "amount":
             continue
-        costs = [values.get(spec.budget_key(line.key, column.key)) for line in budget.lines]
-        funds = [values.get(spec.budget_key(line.key, column.key)) for line in budget.financing]
+        keys = _budget_keys(spec)
+        costs = [values.get(keys[line.key, column.key]) for line in budget.lines]
+        funds = [values.get(keys[line.key, column.key]) for line in budget.financing]
         if all(v is None for v in costs + funds):
             continue
         cost_sum = sum((v for v in costs if v is not None), Decimal(0))

@@ -17,7 +17,7 @@ import struct
 import zipfile
 from xml.parsers import expat
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .issues import Issue, Severity
 
@@ -55,6 +55,9 @@ class FileCheck:
 
     kind: str  # xlsx, xlsm, ods, xls, xlsb, csv, docx, encrypted, empty, zip, truncated, lock_file …
     issues: list[Issue] = field(default_factory=list)
+    # With keep_parts: every zip part as inflated and checked here, so that the reader parses
+    # these very bytes instead of inflating the archive a second time (None otherwise).
+    parts: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def readable(self) -> bool:
@@ -121,8 +124,11 @@ def _size(number: int) -> str:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
-    """Identify the file and check every hard limit; never raises for a bad file."""
+def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *, keep_parts: bool = False) -> FileCheck:
+    """Identify the file and check every hard limit; never raises for a bad file.
+
+    `keep_parts`: a readable workbook's check carries the inflated parts (`FileCheck.parts`).
+    """
     path = Path(path)
     limits = limits or DEFAULT_LIMITS
     if _is_lock_file_name(path.name):
@@ -140,7 +146,7 @@ def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> FileCheck
         with path.open("rb") as handle:
             head = handle.read(8192)
         if head.startswith(ZIP_MAGIC):
-            return _inspect_zip(path, limits)
+            return _inspect_zip(path, limits, keep_parts)
         if head.startswith(OLE2_MAGIC):
             return _kind_only(_ole2_kind(path.read_bytes()))
         return _kind_only(_sniff_other(head))
@@ -234,11 +240,11 @@ def _ole2_stream_names(data: bytes) -> set[str] | None:
 # --- zip archives ----------------------------------------------------------------------------
 
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_DOCTYPE, _ENTITY = b"<!DOCTYPE", b"<!ENTITY"
 _CHUNK = 256 * 1024
 
 
-def _inspect_zip(path: Path, limits: Limits) -> FileCheck:
+def _inspect_zip(path: Path, limits: Limits, keep_parts: bool = False) -> FileCheck:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -248,12 +254,12 @@ def _inspect_zip(path: Path, limits: Limits) -> FileCheck:
             kind = _zip_kind({i.filename for i in infos}, archive)
             if kind not in READABLE_KINDS:  # refused for what it is; its parts are never parsed
                 return _kind_only(kind)
-            scan = _ContentScan(limits)
+            scan = _ContentScan(limits, keep_parts)
             for info in infos:
                 problem = scan.entry(archive, info)
                 if problem:
                     return FileCheck(kind, [problem])
-            return FileCheck(kind, _notices(kind, {i.filename for i in infos}))
+            return FileCheck(kind, _notices(kind, {i.filename for i in infos}), scan.parts if keep_parts else None)
     except OSError:  # the file itself could not be read: inspect_file reports it
         raise
     except Exception:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError …: a damaged or crafted archive
@@ -290,9 +296,12 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> list[Issue
 
 
 def _unsafe_name(name: str) -> bool:
-    if "\\" in name or "\x00" in name or name.startswith("/") or re.match(r"[A-Za-z]:", name):
+    if "\\" in name or "\x00" in name or name.startswith("/") or _DRIVE.match(name):
         return True
-    return ".." in PurePosixPath(name).parts
+    return ".." in name.split("/")  # a step up, wherever it stands
+
+
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 def _part_size_problem(size: int, compressed: int, limits: Limits) -> Issue | None:
@@ -355,19 +364,25 @@ def _notices(kind: str, names: set[str]) -> list[Issue]:
 
 class _ContentScan:
     """Inflates every part in chunks, counting real bytes (headers can lie); XML parts are checked
-    for DTDs by bytes and streamed through expat to find each sheet's farthest cell."""
+    for DTDs by bytes and streamed through expat to find each sheet's farthest cell. With `keep`,
+    the bytes of every part that passed are kept in `parts` for the reader."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, keep: bool = False):
         self.limits = limits
         self.total = 0
+        self.keep = keep
+        self.parts: dict[str, bytes] = {}
 
     def entry(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, careful: bool = False) -> Issue | None:
         name = info.filename.lower()
         is_xml = name.endswith(_XML_SUFFIXES)
         extent: _QuickExtent | _ParsedExtent | None = None
         tail, size = b"", 0
+        kept: list[bytes] = []
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
+                if self.keep:
+                    kept.append(chunk)
                 if not size and is_xml:
                     if not _plain_xml_start(chunk):
                         return _error("xml_encoding", "Filen innehåller XML i en teckenkodning som Excel och "
@@ -384,7 +399,7 @@ class _ContentScan:
                 if not is_xml:
                     continue
                 window = tail + chunk
-                if any(marker in window for marker in _DTD_MARKERS):  # before any parser sees it
+                if b"<!" in window and (_DOCTYPE in window or _ENTITY in window):  # before any parser sees it
                     return _dtd_refused()
                 tail = chunk[-16:]
                 try:
@@ -392,8 +407,8 @@ class _ContentScan:
                         problem = extent.feed(chunk)
                         if problem:
                             return _extent_problem(problem, info.filename, self.limits, archive)
-                    elif b"sheetData" in window:  # a sheet that shows it late
-                        raise _Decline
+                    elif size > len(chunk) and b"sheetData" in window:  # a sheet that shows it late
+                        raise _Decline  # (in the first chunk it was looked for above)
                 except _Decline:  # read the part again, from the start, with a real parser
                     self.total -= size
                     return self.entry(archive, info, careful=True)
@@ -402,7 +417,11 @@ class _ContentScan:
         except _Decline:
             self.total -= size
             return self.entry(archive, info, careful=True)
-        return _extent_problem(problem, info.filename, self.limits, archive) if problem else None
+        if problem:
+            return _extent_problem(problem, info.filename, self.limits, archive)
+        if self.keep:
+            self.parts[info.filename] = kept[0] if len(kept) == 1 else b"".join(kept)
+        return None
 
 
 def _dtd_refused() -> Issue:
@@ -433,11 +452,13 @@ def _extent_problem(problem: Issue | tuple[int, int], part: str, limits: Limits,
     return problem if isinstance(problem, Issue) else _sheet_problem(part, *problem, limits, archive)
 
 
-_ATTRS = rb"""((?:[^>"']|"[^"]*"|'[^']*')*)"""  # attributes; '>' may stand inside quotes
+# Attributes; '>' may stand inside quotes. Possessive: each branch is decided by its first byte,
+# so giving back can never make a match, and a long unclosed tag fails in linear time.
+_ATTRS = rb"""((?:[^>"']++|"[^"]*+"|'[^']*+')*+)"""
 _TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)(?=[\s/>])" + _ATTRS + rb">")
-_ROW_FIRST_R = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s+r="(\d{1,7})"')
-_CELL_FIRST_R = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s+r="([A-Z]{1,3})(\d{1,7})"')
-_ANY_R = re.compile(rb"""\s(?:[\w.-]+:)?r\s*=""")
+# A <row> or <c> whose first attribute is r="…": (row number, '', '') or ('', column, row).
+_FIRST_R = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(?:row\s+r="(\d{1,7})"|c\s+r="([A-Z]{1,3})(\d{1,7})")')
+_ANY_R = re.compile(rb"""\s(?:[\w.-]++:)?r\s*=""")  # ':' is no name character: nothing to give back
 _MAX_TAG = 64 * 1024
 
 
@@ -465,12 +486,15 @@ class _QuickExtent:
         if b"<!" in scan or scan.count(b"<?") > prolog:
             raise _Decline
         tags = _TAG.findall(scan)
-        rows, cells = _ROW_FIRST_R.findall(scan), _CELL_FIRST_R.findall(scan)
-        if not len(rows) + len(cells) == len(tags) == len(_ANY_R.findall(b" ".join(tags))):
+        firsts = _FIRST_R.findall(scan)
+        if not len(firsts) == len(tags) == len(_ANY_R.findall(b" ".join(tags))):
             raise _Decline  # a tag without r, or with r elsewhere or twice: positions need a parser
-        if cells:
-            self.max_row = max(self.max_row, max(int(r) for _, r in cells))
-            self.max_col = max(self.max_col, max(_column_number(c.decode()) for c in {c for c, _ in cells}))
+        if firsts:
+            _, columns, rows = zip(*firsts)  # '' for the <row> tags
+            numbers = [int(r) for r in rows if r]
+            if numbers:
+                self.max_row = max(self.max_row, max(numbers))
+                self.max_col = max(self.max_col, max(_column_number(c.decode()) for c in set(columns) if c))
         return (self.max_row, self.max_col) if _beyond(self.limits, self.max_row, self.max_col) else None
 
 

@@ -10,20 +10,23 @@ knows where values came from and tests can demand identical results from both:
 * `read_openpyxl` – openpyxl, not `data_only`, so formulas are seen as formulas. The slow
   reference (about 50 ms), and the check on the fast one.
 
-A source raises nothing for a damaged file: it returns WorkbookCells with one issue.
+Both take the zip parts safety has already inflated and checked (`parts`, from the reader), so
+no part is inflated twice; what every report of a batch shares (workbook.xml, the names in it,
+cell addresses) is parsed once and remembered by its bytes. A source raises nothing for a
+damaged file: it returns WorkbookCells with one issue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Collection
-from dataclasses import dataclass, replace
-from typing import Any, Callable
+from collections.abc import Collection, Mapping
+from typing import Any, Callable, NamedTuple
 
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
@@ -47,6 +50,7 @@ _SHEET_REF = re.compile(r"=?\s*(?:'((?:[^']|'')+)'|([^'!]+))!(.+)", re.DOTALL)
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
+@functools.lru_cache(maxsize=4096)  # every report of a batch has the same ~90 names
 def parse_name_target(text: str) -> NameTarget:
     """'Lägesrapport'!$C$5 → sheet and cell; a range, a constant or #REF! keeps cell None."""
     text = (text or "").strip()
@@ -123,15 +127,20 @@ def _wanted_names(names: dict[str, NameTarget], wanted: Wanted) -> dict[str, Nam
     return chosen
 
 
+_cell_position = functools.lru_cache(maxsize=4096)(cell_index)  # the same addresses in every report
+
+
 def _merged_names(
     targets: dict[str, NameTarget], sheet: str, ranges: list[tuple[int, int, int, int]]
 ) -> dict[str, str]:
     """Names whose cell lies in a merged range of `sheet` (0-based first row, col, last row, col)."""
-    merged = {}
+    merged: dict[str, str] = {}
+    if not ranges:
+        return merged
     for key, target in targets.items():
         if target.sheet != sheet:
             continue
-        row, col = cell_index(target.cell)
+        row, col = _cell_position(target.cell)
         for first_row, first_col, last_row, last_col in ranges:
             if first_row <= row <= last_row and first_col <= col <= last_col:
                 merged[key] = f"{col_letter(first_col)}{first_row + 1}:{col_letter(last_col)}{last_row + 1}"
@@ -154,12 +163,40 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+Parts = Mapping[str, bytes]  # zip part name → its bytes, inflated
+
+
+class _ArchiveParts:
+    """An open zip archive read like the parts safety hands over (a missing part: KeyError)."""
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self.archive = archive
+        self.names = set(archive.namelist())
+
+    def __getitem__(self, name: str) -> bytes:
+        return self.archive.read(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
 def _workbook_parts(
-    archive: zipfile.ZipFile,
+    parts: Parts | zipfile.ZipFile,
 ) -> tuple[list[str], set[str], dict[str, NameTarget], dict[str, str]]:
     """Sheets in order, hidden sheets, workbook-scope names and sheet name → part path."""
-    root = SafeET.fromstring(archive.read("xl/workbook.xml"))
-    rels_root = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    if isinstance(parts, zipfile.ZipFile):
+        parts = _ArchiveParts(parts)
+    sheets, hidden, names, paths = _parse_workbook(parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"])
+    return list(sheets), set(hidden), dict(names), dict(paths)
+
+
+@functools.lru_cache(maxsize=16)  # a batch's reports share the template's workbook.xml byte for byte
+def _parse_workbook(
+    workbook: bytes, rels: bytes
+) -> tuple[tuple[str, ...], frozenset[str], dict[str, NameTarget], dict[str, str]]:
+    """_workbook_parts from the two parts' bytes (callers get copies: the cache keeps the originals)."""
+    root = SafeET.fromstring(workbook)
+    rels_root = SafeET.fromstring(rels)
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels_root if _local(rel.tag) == "Relationship"}
     sheets: list[str] = []
     hidden: set[str] = set()
@@ -180,14 +217,19 @@ def _workbook_parts(
             name = element.get("name", "")
             if name and not name.startswith("_xlnm."):
                 names[name] = parse_name_target(element.text or "")
-    return sheets, hidden, names, parts
+    return tuple(sheets), frozenset(hidden), names, parts
 
 
-def _custom_property(archive: zipfile.ZipFile, name: str) -> str | None:
+def _custom_property(parts: Parts, name: str) -> str | None:
     try:
-        data = archive.read("docProps/custom.xml")
+        data = parts["docProps/custom.xml"]
     except KeyError:
         return None
+    return _property_value(data, name)
+
+
+@functools.lru_cache(maxsize=16)  # the same few bytes in every report of a batch
+def _property_value(data: bytes, name: str) -> str | None:
     for prop in SafeET.fromstring(data):
         if _local(prop.tag) == "property" and prop.get("name") == name:
             for value in prop:
@@ -195,8 +237,7 @@ def _custom_property(archive: zipfile.ZipFile, name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _CellXml:
+class _CellXml(NamedTuple):  # a tuple: made for every wanted cell of every report
     """What the sheet XML says about one cell, beyond what calamine gives."""
 
     formula: str | None = None
@@ -204,19 +245,22 @@ class _CellXml:
     number: float | None = None  # the stored number of a numeric cell, before any date format
 
 
-_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # bytes no XML document may contain
+_NO_XML = _CellXml()  # a cell the sheet XML does not have
+
+
+_NOT_XML = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # bytes no XML document may contain
 
 
 def _well_formed_text(data: bytes) -> bytes:
     """calamine reads a raw control character that XML (and Excel, and openpyxl) refuse; so do we."""
-    if _NOT_XML.search(data):
+    if len(data.translate(None, _NOT_XML)) != len(data):  # deleting them changed something
         raise ValueError("control character in XML")
     return data
 
 
-def _scan_cells(archive: zipfile.ZipFile, part: str, addresses: set[str]) -> dict[str, _CellXml]:
+def _scan_cells(parts: Parts, part: str, addresses: set[str]) -> dict[str, _CellXml]:
     """Formula, error and stored number of each wanted cell of one sheet's XML."""
-    data = _well_formed_text(archive.read(part))
+    data = _well_formed_text(parts[part])
     quick = _scan_quick(data, addresses)
     return quick if quick is not None else _scan_full(data, addresses)
 
@@ -226,6 +270,11 @@ _CELL_ELEMENT = re.compile(
     rb'<((?:[A-Za-z_][\w.-]*:)?)c\s[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*?(?:/>|>.*?</\1c>)', re.DOTALL
 )
 
+# The cell as Excel, LibreOffice and XlsxWriter write a plain one: r, s and t in this order, and
+# a stored value or nothing. Such a cell needs none of the searches below.
+_PLAIN_CELL = re.compile(
+    rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]+")?(?: t="([a-z]+)")?(?:/>|><v>([^<&]*)</v></c>)'
+)
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 _KIND_ATTR = re.compile(rb'\st="([^"]*)"')
 _VALUE_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)</")
@@ -241,13 +290,21 @@ def _scan_quick(data: bytes, addresses: set[str]) -> dict[str, _CellXml] | None:
     if b"<![CDATA[" in data:
         return None
     matches = list(_CELL_ELEMENT.finditer(data))
-    elements = {match.group(2).decode(): match for match in matches}
+    elements = {match.group(2): match for match in matches}  # by the address's bytes (ASCII)
     if not len(elements) == len(matches) == len(_ANY_CELL.findall(data)):  # each cell once, each found
         return None
     found: dict[str, _CellXml] = {}
-    for address in addresses & elements.keys():
-        match = elements[address]
+    for address in addresses:
+        match = elements.get(address.encode())
+        if match is None:
+            continue
         snippet = match.group(0)
+        plain = _PLAIN_CELL.fullmatch(snippet)
+        if plain:
+            kind, stored = plain.groups()
+            found[address] = _cell_values(kind.decode() if kind else "n", stored.decode() if stored is not None
+                                          else None, None)
+            continue
         if not _FORMULA_TAG.search(snippet) and b"&" not in snippet:  # the common case, no parsing
             kind = _KIND_ATTR.search(snippet[: snippet.find(b">")])
             stored = _VALUE_TEXT.search(snippet)
@@ -316,7 +373,7 @@ def _scan_full(data: bytes, addresses: set[str]) -> dict[str, _CellXml]:
     for address, si in pending:
         master = shared.get(si)
         if master:
-            found[address] = replace(found[address], formula=_translate(master[1], master[0], address))
+            found[address] = found[address]._replace(formula=_translate(master[1], master[0], address))
     return found
 
 
@@ -334,25 +391,21 @@ def _translate(formula: str, origin: str, destination: str) -> str:
     return Translator("=" + formula, origin=origin).translate_formula(destination)
 
 
-def read_fast(path: str, wanted: Wanted = None) -> WorkbookCells:
-    """calamine values, defusedxml names, formulas and errors: the default source."""
+def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None) -> WorkbookCells:
+    """calamine values, defusedxml names, formulas and errors: the default source.
+
+    `parts`: the file's zip parts as safety inflated and checked them (FileCheck.parts), so that
+    they are not inflated again; without them the archive is opened here.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
-            sheets, hidden, names, parts = _workbook_parts(archive)
-            version = _custom_property(archive, VERSION_PROPERTY)
-            targets = _wanted_names(names, wanted)
-            by_sheet: dict[str, dict[str, list[str]]] = {}  # sheet → address → names
-            for key, target in targets.items():
-                if target.sheet in parts:
-                    by_sheet.setdefault(target.sheet, {}).setdefault(target.cell, []).append(key)
-            scanned = {
-                sheet: _scan_cells(archive, parts[sheet], set(addresses))
-                for sheet, addresses in by_sheet.items()
-            }
-            if "xl/sharedStrings.xml" in archive.namelist():
-                _well_formed_text(archive.read("xl/sharedStrings.xml"))
+        if parts is None:
+            with zipfile.ZipFile(path) as archive:
+                found = _xml_facts(_ArchiveParts(archive), wanted)
+        else:
+            found = _xml_facts(parts, wanted)
     except Exception as exc:  # noqa: BLE001 - any damage is reported, never raised
         return _failed(exc)
+    sheets, hidden, names, version, targets, by_sheet, scanned = found
     try:
         cells, merged = _calamine_cells(path, by_sheet, scanned, targets)
     except (KeyboardInterrupt, SystemExit):
@@ -361,6 +414,21 @@ def read_fast(path: str, wanted: Wanted = None) -> WorkbookCells:
         return read_openpyxl(path, wanted)  # the reference source decides about this file
     return WorkbookCells(sheets=sheets, names=names, cells=cells, hidden_sheets=hidden, form_version=version,
                          merged=merged)
+
+
+def _xml_facts(parts: Parts, wanted: Wanted) -> tuple[Any, ...]:
+    """What read_fast takes from the XML: sheets, names, version, and each wanted cell's XML."""
+    sheets, hidden, names, paths = _workbook_parts(parts)
+    version = _custom_property(parts, VERSION_PROPERTY)
+    targets = _wanted_names(names, wanted)
+    by_sheet: dict[str, dict[str, list[str]]] = {}  # sheet → address → names
+    for key, target in targets.items():
+        if target.sheet in paths:
+            by_sheet.setdefault(target.sheet, {}).setdefault(target.cell, []).append(key)
+    scanned = {sheet: _scan_cells(parts, paths[sheet], set(addresses)) for sheet, addresses in by_sheet.items()}
+    if "xl/sharedStrings.xml" in parts:
+        _well_formed_text(parts["xl/sharedStrings.xml"])
+    return sheets, hidden, names, version, targets, by_sheet, scanned
 
 
 def _calamine_cells(
@@ -374,9 +442,9 @@ def _calamine_cells(
             data = workbook.get_sheet_by_name(sheet)
             rows = data.to_python(skip_empty_area=False)
             for address, keys in addresses.items():
-                row, col = cell_index(address)
+                row, col = _cell_position(address)
                 value = rows[row][col] if row < len(rows) and col < len(rows[row]) else None
-                xml = scanned[sheet].get(address, _CellXml())
+                xml = scanned[sheet].get(address, _NO_XML)
                 cell = raw_cell(as_stored(xml.number, value), xml.formula, xml.error)
                 cells.update(dict.fromkeys(keys, cell))
             ranges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in data.merged_cell_ranges or []]
@@ -405,11 +473,12 @@ def _openpyxl_value(cell: Any) -> tuple[Any, str | None, str | None]:
     return value, None, None
 
 
-def read_openpyxl(path: str, wanted: Wanted = None) -> WorkbookCells:
+def read_openpyxl(path: str, wanted: Wanted = None, parts: Parts | None = None) -> WorkbookCells:
     """openpyxl without data_only; a second, data_only load only when a wanted cell has a formula.
 
-    The stored numbers of the wanted cells are read from the sheet XML as well, so a number that
-    no date format can show is given as the number, exactly as the fast source gives it.
+    The stored numbers of the wanted cells are read from the sheet XML as well (from `parts` when
+    given, as read_fast does), so a number that no date format can show is given as the number,
+    exactly as the fast source gives it.
     """
     from openpyxl import load_workbook
 
@@ -440,14 +509,14 @@ def read_openpyxl(path: str, wanted: Wanted = None) -> WorkbookCells:
                           for r in workbook[sheet].merged_cells.ranges]
                 merged.update(_merged_names(targets, sheet, ranges))
             cached = _cached_values(path, found) if any(f[3] for f in found.values()) else {}
-            numbers = _stored_numbers(path, found)
+            numbers = _stored_numbers(path, found, parts)
     except Exception as exc:  # noqa: BLE001 - any damage is reported, never raised
         return _failed(exc)
     cells = {}
     for key, (sheet, address, value, formula, error) in found.items():
         if formula:
             value, error = cached.get(key, (None, None))
-        xml = numbers.get(sheet, {}).get(address, _CellXml())
+        xml = numbers.get(sheet, {}).get(address, _NO_XML)
         if error == "#VALUE!" and xml.error is None and xml.number is not None:
             value, error = xml.number, None  # openpyxl's stand-in for a date it could not convert
         cells[key] = raw_cell(as_stored(xml.number, value), formula, error)
@@ -455,15 +524,19 @@ def read_openpyxl(path: str, wanted: Wanted = None) -> WorkbookCells:
                          merged=merged)
 
 
-def _stored_numbers(path: str, found: dict[str, tuple[Any, ...]]) -> dict[str, dict[str, _CellXml]]:
+def _stored_numbers(
+    path: str, found: dict[str, tuple[Any, ...]], parts: Parts | None
+) -> dict[str, dict[str, _CellXml]]:
     """The sheet XML of the wanted cells: openpyxl turns stored numbers into dates without a way back."""
     by_sheet: dict[str, set[str]] = {}
     for sheet, address, *_rest in found.values():
         by_sheet.setdefault(sheet, set()).add(address)
-    with zipfile.ZipFile(path) as archive:
-        parts = _workbook_parts(archive)[3]
-        return {sheet: _scan_cells(archive, parts[sheet], addresses) for sheet, addresses in by_sheet.items()
-                if sheet in parts}
+    if parts is None:
+        with zipfile.ZipFile(path) as archive:
+            return _stored_numbers(path, found, _ArchiveParts(archive))
+    paths = _workbook_parts(parts)[3]
+    return {sheet: _scan_cells(parts, paths[sheet], addresses) for sheet, addresses in by_sheet.items()
+            if sheet in paths}
 
 
 def _cached_values(path: str, found: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, str | None]]:
@@ -480,4 +553,4 @@ def _cached_values(path: str, found: dict[str, tuple[Any, ...]]) -> dict[str, tu
     return results
 
 
-SOURCES: dict[str, Callable[[str, Wanted], WorkbookCells]] = {"fast": read_fast, "openpyxl": read_openpyxl}
+SOURCES: dict[str, Callable[..., WorkbookCells]] = {"fast": read_fast, "openpyxl": read_openpyxl}

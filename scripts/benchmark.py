@@ -3,6 +3,8 @@ floor (unzip and parse the XML), on the same N generated reports. Run through sc
 
 Each approach runs in a fresh process; its wall time is measured from outside and its memory is
 the peak of the summed RSS of its whole process tree (workers included), sampled every 10 ms.
+(d) also reports its phases (`consolidate --timings`). Two more figures: (t) writing the template
+and (v) validating one report, each as a whole command and, in process, after start-up.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ APPROACHES = {
     "b": 'pandas.read_excel(engine="calamine") of every sheet per file',
     "c": "floor: unzip and parse workbook and sheet XML only",
     "d": "lagesrapport consolidate, end to end (validation and master included)",
+}
+EXTRAS = {
+    "t": "mallen: lagesrapport template -o …",
+    "v": "kontroll av en rapport: lagesrapport validate FIL",
 }
 
 # The child programs. Each reads the list of files from argv[1] and prints nothing but errors.
@@ -61,6 +67,33 @@ PROGRAMS = {
                 for name in archive.namelist():
                     if name.startswith("xl/worksheets/sheet"):
                         ElementTree.fromstring(archive.read(name))
+    """,
+}
+
+
+# In-process timings after start-up, printed as one number of milliseconds (median of 15).
+IN_PROCESS = {
+    "t": """
+        import statistics, sys, tempfile, time
+        from pathlib import Path
+        from lagesrapport_xl.template import write_template
+        folder = Path(tempfile.mkdtemp())
+        times = []
+        for i in range(15):
+            started = time.perf_counter()
+            write_template(folder / f"mall{i}.xlsx")
+            times.append(time.perf_counter() - started)
+        print(1000 * statistics.median(times))
+    """,
+    "v": """
+        import statistics, sys, time
+        from lagesrapport_xl.reader import read_report
+        times = []
+        for _ in range(15):
+            started = time.perf_counter()
+            read_report(sys.argv[1])
+            times.append(time.perf_counter() - started)
+        print(1000 * statistics.median(times))
     """,
 }
 
@@ -141,8 +174,8 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak tree RSS bytes) of one command."""
+def run_measured(command: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, peak tree RSS bytes, stderr) of one command."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -162,20 +195,46 @@ def run_measured(command: list[str]) -> tuple[float, int]:
     sampler.join()
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} misslyckades:\n{stderr.decode(errors='replace')[-2000:]}")
-    return wall, peak
+    return wall, peak, stderr.decode(errors="replace")
+
+
+LAGESRAPPORT = str(ROOT / ".venv/bin/lagesrapport")
 
 
 def command_for(approach: str, file_list: Path, folder: Path, out: Path) -> list[str]:
     if approach == "d":
-        return [str(ROOT / ".venv/bin/lagesrapport"), "consolidate", str(folder), "-o", str(out / "master.xlsx")]
+        return [LAGESRAPPORT, "consolidate", str(folder), "-o", str(out / "master.xlsx"), "-q", "--timings"]
     return [sys.executable, "-c", textwrap.dedent(PROGRAMS[approach]), str(file_list)]
+
+
+def phases(stderr: str) -> dict[str, float]:
+    """'tider: läsning 1.9 s, tabeller 0.1 s, …' (consolidate --timings) → {phase: seconds}."""
+    line = next((line for line in stderr.splitlines() if line.startswith("tider: ")), "")
+    found = {}
+    for part in line.removeprefix("tider: ").split(", "):
+        name, _, rest = part.partition(" ")
+        if rest.endswith(" s"):
+            found[name] = float(rest[:-2])
+    return found
+
+
+def extra_figures(extra: str, sample: Path, workdir: Path, repeats: int) -> dict[str, float]:
+    """A whole command's wall time (median) and the in-process milliseconds after start-up."""
+    if extra == "t":
+        command = [LAGESRAPPORT, "template", "-o", str(workdir / "mall.xlsx")]
+    else:
+        command = [LAGESRAPPORT, "validate", str(sample)]
+    walls = [run_measured(command)[0] for _ in range(repeats)]
+    program = [sys.executable, "-c", textwrap.dedent(IN_PROCESS[extra]), str(sample)]
+    done = subprocess.run(program, capture_output=True, text=True, check=True)
+    return {"command_s": statistics.median(walls), "in_process_ms": float(done.stdout.strip())}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--reports", type=int, default=300, help="number of reports (default 300)")
     parser.add_argument("-r", "--repeats", type=int, default=3, help="runs per approach; the median counts")
-    parser.add_argument("--only", default="abcd", help="approaches to run, e.g. 'cd' (default abcd)")
+    parser.add_argument("--only", default="abcdtv", help="approaches to run, e.g. 'cd' (default abcdtv)")
     parser.add_argument("--workdir", default=str(ROOT / "out" / "bench"), help="where reports and outputs go")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -191,12 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}; {len(files)} rapporter, i snitt {size / 1024:.1f} KB per fil"
     )
     results: dict[str, dict[str, float]] = {}
-    for approach in args.only:
-        walls, peaks = [], []
+    for approach in [a for a in args.only if a in APPROACHES]:
+        walls, peaks, laps = [], [], []
         for _ in range(args.repeats):
-            wall, peak = run_measured(command_for(approach, file_list, folder, workdir))
+            wall, peak, stderr = run_measured(command_for(approach, file_list, folder, workdir))
             walls.append(wall)
             peaks.append(peak)
+            laps.append(phases(stderr))
         median = statistics.median(walls)
         results[approach] = {
             "wall_s": median,
@@ -208,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
             f"    {median:7.2f} s  {results[approach]['ms_per_report']:7.2f} ms/rapport  "
             f"topp {results[approach]['peak_mb']:6.0f} MB  (median av {args.repeats})"
         )
+        if approach == "d" and laps[0]:
+            split = {name: statistics.median(lap.get(name, 0.0) for lap in laps) for name in laps[0]}
+            split["start och övrigt"] = median - sum(split.values())
+            results[approach]["phases_s"] = split
+            print("    varav " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in split.items()))
     if "d" in results:
         for other in "ac":
             if other in results:
@@ -215,8 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         if "a" in results:
             print(f"(d är {results['a']['wall_s'] / results['d']['wall_s']:.1f}× snabbare än a)", end="")
         print()
+    for extra in [e for e in args.only if e in EXTRAS]:
+        figures = extra_figures(extra, files[0], workdir, args.repeats)
+        results[extra] = figures
+        print(f"({extra}) {EXTRAS[extra]}: {figures['command_s']:.2f} s som kommando, "
+              f"{figures['in_process_ms']:.1f} ms efter start")
     if args.json:
-        Path(args.json).write_text(json.dumps({"reports": len(files), "results": results}, indent=2), encoding="utf-8")
+        document = {"reports": len(files), "results": results}
+        Path(args.json).write_text(json.dumps(document, indent=2), encoding="utf-8")
     return 0
 
 

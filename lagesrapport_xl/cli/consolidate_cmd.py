@@ -1,4 +1,8 @@
-"""`lagesrapport consolidate INKORG… -o master.xlsx`: every report of a folder into one workbook."""
+"""`lagesrapport consolidate INKORG… -o master.xlsx`: every report of a folder into one workbook.
+
+The reading and writing modules are imported when the command runs, not when the command line
+is built: `lagesrapport --help` and the other commands do not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
-from ..consolidate import (
-    DEFAULT_TOLERANCE,
-    STATUS_PLURAL,
-    Consolidation,
-    InputError,
-    Status,
-    consolidate,
-)
-from ..exports import write_csv, write_json
-from ..master import write_master
-from ..spec import SpecError, load_spec
+if TYPE_CHECKING:
+    from ..consolidate import Consolidation
 
 MAX_LISTED = 10
 
@@ -42,13 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", metavar="FIL", help="skriv också alla tabeller som en JSON-fil")
     parser.add_argument(
         "--tolerance",
-        default=str(DEFAULT_TOLERANCE),
+        default=None,
         help="hur mycket ackumulerat utfall får avvika från det tidsandelen ger, t.ex. 0.15 eller 15%% "
         "(standard 15%%)",
     )
     parser.add_argument("--workers", type=int, help="antal processer som läser filer (standard: alla kärnor)")
     parser.add_argument("--config", help="RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader")
     parser.add_argument("-q", "--quiet", action="store_true", help="skriv bara ut fel")
+    # For scripts/bench: how long reading, building the tables and writing the master took.
+    parser.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(run=run)
 
 
@@ -89,8 +86,37 @@ class ProgressBar:
         self.stream.flush()
 
 
+class Stopwatch:
+    """Seconds per phase of a run, for `--timings` (the benchmark splits its figures by them)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
+
+    def marking_the_last_file(self, progress: Callable[[int, int], None] | None) -> Callable[[int, int], None]:
+        """The progress callback, ending the lap "läsning" when the last file has been read."""
+
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress(done, total)
+            if done >= total:
+                self.lap("läsning")
+
+        return report
+
+    def __str__(self) -> str:
+        return "tider: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in self.laps.items())
+
+
 def summary(consolidation: Consolidation, output: Path) -> str:
     """The one-screen summary printed after a run."""
+    from ..tables import STATUS_PLURAL, Status
+
     counts = consolidation.counts
     width = max(len(label) for label in STATUS_PLURAL.values()) + 2
     lines = [f"Sammanställningen är skriven: {output}", f"  {'Filer som hittades':<{width}}{counts['found']:>6}"]
@@ -108,9 +134,16 @@ def summary(consolidation: Consolidation, output: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..consolidate import DEFAULT_TOLERANCE, InputError, consolidate
+    from ..exports import write_csv, write_json
+    from ..master import write_master
+    from ..spec import SpecError, load_spec
+
     if not args.output:
         print("Ange sammanställningens filnamn med -o, t.ex. -o sammanstallning.xlsx", file=sys.stderr)
         return 2
+    if args.tolerance is None:
+        args.tolerance = str(DEFAULT_TOLERANCE)
     try:
         tolerance = parse_tolerance(args.tolerance)
     except ValueError:
@@ -126,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         exclude += list(Path(args.csv).glob("*.csv"))
     progress = ProgressBar(sys.stderr) if not args.quiet else None
+    watch = Stopwatch()
+    if args.timings:
+        progress = watch.marking_the_last_file(progress)
     try:
         consolidation = consolidate(
             args.inputs, spec=spec, tolerance=tolerance, workers=args.workers, progress=progress, exclude=exclude
@@ -136,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
     if not consolidation.files:
         print(f"Inga filer hittades i: {', '.join(args.inputs)}. Ingen sammanställning skrevs.", file=sys.stderr)
         return 1
+    watch.lap("tabeller")
     try:
-        write_master(consolidation, output)
+        write_master(consolidation, output, keep_formulas=False)
+        watch.lap("huvudarbetsbok")
     except OSError as exc:
         print(
             f"Kunde inte skriva {output}: {exc.strerror or exc}. Är filen öppen i Excel? Stäng den och försök igen. "
@@ -153,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
             extras.append(f"JSON: {write_json(consolidation, args.json)}")
     except OSError as exc:
         print(f"Sammanställningen skrevs, men exporten misslyckades: {exc}", file=sys.stderr)
+    if args.timings:
+        print(watch, file=sys.stderr)
     if not args.quiet:
         print(summary(consolidation, output))
         for line in extras:

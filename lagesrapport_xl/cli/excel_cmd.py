@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT, write_control_workbook
-from ..spec import SpecError, load_spec
+from ..control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT  # light: xlsxwriter is loaded anyway
 
 USAGE = "Ange filnamn med -o, t.ex. lagesrapport control-workbook -o rar_sammanstallning.xlsx"
 
@@ -33,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..control_workbook import write_control_workbook
+    from ..spec import SpecError, load_spec
+
     if not args.output:
         print(USAGE, file=sys.stderr)
         return 2

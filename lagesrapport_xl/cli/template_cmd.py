@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..register import RegisterError, write_prefilled_templates
-from ..spec import SpecError, load_spec
-from ..template import write_template
 
 USAGE_HINT = (
     "Ange antingen -o FIL för den tomma mallen, eller --register REGISTER --out-dir MAPP för "
@@ -33,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..spec import SpecError, load_spec
+    from ..template import write_template
+
     if bool(args.output) == bool(args.register) or bool(args.register) != bool(args.out_dir):
         print(USAGE_HINT, file=sys.stderr)
         return 2
@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_register(args: argparse.Namespace, spec) -> int:
+    from ..register import RegisterError, write_prefilled_templates
+
     try:
         result = write_prefilled_templates(args.register, args.out_dir, spec, password=args.password)
     except RegisterError as exc:

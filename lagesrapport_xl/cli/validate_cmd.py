@@ -11,11 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from ..annotate import AnnotateError, write_annotated_copy
-from ..reader import read_report
-from ..result import ReadResult
-from ..sources import SOURCES
-from ..spec import SpecError, load_spec
+from typing import TYPE_CHECKING
+
+from ..sources import SOURCES  # the reader's own import: `validate` needs it anyway
+
+if TYPE_CHECKING:
+    from ..result import ReadResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,6 +51,10 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..annotate import AnnotateError, write_annotated_copy
+    from ..reader import read_report
+    from ..spec import SpecError, load_spec
+
     try:
         spec = load_spec(args.config)
     except SpecError as exc:
