@@ -13,10 +13,8 @@ not used. The original file is only read.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import ElementTree as SafeET
 
+from .atomic import atomic_path
 from .issues import SEVERITY_SV, json_value
 from .result import ReadResult
 from .spec import FormSpec, default_spec
@@ -69,18 +68,12 @@ def write_annotated_copy(
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file gets no copy, and a message
         raise AnnotateError("Ingen kontrollkopia: filen är inte en läsbar Excel-arbetsbok.") from exc
-    handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=outdir)
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as copy:
-            for name, (info, data) in parts.items():
-                if name not in removed:
-                    copy.writestr(info, new_parts.pop(name, data))
-            for name, data in new_parts.items():
-                copy.writestr(name, data)
-        os.replace(tmp_name, target)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as copy:
+        for name, (info, data) in parts.items():
+            if name not in removed:
+                copy.writestr(info, new_parts.pop(name, data))
+        for name, data in new_parts.items():
+            copy.writestr(name, data)
     return target
 
 

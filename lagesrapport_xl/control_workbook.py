@@ -11,13 +11,12 @@ This module must not import xlwings: it is part of the core and runs on any mach
 from __future__ import annotations
 
 import keyword
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
 
+from .atomic import atomic_path
 from .spec import FormSpec, default_spec
 
 SHEET = "Sammanställning"
@@ -116,18 +115,6 @@ if __name__ == "__main__":
 '''
 
 
-def _atomic_write(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_workbook(path: Path, spec: FormSpec, inputs: tuple[str, ...], script: str) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
@@ -191,10 +178,12 @@ def write_control_workbook(
         check_workbook_name(path)
     spec = spec or default_spec()
     inputs = (str(inbox), str(output), str(config or ""))
-    _atomic_write(path, lambda tmp: _write_workbook(tmp, spec, inputs, script_name(path)))
+    with atomic_path(path) as tmp:
+        _write_workbook(tmp, spec, inputs, script_name(path))
     written = [path]
     if with_script:
         script = path.with_name(script_name(path))
-        _atomic_write(script, lambda tmp: tmp.write_text(script_text(path), encoding="utf-8"))
+        with atomic_path(script) as tmp:
+            tmp.write_text(script_text(path), encoding="utf-8")
         written.append(script)
     return written

@@ -13,13 +13,12 @@ import csv
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .atomic import atomic_path
 from .consolidate import Consolidation
 from .issues import json_value
 from .tables import PROGRAM, Table
@@ -57,14 +56,8 @@ def csv_value(value: Any) -> str:
 
 
 def _atomic_write(path: Path, write: Any, *, newline: str | None = None, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline=newline) as stream:
-            write(stream)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, newline=newline) as stream:
+        write(stream)
     return path
 
 

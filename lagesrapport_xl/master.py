@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from .atomic import atomic_path
 from .consolidate import Consolidation
 from .tables import (
     ABOUT,
@@ -920,25 +920,10 @@ def write_master(consolidation: Consolidation, path: str | Path, *, keep_formula
 
     `keep_formulas=False`: the MasterInfo lists no formulas (the command line needs none of them).
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=".tmp-master-", suffix=".xlsx", dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    info = MasterInfo(target, keep_formulas=keep_formulas)
-    try:
+    info = MasterInfo(Path(path), keep_formulas=keep_formulas)
+    with atomic_path(path) as tmp:
         _build(tmp, consolidation, info)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return info
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 __all__ = ["LAYOUT", "MasterInfo", "write_master", "write_sheet"]

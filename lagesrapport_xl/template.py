@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +20,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from .atomic import atomic_path
 from .conditions import holds
 from .fieldtypes import is_blank
 from .spec import INLINE_COLS, LABEL_COL, Field, FormSpec, LayoutRow, cell_address, col_letter, default_spec
@@ -750,25 +749,10 @@ def write_template(
     both = sorted(set(prefill) & set(answers))
     if both:
         raise KeyError(f"Fälten är både förifyllda och besvarade: {', '.join(both)}")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         _build(tmp, spec, prefill, answers, password)
         _patch_package(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return Path(path)
 
 
 def _build(

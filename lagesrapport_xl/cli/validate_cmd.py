@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         results.append(result)
         if args.annotate and not result.skipped:
             try:
-                copies[result.file] = write_annotated_copy(path, result, args.annotate)
+                copies[result.file] = write_annotated_copy(path, result, args.annotate, spec)
             except AnnotateError as exc:
                 copies[result.file] = str(exc)
     if args.format == "json":
