@@ -73,3 +73,25 @@ def test_bad_override_is_explained_in_swedish(tmp_path, override, message):
     config.write_text(override, encoding="utf-8")
     with pytest.raises(SpecError, match=message):
         load_spec(config)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["template", "-o", "mall.xlsx"],
+        ["validate", "rapport.xlsx"],
+        ["consolidate", "inkorg", "-o", "master.xlsx"],
+        ["control-workbook", "-o", "kontroll.xlsx"],
+    ],
+)
+def test_every_command_explains_a_bad_config_file_with_exit_code_2(tmp_path, capsys, command):
+    from lagesrapport_xl.cli import main
+
+    config = tmp_path / "rar.toml"
+    config.write_text("inte = = toml", encoding="utf-8")
+    (tmp_path / "inkorg").mkdir()
+    (tmp_path / "rapport.xlsx").write_bytes(b"")
+    paths = [str(tmp_path / part) if part.endswith((".xlsx", "inkorg")) else part for part in command]
+    assert main([*paths, "--config", str(config)]) == 2
+    assert "Fel i konfigurationen" in capsys.readouterr().err
+    assert not (tmp_path / "mall.xlsx").exists() and not (tmp_path / "master.xlsx").exists()

@@ -7,6 +7,14 @@ import sys
 from importlib import import_module
 
 from .. import __version__
+from ..spec import SpecError
+
+CONFIG_HELP = "RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader"
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """`--config rar.toml`, the same for every command; a bad file is reported once, by `main`."""
+    parser.add_argument("--config", metavar="TOML", help=CONFIG_HELP)
 
 # Subcommand modules, in the order `lagesrapport --help` lists them.
 COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd"]
@@ -38,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
+    except SpecError as exc:
+        print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("Avbrutet.", file=sys.stderr)
         return 130

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO
 
+from . import add_config_option
+
 if TYPE_CHECKING:
     from ..consolidate import Consolidation
 
@@ -42,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(standard 15%%)",
     )
     parser.add_argument("--workers", type=int, help="antal processer som läser filer (standard: alla kärnor)")
-    parser.add_argument("--config", help="RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader")
+    add_config_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="skriv bara ut fel")
     # For scripts/bench: how long reading, building the tables and writing the master took.
     parser.add_argument("--timings", action="store_true", help=argparse.SUPPRESS)
@@ -137,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from ..consolidate import DEFAULT_TOLERANCE, InputError, consolidate
     from ..exports import write_csv, write_json
     from ..master import write_master
-    from ..spec import SpecError, load_spec
+    from ..spec import load_spec
 
     if not args.output:
         print("Ange sammanställningens filnamn med -o, t.ex. -o sammanstallning.xlsx", file=sys.stderr)
@@ -149,11 +151,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"Toleransen ”{args.tolerance}” går inte att läsa. Skriv t.ex. 0.15 eller 15%.", file=sys.stderr)
         return 2
-    try:
-        spec = load_spec(args.config)
-    except SpecError as exc:
-        print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
-        return 2
+    spec = load_spec(args.config)
     output = Path(args.output)
     exclude = [output] + ([Path(args.json)] if args.json else [])
     if args.csv:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT  # light: xlsxwriter is loaded anyway
+from . import add_config_option
 
 USAGE = "Ange filnamn med -o, t.ex. lagesrapport control-workbook -o rar_sammanstallning.xlsx"
 
@@ -27,26 +28,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--master", default=DEFAULT_OUTPUT, help=f"huvudarbetsbokens filnamn (standard: {DEFAULT_OUTPUT})"
     )
-    parser.add_argument("--config", help="RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader")
+    add_config_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..control_workbook import write_control_workbook
-    from ..spec import SpecError, load_spec
+    from ..spec import load_spec
 
     if not args.output:
         print(USAGE, file=sys.stderr)
         return 2
+    spec = load_spec(args.config)  # a bad file is reported by cli.main
     try:
-        spec = load_spec(args.config)
         config = Path(args.config).resolve() if args.config else None
         written = write_control_workbook(
             args.output, inbox=args.inbox, output=args.master, config=config, spec=spec
         )
-    except SpecError as exc:
-        print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
-        return 2
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2

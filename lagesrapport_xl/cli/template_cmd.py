@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import add_config_option
 
 USAGE_HINT = (
     "Ange antingen -o FIL för den tomma mallen, eller --register REGISTER --out-dir MAPP för "
@@ -25,22 +26,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--register", help="register över insatser (.xlsx eller .csv), en mall per rad")
     parser.add_argument("--out-dir", help="mapp för de förifyllda mallarna (med --register)")
     parser.add_argument("--password", help="lösenord för bladskyddet (utan lösenord: skydd utan lösenord)")
-    parser.add_argument("--config", help="RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader")
+    add_config_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..spec import SpecError, load_spec
+    from ..spec import load_spec
     from ..template import write_template
 
     if bool(args.output) == bool(args.register) or bool(args.register) != bool(args.out_dir):
         print(USAGE_HINT, file=sys.stderr)
         return 2
-    try:
-        spec = load_spec(args.config)
-    except SpecError as exc:
-        print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
-        return 2
+    spec = load_spec(args.config)
     if args.output:
         try:
             path = write_template(args.output, spec, password=args.password)

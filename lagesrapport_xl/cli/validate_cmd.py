@@ -10,10 +10,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ..sources import SOURCES  # the reader's own import: `validate` needs it anyway
+from . import add_config_option
 
 if TYPE_CHECKING:
     from ..result import ReadResult
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--annotate", metavar="MAPP",
         help="skriv en kopia av varje arbetsbok med bladet Kontroll (originalet ändras aldrig)",
     )
-    parser.add_argument("--config", help="RAR:s egen TOML-fil med ändringar av formuläret")
+    add_config_option(parser)
     parser.add_argument("--source", choices=tuple(SOURCES), default="fast", help=argparse.SUPPRESS)
     parser.set_defaults(run=run)
 
@@ -53,13 +53,9 @@ def _expand(paths: list[str]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from ..annotate import AnnotateError, write_annotated_copy
     from ..reader import read_report
-    from ..spec import SpecError, load_spec
+    from ..spec import load_spec
 
-    try:
-        spec = load_spec(args.config)
-    except SpecError as exc:
-        print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
-        return 2
+    spec = load_spec(args.config)
     files = _expand(args.files)
     if not files:
         print("Inga filer att kontrollera.", file=sys.stderr)
