@@ -10,16 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .issues import Issue
 
 CellValue = None | str | int | float | bool | dt.date | dt.datetime | dt.time
 
 
-@dataclass(frozen=True)
-class RawCell:
-    """A cell as stored. Whole floats are given as int (5306.0 → 5306) by every source."""
+class RawCell(NamedTuple):
+    """A cell as stored. Whole floats are given as int (5306.0 → 5306) by every source.
+    A tuple: one is made for every answer of every report (a frozen dataclass costs 3× as much)."""
 
     value: CellValue
     formula: str | None = None  # "=10+6" when the cell holds a formula (value is then its cached result)

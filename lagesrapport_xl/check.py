@@ -29,6 +29,7 @@ from .spec import Field, FormSpec, default_spec
 from .template import FORM_VERSION_NAME
 
 NEW_TEMPLATE = "Fyll i svaren i en ny, oförändrad mall från RAR."
+_EMPTY = RawCell(None)  # a located cell the source had nothing for
 _RANGE = re.compile(r"(\d+)[\s\u00a0]*[-‐‑‒–—−][\s\u00a0]*(\d+)")
 
 
@@ -214,7 +215,7 @@ class _Check:
                 renamed[field.sheet] = target.sheet
             if target.cell != template_cells[field.key]:
                 moved[target.sheet].append(field)
-            self.raw[field.key] = self.raw_by_name.get(field.key.lower(), RawCell(None))
+            self.raw[field.key] = self.raw_by_name.get(field.key.lower(), _EMPTY)
         for expected, actual in renamed.items():
             self.findings.warning(
                 "sheet_renamed", None,

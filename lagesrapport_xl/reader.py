@@ -45,12 +45,14 @@ def read_report(
         "size": stat.st_size,
         "modified": dt.datetime.fromtimestamp(stat.st_mtime),
         # Hashed even when refused (a batch needs it to spot duplicates), unless absurdly large.
-        "sha256": _sha256(path) if stat.st_size <= limits.max_file_bytes else None,
+        "sha256": hashlib.sha256(check.content).hexdigest() if check.content is not None
+        else _sha256(path) if stat.st_size <= limits.max_file_bytes else None,
     }
     if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
         return ReadResult(**facts, issues=check.issues)
     # The source parses the very bytes safety inflated and checked: each part is inflated once.
-    cells = SOURCES[source](str(path), [*spec.fields, FORM_VERSION_NAME], parts=check.parts)
+    wanted = [*spec.fields, FORM_VERSION_NAME]
+    cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
     return check_cells(cells, spec, **facts)
 

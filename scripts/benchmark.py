@@ -1,8 +1,9 @@
 """Benchmark: lagesrapport consolidate against the naive openpyxl loop, pandas+calamine and the
 floor (unzip and parse the XML), on the same N generated reports. Run through scripts/bench.
 
-Each approach runs in a fresh process; its wall time is measured from outside and its memory is
-the peak of the summed RSS of its whole process tree (workers included), sampled every 10 ms.
+Each approach runs in a fresh process; its wall time is measured from outside, and its memory in
+one more run: the peak of the summed RSS of its whole process tree (workers included), sampled
+every 10 ms (sampling takes CPU from the program, so timed runs are not sampled).
 (d) also reports its phases (`consolidate --timings`). Two more figures: (t) writing the template
 and (v) validating one report, each as a whole command and, in process, after start-up.
 """
@@ -174,8 +175,13 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(command: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, peak tree RSS bytes, stderr) of one command."""
+def run_measured(command: list[str], memory: bool = False) -> tuple[float, int, str]:
+    """(wall seconds, peak tree RSS bytes or 0, stderr) of one command.
+
+    With `memory`, a thread samples the summed RSS of the process tree every 10 ms. That sampling
+    costs CPU that a two-core machine takes from the measured program, more from one that uses
+    both cores than from one that uses one; so a run is timed or sampled, never both.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -188,11 +194,13 @@ def run_measured(command: list[str]) -> tuple[float, int, str]:
             stop.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, stderr = process.communicate()
     wall = time.perf_counter() - started
     stop.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} misslyckades:\n{stderr.decode(errors='replace')[-2000:]}")
     return wall, peak, stderr.decode(errors="replace")
@@ -250,26 +258,31 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}; {len(files)} rapporter, i snitt {size / 1024:.1f} KB per fil"
     )
     results: dict[str, dict[str, float]] = {}
-    for approach in [a for a in args.only if a in APPROACHES]:
-        walls, peaks, laps = [], [], []
-        for _ in range(args.repeats):
-            wall, peak, stderr = run_measured(command_for(approach, file_list, folder, workdir))
-            walls.append(wall)
-            peaks.append(peak)
-            laps.append(phases(stderr))
-        median = statistics.median(walls)
+    chosen = [a for a in args.only if a in APPROACHES]
+    commands = {approach: command_for(approach, file_list, folder, workdir) for approach in chosen}
+    walls: dict[str, list[float]] = {approach: [] for approach in chosen}
+    laps: dict[str, list[dict[str, float]]] = {approach: [] for approach in chosen}
+    for _ in range(args.repeats):  # in turns (a b c d, a b c d …): a machine that drifts affects all alike
+        for approach in chosen:
+            wall, _, stderr = run_measured(commands[approach])
+            walls[approach].append(wall)
+            laps[approach].append(phases(stderr))
+    for approach in chosen:
+        peak = run_measured(commands[approach], memory=True)[1]  # one more run, for memory only
+        median = statistics.median(walls[approach])
         results[approach] = {
             "wall_s": median,
             "ms_per_report": 1000 * median / len(files),
-            "peak_mb": max(peaks) / 2**20,
+            "peak_mb": peak / 2**20,
         }
         print(
             f"({approach}) {APPROACHES[approach]}\n"
             f"    {median:7.2f} s  {results[approach]['ms_per_report']:7.2f} ms/rapport  "
-            f"topp {results[approach]['peak_mb']:6.0f} MB  (median av {args.repeats})"
+            f"topp {results[approach]['peak_mb']:6.0f} MB  (median av {args.repeats}; minnet i en körning till)"
         )
-        if approach == "d" and laps[0]:
-            split = {name: statistics.median(lap.get(name, 0.0) for lap in laps) for name in laps[0]}
+        runs = laps[approach]
+        if approach == "d" and runs[0]:
+            split = {name: statistics.median(lap.get(name, 0.0) for lap in runs) for name in runs[0]}
             split["start och övrigt"] = median - sum(split.values())
             results[approach]["phases_s"] = split
             print("    varav " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in split.items()))

@@ -404,6 +404,21 @@ def test_files_named_directly_and_outputs_left_out(tmp_path: Path, spec: FormSpe
     assert [f.name for f in found] == [p.name for p in paths]  # each once, the master left out
 
 
+def test_links_count_once_and_an_output_behind_a_link_is_left_out(tmp_path: Path, spec: FormSpec) -> None:
+    """Duplicates and outputs are recognised by their real path, whichever way a file is reached."""
+    paths = write_examples(tmp_path / "real", demo_files(spec)[:2], spec)
+    inbox = tmp_path / "inkorg"
+    inbox.mkdir()
+    (inbox / "kopia_via_lank.xlsx").symlink_to(paths[0])
+    (inbox / "mapp_via_lank").symlink_to(tmp_path / "real", target_is_directory=True)  # not followed
+    master = tmp_path / "real" / "sammanstallning.xlsx"
+    master.write_bytes(b"old master")
+    (inbox / "huvud_via_lank.xlsx").symlink_to(master)
+    found = find_input_files([inbox, tmp_path / "real"], exclude=[inbox / "huvud_via_lank.xlsx"])
+    assert sorted(f.path.resolve() for f in found) == sorted(p.resolve() for p in paths)
+    assert len(found) == 2
+
+
 def test_demo_examples_are_current_and_realistic(tmp_path: Path, spec: FormSpec) -> None:
     committed = ROOT / "workbook_templates" / "examples"
     fresh = write_examples(tmp_path, demo_files(spec), spec)

@@ -187,3 +187,35 @@ def test_master_without_any_accepted_report(tmp_path: Path, spec: FormSpec) -> N
                ("trasig.xlsx", "~$rapport.xlsx")}
     assert control == {"trasig.xlsx": "Avvisad", "~$rapport.xlsx": "Överhoppad"}
     assert result.counts["found"] == 2 and len(result["overview"]) == 0
+
+
+def test_row_patterns_give_the_formulas_render_gives(written) -> None:
+    """The shortcut for formulas that only name their own row writes what the general path writes."""
+    consolidation, _ = written
+    placements, _ = master_module._place(consolidation)
+    renderer = master_module._FormulaRenderer(placements, master_module._named_cells(placements))
+    compared = 0
+    for placement in placements.values():
+        table = placement.table
+        for column in table.columns:
+            if not column.formula:
+                continue
+            pattern = renderer.row_pattern(column.formula, placement)
+            for offset in range(len(table.rows)):
+                general = renderer.render(column.formula, placement, offset, lambda key, o=offset: table.value(o, key))
+                if pattern is not None:
+                    assert pattern.format(placement.first_data_row + offset + 1) == general, column.key
+                    compared += 1
+    assert compared > 50
+
+
+@pytest.mark.parametrize(
+    "text", ["vanlig text", "a & b", "<tag>", "x > y", "_x0041_", "ctrl\x01", "tab\tok", "ny\nrad", "\ufffe", "å\x1f",
+             "\r", "\x0b", "\ud800 ensam surrogat"],
+)
+def test_the_escape_shortcut_agrees_with_the_escapes(text: str) -> None:
+    """string_xml skips escaping only for text that escaping would leave unchanged."""
+    from xlsxwriter.xmlwriter import XMLwriter
+
+    escaped = XMLwriter()._escape_data(master_module._escape_text(text))
+    assert master_module._needs_escaping(text) == (escaped != text)
