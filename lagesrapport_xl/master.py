@@ -213,16 +213,20 @@ class _FormulaRenderer:
                     parts.append((self._prefix(other, sheet) + xl_col_to_name(col), other, ref or "="))
         return parts
 
-    def row_pattern(self, template: str, placement: Placement) -> str | None:
-        """The formulas of a template whose every row-dependent part is a cell of the row itself,
-        as a str.format pattern of the row number (the common case: no parts walked per row).
-        None for a template that refers to other rows or tables (render handles it)."""
+    def _parts(self, template: str, placement: Placement) -> list[Any]:
+        """The template compiled for this table, once."""
         key = (template, placement.table.key)
         parts = self._compiled.get(key)
         if parts is None:
             parts = self._compiled[key] = self._compile(template, placement)
+        return parts
+
+    def row_pattern(self, template: str, placement: Placement) -> str | None:
+        """The formulas of a template whose every row-dependent part is a cell of the row itself,
+        as a str.format pattern of the row number (the common case: no parts walked per row).
+        None for a template that refers to other rows or tables (render handles it)."""
         out = ["="]
-        for part in parts:
+        for part in self._parts(template, placement):
             if part.__class__ is str:
                 out.append(part.replace("{", "{{").replace("}", "}}"))
             elif part[2] == "" and part[1] is placement:
@@ -235,12 +239,8 @@ class _FormulaRenderer:
         """The formula for data row `row` of `placement` (None: the total row). `values(key)` gives
         this row's hidden references. None when a row reference is missing (e.g. no report 3 for
         this insats): the cell stays blank."""
-        key = (template, placement.table.key)
-        parts = self._compiled.get(key)
-        if parts is None:
-            parts = self._compiled[key] = self._compile(template, placement)
         out = ["="]
-        for part in parts:
+        for part in self._parts(template, placement):
             if part.__class__ is str:
                 out.append(part)
                 continue
