@@ -74,3 +74,12 @@ def cell_index(address: str) -> tuple[int, int]:
     for letter in match.group(1).upper():
         col = col * 26 + ord(letter) - 64
     return int(match.group(2)) - 1, col - 1
+
+
+def sheet_data_span(data: bytes) -> tuple[int, int] | None:
+    """Where a sheet's cells lie: from the first <sheetData to the last </sheetData> (which covers
+    any second one), or None when there is no such pair. The scans of safety and of the fast
+    source read the tags inside it and only search the rest for strays."""
+    start, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
+    return (start, end) if 0 <= start < end else None
+

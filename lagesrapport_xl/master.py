@@ -344,12 +344,10 @@ class _Worksheet(Worksheet):
 
     def string_xml(self, ref: str, style: str, text: str) -> str:
         """An inline string, escaped as XlsxWriter escapes it (control characters as _xHHHH_)."""
-        if not _needs_escaping(text):  # most texts need none of the escapes below
-            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-            return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-        text = _escape_text(text)
+        if _needs_escaping(text):  # most texts need none (XML escaping leaves spaces as they are)
+            text = self._escape_data(_escape_text(text))
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{self._escape_data(text)}</t></is></c>'
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
     def shared_string_xml(self, ref: str, style: str, text: str) -> str:
         """A string XlsxWriter has put in its shared-string table already, and counted there (a
@@ -373,7 +371,9 @@ class _Worksheet(Worksheet):
             if value:
                 kind = ' t="e"' if value in _ERROR_VALUES else ' t="str"'
             value = self._escape_data(value)
-        if plain if plain is not None else self._plain_functions(formula):  # XlsxWriter: nothing but the "="
+        if plain is None:
+            plain = self._plain_functions(formula)
+        if plain:  # XlsxWriter would change nothing but the leading "="
             formula = formula[1:] if formula.startswith("=") else formula
         else:
             formula = self._prepare_formula(formula)

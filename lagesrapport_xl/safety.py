@@ -20,6 +20,7 @@ from xml.parsers import expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cells import sheet_data_span
 from .issues import Issue, Severity
 
 READABLE_KINDS = {"xlsx", "xlsm"}
@@ -410,12 +411,9 @@ class _ContentScan:
                 tail = chunk[-16:]
                 wants_extent = wants_extent or b"sheetData" in window  # cells, in whatever part
                 if wants_extent and len(chunks) > 1:  # a long sheet: stop at the first cell past a limit
-                    if streamed is None:
-                        streamed = _ParsedExtent(self.limits)
-                        pending = chunks[:-1]
-                    else:
-                        pending = []
-                    for piece in (*pending, chunk):
+                    pieces = (chunk,) if streamed is not None else chunks  # expat starts from the first chunk
+                    streamed = streamed or _ParsedExtent(self.limits)
+                    for piece in pieces:
                         problem = streamed.feed(piece)
                         if problem:
                             return _extent_problem(problem, info.filename, self.limits, archive)
@@ -495,9 +493,7 @@ def quick_extent(data: bytes, markup: int | None = None) -> tuple[int, int]:
     prolog = 1 if data.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 0
     if (len(_MARKUP.findall(data)) if markup is None else markup) > prolog:
         raise _Decline
-    start, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
-    if start < 0 or end < start:
-        start = end = 0
+    start, end = sheet_data_span(data) or (0, 0)
     if _TAG_START.search(data, 0, start) or _TAG_START.search(data, end):
         raise _Decline  # a cell or row outside <sheetData>: let the parser place it
     tags = _PLAIN_TAG.findall(data, start, end)

@@ -31,7 +31,7 @@ from typing import Any, Callable, NamedTuple
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
-from .cells import CellValue, NameTarget, RawCell, WorkbookCells, cell_index, normalise_number
+from .cells import CellValue, NameTarget, RawCell, WorkbookCells, cell_index, normalise_number, sheet_data_span
 from .issues import Issue, Severity
 from .spec import col_letter
 from .template import VERSION_PROPERTY
@@ -293,9 +293,12 @@ def _scan_plain(data: bytes, addresses: set[str]) -> dict[str, _CellXml] | None:
     """The wanted cells of a sheet whose cells all carry r="…" first, all inside <sheetData>,
     each once: one pattern over <sheetData> (the smaller part of a sheet), no element built.
     Anything else returns None, for _scan_quick to look at cell by cell."""
-    start, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
-    if start < 0 or end < start or _ANY_CELL.search(data, 0, start) or _ANY_CELL.search(data, end):
-        return None  # no <sheetData> to narrow the search to, or cells outside it
+    span = sheet_data_span(data)
+    if span is None:
+        return None  # no <sheetData> to narrow the search to
+    start, end = span
+    if _ANY_CELL.search(data, 0, start) or _ANY_CELL.search(data, end):
+        return None  # cells outside it
     if data.find(b"<!", start, end) >= 0:
         return None  # a comment could look like a cell to the pattern
     cells = _CELL_FACTS.findall(data, start, end)
@@ -513,7 +516,7 @@ def _calamine_cells(
                 row, col = _cell_position(address)
                 value = rows[row][col] if row < len(rows) and col < len(rows[row]) else None
                 xml = facts.get(address, _NO_XML)
-                if xml is _NO_XML or xml == _NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
+                if xml == _NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
                     cell = RawCell(clean_value(value))
                 else:
                     cell = raw_cell(as_stored(xml.number, value), xml.formula, xml.error)
