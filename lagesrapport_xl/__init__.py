@@ -1,9 +1,21 @@
 """lagesrapport_xl: RAR's Lägesrapport as a locked Excel template, a validating reader and a
 consolidated master workbook. The core never imports xlwings (see lagesrapport_xl.excel)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from .spec import FormSpec, SpecError, default_spec, load_spec
-from .template import write_template
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """`lagesrapport_xl.write_template`, imported on first use: reading never needs XlsxWriter."""
+    if name == "write_template":
+        from .template import write_template
+
+        return write_template
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["FormSpec", "SpecError", "default_spec", "load_spec", "write_template", "__version__"]

@@ -25,8 +25,7 @@ from .models import report_model
 from .privacy import find_personal_data, privacy_message
 from .result import ReadResult
 from .rules import Findings, check_rules
-from .spec import Field, FormSpec, default_spec
-from .template import FORM_VERSION_NAME
+from .spec import FORM_VERSION_NAME, Field, FormSpec, default_spec
 
 NEW_TEMPLATE = "Fyll i svaren i en ny, oförändrad mall från RAR."
 _EMPTY = RawCell(None)  # a located cell the source had nothing for

@@ -212,13 +212,19 @@ def read_files(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[tuple[ReadResult, dict[str, Any] | None]]:
-    """Read every file, in parallel chunks over the machine's cores; results in input order."""
+    """Read every file, in parallel chunks over the machine's cores; results in input order.
+
+    `meanwhile` is called once in this process while other processes read (before reading, when
+    this process reads alone): work for an otherwise idle core, such as importing the writer."""
     total = len(paths)
     workers = max(1, min(workers or available_cores(), total or 1))
     worker_spec = None if spec is default_spec() else spec
     results: list[tuple[ReadResult, dict[str, Any] | None] | None] = [None] * total
     if workers == 1 or total < 8:
+        if meanwhile is not None:
+            meanwhile()
         for index, path in enumerate(paths):
             results[index] = read_one(path, worker_spec)
             if progress:
@@ -236,6 +242,8 @@ def read_files(
     failed: list[int] = []
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(worker_spec,)) as pool:
         futures = {pool.submit(_read_chunk, [paths[i] for i in chunk]): chunk for chunk in chunks}
+        if meanwhile is not None:
+            meanwhile()
         for future in as_completed(futures):
             chunk = futures[future]
             try:
@@ -456,11 +464,13 @@ def consolidate(
     progress: Progress | None = None,
     exclude: Iterable[str | Path] = (),
     started: dt.datetime | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
     `workers=1` reads in this process; the default uses every core. `progress(done, total)` is
-    called as files are read. Raises InputError for an input that does not exist.
+    called as files are read; `meanwhile()` once while they are read (see read_files). Raises
+    InputError for an input that does not exist.
     """
     spec = spec or default_spec()
     check_tolerance(tolerance)
@@ -468,7 +478,9 @@ def consolidate(
     started = started or dt.datetime.now()
     files = find_input_files(inputs, exclude)
     with batch_gc():
-        results = read_files([str(f.path) for f in files], spec, workers=workers, progress=progress)
+        results = read_files(
+            [str(f.path) for f in files], spec, workers=workers, progress=progress, meanwhile=meanwhile
+        )
         return build_consolidation(
             results,
             spec=spec,

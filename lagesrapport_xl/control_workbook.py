@@ -14,8 +14,6 @@ import keyword
 from dataclasses import dataclass
 from pathlib import Path
 
-import xlsxwriter
-
 from .atomic import atomic_path
 from .spec import FormSpec, default_spec
 
@@ -116,6 +114,8 @@ if __name__ == "__main__":
 
 
 def _write_workbook(path: Path, spec: FormSpec, inputs: tuple[str, ...], script: str) -> None:
+    import xlsxwriter  # here: the command line imports this module for its defaults alone
+
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
     title = wb.add_format({**base, "bold": True, "font_size": 16})

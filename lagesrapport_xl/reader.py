@@ -16,8 +16,7 @@ from .issues import Issue, Severity
 from .result import ReadResult
 from .safety import DEFAULT_LIMITS, Limits, inspect_file
 from .sources import SOURCES
-from .spec import FormSpec, default_spec
-from .template import FORM_VERSION_NAME
+from .spec import FORM_VERSION_NAME, FormSpec, default_spec
 
 
 def read_report(

@@ -33,8 +33,7 @@ from python_calamine import CalamineWorkbook
 
 from .cells import CellValue, NameTarget, RawCell, WorkbookCells, cell_index, normalise_number, sheet_data_span
 from .issues import Issue, Severity
-from .spec import col_letter
-from .template import VERSION_PROPERTY
+from .spec import VERSION_PROPERTY, col_letter
 
 Wanted = Collection[str] | None  # defined names to read (None: every single-cell name)
 

@@ -23,6 +23,10 @@ INLINE_COLS = (2, 3, 4)  # columns C, D, E: short answers side by side
 STATUS_CELL = "B3"
 BUDGET_HEADER_ROW = 4
 BUDGET_FIRST_COL = 1  # column A holds the line labels
+# Where a filled workbook says which form version it is: a defined name (a cell of the Data sheet)
+# and a custom document property. The template writes both; every reader looks for both.
+FORM_VERSION_NAME = "form_version"
+VERSION_PROPERTY = "Lägesrapport formulärversion"
 
 
 class SpecError(ValueError):

@@ -196,8 +196,14 @@ def make_table(
                 total_row[column.key] = column.compute(total_row)
     hidden = sorted({k for row in rows for k in row if k.startswith("_")})
     names = (*(c.key for c in columns), *hidden)
-    kinds = [c.kind for c in columns] + ["text"] * len(hidden)
-    stored_rows = [tuple(stored(kind, row.get(name)) for name, kind in zip(names, kinds)) for row in rows]
+    typed = [(at, c.kind) for at, c in enumerate(columns) if c.kind in _DTYPES]  # the rest is kept as it is
+    stored_rows = []
+    for row in rows:
+        values = list(map(row.get, names))
+        for at, kind in typed:
+            if values[at] is not None:
+                values[at] = stored(kind, values[at])
+        stored_rows.append(tuple(values))
     return Table(key, sheet, title, file_stem, tuple(columns), stored_rows, names, total_row, note=note)
 
 
@@ -217,8 +223,17 @@ def missing(value: Any) -> bool:
 
 
 def n(value: Any) -> float:
-    """Excel's N(): a blank (or "") counts as 0."""
-    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+    """Excel's N(): a blank (or "", or NaN) counts as 0; an amount (Decimal) is a float."""
+    if value is None:
+        return 0
+    kind = value.__class__  # the common kinds first, without == on each (a hot path)
+    if kind is int:
+        return value
+    if kind is Decimal:
+        return float(value)
+    if kind is float:
+        return 0 if math.isnan(value) else value
+    if value == "" or (isinstance(value, float) and math.isnan(value)):
         return 0
     return float(value) if isinstance(value, Decimal) else value
 

@@ -23,7 +23,18 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_path
 from .conditions import holds
 from .fieldtypes import is_blank
-from .spec import INLINE_COLS, LABEL_COL, Field, FormSpec, LayoutRow, cell_address, col_letter, default_spec
+from .spec import (  # the version's name and property are re-exported: the template writes them
+    FORM_VERSION_NAME,
+    INLINE_COLS,
+    LABEL_COL,
+    VERSION_PROPERTY,
+    Field,
+    FormSpec,
+    LayoutRow,
+    cell_address,
+    col_letter,
+    default_spec,
+)
 
 FONT = "Arial"
 INPUT_FILL = "#FFFFFF"
@@ -36,8 +47,6 @@ HEADER_FILL = "#D9E1F2"
 BORDER_COLOR = "#8EA9DB"
 BUTTON_FILL = "#2F5597"
 FIXED_TIME = dt.datetime(2021, 12, 10)  # document timestamps: identical bytes for identical input
-VERSION_PROPERTY = "Lägesrapport formulärversion"
-FORM_VERSION_NAME = "form_version"
 MISSING_COUNT_NAME = "missing_count"
 BUTTON_NAME = "btnValidera"  # the xlwings Lite button: @script(button="[btnValidera]Lägesrapport!D1")
 BUTTON_TEXT = "Validera"

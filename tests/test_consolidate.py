@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lagesrapport_xl
 from lagesrapport_xl import reader
 from lagesrapport_xl.consolidate import InputError, Status, consolidate, find_input_files
 from lagesrapport_xl.examples import ExampleFile, bulk_files, demo_files, write_examples
@@ -260,6 +263,32 @@ def test_progress_reports_every_file(batch, spec: FormSpec) -> None:
     consolidate([folder], spec=spec, workers=2, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (15, 15)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_meanwhile_runs_once_while_other_processes_read(batch, spec: FormSpec) -> None:
+    """The hook the command uses to import the master's writer on the idle core: called once, in
+    this process, after the files went to the workers and before the last one is read."""
+    folder, _ = batch
+    for workers in (1, 2):
+        events: list[Any] = []
+        consolidate([folder], spec=spec, workers=workers, meanwhile=lambda: events.append(("meanwhile", os.getpid())),
+                    progress=lambda done, total: events.append(done))
+        assert events.count(("meanwhile", os.getpid())) == 1 and len(events) > 1
+        if workers == 1:
+            assert events[0] == ("meanwhile", os.getpid())  # alone: before the first file
+        assert events[-1] == 15
+
+
+def test_reading_never_imports_the_writers() -> None:
+    """`validate` and the reading workers start without XlsxWriter, openpyxl or pandas (0.05–0.5 s each)."""
+    code = (
+        "import sys, lagesrapport_xl, lagesrapport_xl.reader, lagesrapport_xl.consolidate, lagesrapport_xl.cli;"
+        "lagesrapport_xl.cli.build_parser();"
+        "print(sorted(m for m in ('xlsxwriter', 'openpyxl', 'pandas') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+    assert callable(lagesrapport_xl.write_template)  # still there, imported on first use
 
 
 # --- a messy inbox: every file exactly once in Kontroll ------------------------------------------

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT  # light: xlsxwriter is loaded anyway
+from ..control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT  # light: XlsxWriter only when it writes
 from . import add_config_option
 
 USAGE = "Ange filnamn med -o, t.ex. lagesrapport control-workbook -o rar_sammanstallning.xlsx"
