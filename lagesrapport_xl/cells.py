@@ -70,16 +70,12 @@ def cell_index(address: str) -> tuple[int, int]:
     match = _ADDRESS.fullmatch(address)
     if not match:
         raise ValueError(f"not a cell address: {address!r}")
-    col = 0
-    for letter in match.group(1).upper():
-        col = col * 26 + ord(letter) - 64
-    return int(match.group(2)) - 1, col - 1
+    return int(match.group(2)) - 1, column_number(match.group(1)) - 1
 
 
-def sheet_data_span(data: bytes) -> tuple[int, int] | None:
-    """Where a sheet's cells lie: from the first <sheetData to the last </sheetData> (which covers
-    any second one), or None when there is no such pair. The scans of safety and of the fast
-    source read the tags inside it and only search the rest for strays."""
-    start, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
-    return (start, end) if 0 <= start < end else None
-
+def column_number(letters: str) -> int:
+    """'A' → 1, 'Z' → 26, 'AA' → 27 (1-based, as Excel counts columns)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number

@@ -51,7 +51,7 @@ def read_report(
         return ReadResult(**facts, issues=check.issues)
     # The source parses the very bytes safety inflated and checked: each part is inflated once.
     wanted = [*spec.fields, FORM_VERSION_NAME]
-    cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content)
+    cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content, scans=check.sheet_scans)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
     return check_cells(cells, spec, **facts)
 

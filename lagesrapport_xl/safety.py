@@ -20,7 +20,8 @@ from xml.parsers import expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cells import sheet_data_span
+from .cells import column_number
+from .sheet_scan import MARKUP, SheetScan, scan_sheet
 from .issues import Issue, Severity
 
 READABLE_KINDS = {"xlsx", "xlsm"}
@@ -62,6 +63,9 @@ class FileCheck:
     parts: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
     # With keep_parts, for a readable workbook: the file's bytes as checked, for its hash and parser.
     content: bytes | None = field(default=None, repr=False, compare=False)
+    # With keep_parts: part name → the tags of each sheet the quick scan measured (sheet_scan), so
+    # that the fast source looks its cells up without a second pass over the same XML.
+    sheet_scans: dict[str, SheetScan] | None = field(default=None, repr=False, compare=False)
 
     @property
     def readable(self) -> bool:
@@ -265,7 +269,10 @@ def _inspect_zip(path: Path | io.BytesIO, limits: Limits, keep_parts: bool = Fal
                 problem = scan.entry(archive, info)
                 if problem:
                     return FileCheck(kind, [problem])
-            return FileCheck(kind, _notices(kind, {i.filename for i in infos}), scan.parts if keep_parts else None)
+            notices = _notices(kind, {i.filename for i in infos})
+            if not keep_parts:
+                return FileCheck(kind, notices)
+            return FileCheck(kind, notices, scan.parts, sheet_scans=scan.sheets)
     except OSError:  # the file itself could not be read: inspect_file reports it
         raise
     except Exception:  # noqa: BLE001 - BadZipFile, zlib.error, EOFError …: a damaged or crafted archive
@@ -379,6 +386,7 @@ class _ContentScan:
         self.total = 0
         self.keep = keep
         self.parts: dict[str, bytes] = {}
+        self.sheets: dict[str, SheetScan] = {}  # the tags of the sheets the quick scan measured
 
     def entry(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Issue | None:
         name = info.filename.lower()
@@ -404,7 +412,7 @@ class _ContentScan:
                 if not is_xml:
                     continue
                 window = tail + chunk
-                marks = _MARKUP.findall(window)  # one pass for the DTD test here and the sheet scan below
+                marks = MARKUP.findall(window)  # one pass for the DTD test here and the sheet scan below
                 markup += len(marks)
                 if b"<!" in marks and (_DOCTYPE in window or _ENTITY in window):  # before any parser sees it
                     return _dtd_refused()
@@ -422,7 +430,9 @@ class _ContentScan:
         if streamed is not None:
             problem = streamed.feed(b"", final=True)
         elif wants_extent:
-            problem = sheet_extent(data, self.limits, markup)
+            problem, scanned = _measure(data, self.limits, markup)
+            if scanned is not None and self.keep:
+                self.sheets[info.filename] = scanned
         if problem:
             return _extent_problem(problem, info.filename, self.limits, archive)
         if self.keep:
@@ -464,46 +474,27 @@ def sheet_extent(data: bytes, limits: Limits, markup: int | None = None) -> Issu
     The regular expressions decide for the XML every writer produces; anything they cannot vouch
     for is read by expat, which decides for every well-formed part.
     """
-    try:
-        rows, cols = quick_extent(data, markup)
-    except _Decline:
-        return parsed_extent(data, limits)
-    return (rows, cols) if _beyond(limits, rows, cols) else None
+    return _measure(data, limits, markup)[0]
 
 
-_MARKUP = re.compile(rb"<[!?]")  # comments, CDATA, DTDs, processing instructions (and the prolog)
-_TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*+:)?(?:row|c)[\s/>]")  # every <row> and <c>, prefixed too
-# A whole <row> or <c> start tag as writers make it: r="…" first, then attributes of which none is
-# another r (prefixed or not). Captures (row number, '', '') or ('', column, row). Possessive
-# quantifiers: each branch is decided by its first byte, so a long odd tag fails in linear time.
-_PLAIN_TAG = re.compile(
-    rb'<(?:row r="(\d{1,7})"|c r="([A-Z]{1,3})(\d{1,7})")'
-    rb"""(?:\s++(?!(?:[A-Za-z_][\w.-]*+:)?r\s*=)[A-Za-z_][\w.:-]*+\s*=\s*(?:"[^"]*+"|'[^']*+'))*+\s*/?>"""
-)
+def _measure(
+    data: bytes, limits: Limits, markup: int | None
+) -> tuple[Issue | tuple[int, int] | None, SheetScan | None]:
+    """sheet_extent's answer, and the scan it came from (None when expat decided)."""
+    scanned = scan_sheet(data, markup)
+    if scanned is None:
+        return parsed_extent(data, limits), None
+    return ((scanned.rows, scanned.cols) if _beyond(limits, scanned.rows, scanned.cols) else None), scanned
 
 
 def quick_extent(data: bytes, markup: int | None = None) -> tuple[int, int]:
-    """The farthest cell (rows, cols) by regular expressions, for XML as every writer produces it:
-    no comments, CDATA or processing instructions (so every '<' starts a tag), r="…" first and
-    once on every <row> and <c>, and all of them inside the one <sheetData> (the rest of a sheet,
-    most of its bytes, is validations and formatting, and is only searched for strays). Then a
-    tag means the same to the expressions as to any parser; for anything else it raises _Decline.
-    Five times as fast as expat on the template's sheets. `markup`: how many '<!' and '<?' the
-    data holds, when the caller has counted them already (_ContentScan, for its DTD test)."""
-    prolog = 1 if data.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 0
-    if (len(_MARKUP.findall(data)) if markup is None else markup) > prolog:
+    """The farthest cell (rows, cols) by the shared scan of the sheet's tags (sheet_scan), for XML
+    as every writer produces it; for anything else it raises _Decline. Five times as fast as expat
+    on the template's sheets. `markup`: how many '<!' and '<?' the data holds, when counted."""
+    scanned = scan_sheet(data, markup)
+    if scanned is None:
         raise _Decline
-    start, end = sheet_data_span(data) or (0, 0)
-    if _TAG_START.search(data, 0, start) or _TAG_START.search(data, end):
-        raise _Decline  # a cell or row outside <sheetData>: let the parser place it
-    tags = _PLAIN_TAG.findall(data, start, end)
-    if len(tags) != len(_TAG_START.findall(data, start, end)):
-        raise _Decline  # a tag without r, with r elsewhere or twice, or written oddly: a parser decides
-    _, columns, rows = zip(*tags) if tags else ((), (), ())  # '' for the <row> tags
-    numbers = [int(r) for r in rows if r]
-    if not numbers:
-        return 0, 0
-    return max(numbers), max(_column_number(c.decode()) for c in set(columns) if c)
+    return scanned.rows, scanned.cols
 
 
 def parsed_extent(data: bytes, limits: Limits) -> Issue | tuple[int, int] | None:
@@ -558,7 +549,7 @@ class _ParsedExtent:
                                       f"LibreOffice aldrig skriver. {REFUSED} {SEND_AGAIN}")
                 raise _Stop
             row = max(row, int(ref.group(2) or 0))
-            col = max(col, _column_number(ref.group(1) or ""))
+            col = max(col, column_number(ref.group(1) or ""))
         if name == "row":
             self.row, self.col = row or self.row + 1, 0
             return
@@ -574,13 +565,6 @@ _CELL_REF = re.compile(r"([A-Za-z]{1,3})?([0-9]{1,7})?")
 
 
 @functools.lru_cache(maxsize=4096)
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
 def _sheet_problem(part: str, rows: int, cols: int, limits: Limits, archive: zipfile.ZipFile) -> Issue:
     sheet = _sheet_names_by_part(archive).get(part)
     return Issue(

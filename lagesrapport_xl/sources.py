@@ -31,8 +31,9 @@ from typing import Any, Callable, NamedTuple
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
-from .cells import CellValue, NameTarget, RawCell, WorkbookCells, cell_index, normalise_number, sheet_data_span
+from .cells import CellValue, NameTarget, RawCell, WorkbookCells, cell_index, normalise_number
 from .issues import Issue, Severity
+from .sheet_scan import SheetScan, scan_sheet
 from .spec import VERSION_PROPERTY, col_letter
 
 Wanted = Collection[str] | None  # defined names to read (None: every single-cell name)
@@ -163,6 +164,7 @@ def _local(tag: str) -> str:
 
 
 Parts = Mapping[str, bytes]  # zip part name → its bytes, inflated
+Scans = Mapping[str, SheetScan]  # sheet part name → its tags, as safety's scan found them
 
 
 class _ArchiveParts:
@@ -257,11 +259,18 @@ def _well_formed_text(data: bytes) -> bytes:
     return data
 
 
-def _scan_cells(parts: Parts, part: str, addresses: Collection[str]) -> dict[str, _CellXml]:
-    """Formula, error and stored number of each wanted cell of one sheet's XML."""
+def _scan_cells(
+    parts: Parts, part: str, addresses: Collection[str], scans: Scans | None
+) -> dict[str, _CellXml]:
+    """Formula, error and stored number of each wanted cell of one sheet's XML. `scans`: the scans
+    safety made of these bytes (FileCheck.sheet_scans; a sheet it left to expat is not there);
+    None when safety did not look, and the sheet is scanned here."""
     data = _well_formed_text(parts[part])
-    quick = _scan_quick(data, addresses)
-    return quick if quick is not None else _scan_full(data, addresses)
+    scanned = scans.get(part) if scans is not None else scan_sheet(data)
+    found = _from_tags(data, scanned.tags, addresses) if scanned is not None else None
+    if found is None:
+        found = _scan_quick(data, addresses)
+    return found if found is not None else _scan_full(data, addresses)
 
 
 _ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*+:)?c[\s/>]")
@@ -279,41 +288,26 @@ _KIND_ATTR = re.compile(rb'\st="([^"]*)"')
 _VALUE_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)</")
 
 
-# Every <c> of <sheetData> in one pass: (address, kind, end, stored, other). A cell as writers make
-# most of them ends in '/>' or '><v>…</v></c>'; end '' is a cell with more in it (a formula, an
-# attribute more), looked at on its own; `other` is a <c> without r="…" first, or with a prefix.
-_CELL_FACTS = re.compile(
-    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="[0-9]+")?(?: t="([a-z]+)")?(?: s="[0-9]+")?(/>|><v>([^<&]*)</v></c>|)'
-    rb"|(<(?:[A-Za-z_][\w.-]*+:)?c[\s/>])"
-)
-
-
-def _scan_plain(data: bytes, addresses: set[str]) -> dict[str, _CellXml] | None:
-    """The wanted cells of a sheet whose cells all carry r="…" first, all inside <sheetData>,
-    each once: one pattern over <sheetData> (the smaller part of a sheet), no element built.
-    Anything else returns None, for _scan_quick to look at cell by cell."""
-    span = sheet_data_span(data)
-    if span is None:
-        return None  # no <sheetData> to narrow the search to
-    start, end = span
-    if _ANY_CELL.search(data, 0, start) or _ANY_CELL.search(data, end):
-        return None  # cells outside it
-    if data.find(b"<!", start, end) >= 0:
-        return None  # a comment could look like a cell to the pattern
-    cells = _CELL_FACTS.findall(data, start, end)
-    index = {cell[0]: cell for cell in cells}
-    if len(index) != len(cells) or b"" in index:
-        return None  # an address twice, or a <c> the pattern could not place (all under key b"")
+def _from_tags(data: bytes, tags: list[tuple[bytes, ...]], addresses: Collection[str]) -> dict[str, _CellXml] | None:
+    """The wanted cells from the sheet's tags as the shared scan found them (sheet_scan): a plain
+    cell from its tag alone, one with more in it (a formula, an attribute more) as an element of
+    its own. None for an address twice, or a cell that needs the whole sheet (a shared formula)."""
+    cells = [tag for tag in tags if tag[0]]  # '' column: a <row> tag
+    index = {tag[0] + tag[1]: tag for tag in cells}
+    if len(index) != len(cells):
+        return None
     found: dict[str, _CellXml] = {}
     for address in addresses:
-        cell = index.get(address.encode())
-        if cell is None:
+        key = address.encode()
+        tag = index.get(key)
+        if tag is None:
             continue
-        _, kind, ending, stored, _ = cell
-        if ending:
+        _, _, kind, other, ending, stored, _ = tag
+        if not other and ending != b">":
             found[address] = _plain_values(kind, stored if ending != b"/>" else None)
             continue
-        match = _CELL_ELEMENT.match(data, data.find(b'<c r="' + cell[0] + b'"', start, end))
+        # The scan vouched that every <c of the sheet is this tag's kind and each address is there once.
+        match = _CELL_ELEMENT.match(data, data.find(b'<c r="' + key + b'"'))
         facts = _element_facts(data, match) if match else None
         if facts is None:
             return None
@@ -335,9 +329,6 @@ def _scan_quick(data: bytes, addresses: set[str]) -> dict[str, _CellXml] | None:
     """
     if b"<![CDATA[" in data:
         return None
-    plain = _scan_plain(data, addresses)
-    if plain is not None:
-        return plain
     matches = list(_CELL_ELEMENT.finditer(data))
     elements = {match.group(2): match for match in matches}  # by the address's bytes (ASCII)
     if not len(elements) == len(matches) == len(_ANY_CELL.findall(data)):  # each cell once, each found
@@ -446,19 +437,20 @@ def _translate(formula: str, origin: str, destination: str) -> str:
 
 
 def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
-              content: bytes | None = None) -> WorkbookCells:
+              content: bytes | None = None, scans: Scans | None = None) -> WorkbookCells:
     """calamine values, defusedxml names, formulas and errors: the default source.
 
     `parts`: the file's zip parts as safety inflated and checked them (FileCheck.parts), so that
     they are not inflated again; without them the archive is opened here. `content`: the file's
     bytes as safety read them (FileCheck.content), so that calamine parses those very bytes.
+    `scans`: safety's scans of the sheets among those parts (FileCheck.sheet_scans).
     """
     try:
         if parts is None:
             with zipfile.ZipFile(path) as archive:
-                found = _xml_facts(_ArchiveParts(archive), wanted)
+                found = _xml_facts(_ArchiveParts(archive), wanted, None)
         else:
-            found = _xml_facts(parts, wanted)
+            found = _xml_facts(parts, wanted, scans)
     except Exception as exc:  # noqa: BLE001 - any damage is reported, never raised
         return _failed(exc)
     sheets, hidden, names, version, targets, by_sheet, scanned = found
@@ -472,13 +464,13 @@ def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
                          merged=merged)
 
 
-def _xml_facts(parts: Parts, wanted: Wanted) -> tuple[Any, ...]:
+def _xml_facts(parts: Parts, wanted: Wanted, scans: Scans | None) -> tuple[Any, ...]:
     """What read_fast takes from the XML: sheets, names, version, and each wanted cell's XML."""
     workbook, rels = parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"]
     sheets, hidden, names, paths = _workbook_parts(parts)
     version = _custom_property(parts, VERSION_PROPERTY)
     targets, by_sheet = _placed(workbook, rels, None if wanted is None else tuple(wanted))
-    scanned = {sheet: _scan_cells(parts, paths[sheet], addresses) for sheet, addresses in by_sheet.items()}
+    scanned = {sheet: _scan_cells(parts, paths[sheet], addresses, scans) for sheet, addresses in by_sheet.items()}
     if "xl/sharedStrings.xml" in parts:
         _well_formed_text(parts["xl/sharedStrings.xml"])
     return sheets, hidden, names, version, targets, by_sheet, scanned
@@ -550,13 +542,13 @@ def _openpyxl_value(cell: Any) -> tuple[Any, str | None, str | None]:
 
 
 def read_openpyxl(path: str, wanted: Wanted = None, parts: Parts | None = None,
-                  content: bytes | None = None) -> WorkbookCells:
+                  content: bytes | None = None, scans: Scans | None = None) -> WorkbookCells:
     """openpyxl without data_only; a second, data_only load only when a wanted cell has a formula.
 
     The stored numbers of the wanted cells are read from the sheet XML as well (from `parts` when
     given, as read_fast does), so a number that no date format can show is given as the number,
-    exactly as the fast source gives it. `content` is accepted as read_fast accepts it; the
-    reference source reads the file itself.
+    exactly as the fast source gives it (with safety's `scans`, as read_fast). `content` is
+    accepted as read_fast accepts it; the reference source reads the file itself.
     """
     from openpyxl import load_workbook
 
@@ -587,7 +579,7 @@ def read_openpyxl(path: str, wanted: Wanted = None, parts: Parts | None = None,
                           for r in workbook[sheet].merged_cells.ranges]
                 merged.update(_merged_names(targets, sheet, ranges))
             cached = _cached_values(path, found) if any(f[3] for f in found.values()) else {}
-            numbers = _stored_numbers(path, found, parts)
+            numbers = _stored_numbers(path, found, parts, scans)
     except Exception as exc:  # noqa: BLE001 - any damage is reported, never raised
         return _failed(exc)
     cells = {}
@@ -603,7 +595,7 @@ def read_openpyxl(path: str, wanted: Wanted = None, parts: Parts | None = None,
 
 
 def _stored_numbers(
-    path: str, found: dict[str, tuple[Any, ...]], parts: Parts | None
+    path: str, found: dict[str, tuple[Any, ...]], parts: Parts | None, scans: Scans | None = None
 ) -> dict[str, dict[str, _CellXml]]:
     """The sheet XML of the wanted cells: openpyxl turns stored numbers into dates without a way back."""
     by_sheet: dict[str, set[str]] = {}
@@ -613,7 +605,7 @@ def _stored_numbers(
         with zipfile.ZipFile(path) as archive:
             return _stored_numbers(path, found, _ArchiveParts(archive))
     paths = _workbook_parts(parts)[3]
-    return {sheet: _scan_cells(parts, paths[sheet], addresses) for sheet, addresses in by_sheet.items()
+    return {sheet: _scan_cells(parts, paths[sheet], addresses, scans) for sheet, addresses in by_sheet.items()
             if sheet in paths}
 
 

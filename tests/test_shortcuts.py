@@ -73,9 +73,32 @@ def test_the_fast_source_reads_the_same_from_handed_parts(tmp_path: Path, spec: 
     filled = corpus.filled(tmp_path, {"women_actual": "ca 40", "men_actual": "=10+6"})
     (saved,) = libreoffice.convert(filled, "xlsx", tmp_path / "lo")
     for path in (filled, saved):
-        parts = inspect_file(path, keep_parts=True).parts
+        check = inspect_file(path, keep_parts=True)
+        parts, scans = check.parts, check.sheet_scans
+        assert sources.read_fast(str(path), wanted, parts, scans=scans) == sources.read_fast(str(path), wanted)
         assert sources.read_fast(str(path), wanted, parts) == sources.read_fast(str(path), wanted)
-        assert sources.read_openpyxl(str(path), wanted, parts) == sources.read_openpyxl(str(path), wanted)
+        assert sources.read_openpyxl(str(path), wanted, parts, scans=scans) == sources.read_openpyxl(str(path), wanted)
+
+
+def test_safety_scans_each_sheet_once_for_both_checks(tmp_path: Path, spec: FormSpec, libreoffice, monkeypatch) -> None:
+    """The tags safety found to measure a sheet are the ones the fast source looks its cells up in:
+    no sheet is scanned twice, and the cells are what the full parse of the sheet finds."""
+    filled = corpus.filled(tmp_path, {"women_actual": "ca 40", "men_actual": "=10+6", "activities": "x" * 300})
+    (saved,) = libreoffice.convert(filled, "xlsx", tmp_path / "lo")
+    scanned: list[int] = []
+    real_scan = sources.scan_sheet
+    monkeypatch.setattr(sources, "scan_sheet", lambda data, *a: scanned.append(len(data)) or real_scan(data, *a))
+    for path in (filled, saved):
+        check = inspect_file(path, keep_parts=True)
+        sheet_parts = [name for name in check.parts if name.startswith("xl/worksheets/sheet")]
+        assert sorted(check.sheet_scans) == sorted(sheet_parts)  # every sheet measured by the quick scan
+        assert read_report(path, spec).to_json() == read_report(path, spec, source="openpyxl").to_json()
+        for part, scan in check.sheet_scans.items():
+            addresses = {f"{tag[0].decode()}{tag[1].decode()}" for tag in scan.tags if tag[0]}
+            assert addresses and len(addresses) == len([tag for tag in scan.tags if tag[0]])
+            from_scan = sources._scan_cells(check.parts, part, addresses, check.sheet_scans)
+            assert from_scan == sources._scan_full(check.parts[part], addresses), (path.name, part)
+    assert scanned == []  # the source never scanned a sheet itself
 
 
 def test_a_remembered_workbook_is_handed_out_as_copies(tmp_path: Path) -> None:
