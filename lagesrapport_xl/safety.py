@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cells import column_number
-from .sheet_scan import MARKUP, SheetScan, scan_sheet
+from .sheet_scan import SheetScan, scan_sheet
 from .issues import Issue, Severity
 
 READABLE_KINDS = {"xlsx", "xlsm"}
@@ -412,9 +412,9 @@ class _ContentScan:
                 if not is_xml:
                     continue
                 window = tail + chunk
-                marks = MARKUP.findall(window)  # one pass for the DTD test here and the sheet scan below
-                markup += len(marks)
-                if b"<!" in marks and (_DOCTYPE in window or _ENTITY in window):  # before any parser sees it
+                declarations = window.count(b"<!")  # counted for the DTD test here and the sheet scan below
+                markup += declarations + window.count(b"<?")
+                if declarations and (_DOCTYPE in window or _ENTITY in window):  # before any parser sees it
                     return _dtd_refused()
                 tail = chunk[-16:]
                 wants_extent = wants_extent or b"sheetData" in window  # cells, in whatever part

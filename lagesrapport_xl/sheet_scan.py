@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from .cells import column_number
 
-MARKUP = re.compile(rb"<[!?]")  # comments, CDATA, DTDs, processing instructions (and the prolog)
 TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*+:)?(?:row|c)[\s/>]")  # every <row> and <c>, prefixed too
 
 # Attributes after r="…", none of them another r (prefixed or not). Possessive quantifiers: each
@@ -43,6 +42,12 @@ class SheetScan(NamedTuple):
     tags: list[tuple[bytes, ...]]
 
 
+def markup_count(data: bytes) -> int:
+    """How many '<!' and '<?' the data holds: comments, CDATA, DTDs, processing instructions and
+    the prolog (bytes.count: ten times as fast as a regular expression)."""
+    return data.count(b"<!") + data.count(b"<?")
+
+
 def sheet_data_span(data: bytes) -> tuple[int, int] | None:
     """Where a sheet's cells lie: from the first <sheetData to the last </sheetData> (which covers
     any second one), or None when there is no such pair. The rest, most of a sheet's bytes
@@ -58,7 +63,7 @@ def scan_sheet(data: bytes, markup: int | None = None) -> SheetScan | None:
     expression as to any parser. `markup`: how many '<!' and '<?' the data holds, when the caller
     has counted them already (safety, for its DTD test)."""
     prolog = 1 if data.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 0
-    if (len(MARKUP.findall(data)) if markup is None else markup) > prolog:
+    if (markup_count(data) if markup is None else markup) > prolog:
         return None
     start, end = sheet_data_span(data) or (0, 0)
     if TAG_START.search(data, 0, start) or TAG_START.search(data, end):
