@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .atomic import atomic_path
 from .consolidate import Consolidation, batch_gc
+from .master_split import HelperRows, OwnRows, SplitRows, split_rows
 from .tables import (
     ABOUT,
     BUDGET,
@@ -47,6 +49,8 @@ from .tables import (
     Table,
 )
 from .tables import missing as _missing
+
+RowWriter = OwnRows | HelperRows | SplitRows
 
 FONT = "Arial"
 HEADER_FILL = "#D9E1F2"
@@ -329,6 +333,7 @@ class _Worksheet(Worksheet):
         self._row: int | None = None  # the row being collected
         self._cells: list[tuple[int, str]] = []
         self._xf: dict[int, int] = {}  # id(format) → its XF index
+        self.block_extents: list[tuple[int, int, int]] | None = None  # (row, first, last col) while a helper renders
         self.chart_data: dict[tuple[int, int], Any] = {}  # cells a chart draws, for its cached values
 
     # -- cells: the XML XlsxWriter writes for each kind of cell ------------------------------------
@@ -421,6 +426,8 @@ class _Worksheet(Worksheet):
         cells.sort(key=lambda cell: cell[0])  # stable, and already in order almost always
         self._check_dimensions(row, cells[0][0])
         self._check_dimensions(row, cells[-1][0])
+        if self.block_extents is not None:  # what the process that splices these rows in must know
+            self.block_extents.append((row, cells[0][0], cells[-1][0]))
         self._rows.write(f"{self._row_start(row)}{''.join([xml for _, xml in cells])}</row>")
         self._cells = []
 
@@ -440,17 +447,24 @@ class _Worksheet(Worksheet):
             attributes += ' customHeight="1"'
         return f"<row{attributes}>"
 
-    def _write_sheet_data(self) -> None:
-        """At close: the rows collected in the temporary file, in place of XlsxWriter's own."""
+    def _write_dimension(self) -> None:
+        """At close, before the sheet's used range is written: the last row is in it too."""
         self._flush_row()
-        self._rows.seek(0)
-        first = self._rows.read(1 << 16)
-        if not first:
+        super()._write_dimension()
+
+    def _write_sheet_data(self) -> None:
+        """At close: the rows collected in the temporary file, in place of XlsxWriter's own. Both
+        files are UTF-8, so the bytes are copied as they are (not decoded and encoded again)."""
+        self._flush_row()
+        self._rows.flush()
+        rows = self._rows.buffer
+        if not rows.tell():
             self._xml_empty_tag("sheetData")
         else:
             self.fh.write("<sheetData>")
-            self.fh.write(first)
-            shutil.copyfileobj(self._rows, self.fh, 1 << 16)
+            self.fh.flush()  # a file XlsxWriter opened as UTF-8 text (this workbook is never in_memory)
+            rows.seek(0)
+            shutil.copyfileobj(rows, self.fh.buffer, 1 << 20)
             self.fh.write("</sheetData>")
         self._rows.close()
 
@@ -511,6 +525,13 @@ class _Formats:
             color: wb.add_format({"bg_color": color}) for color in (RED_FILL, YELLOW_FILL, GREEN_FILL, GREY_FILL)
         }
         self._cells: dict[tuple[str, bool], Any] = {}
+        # Every format gets its XF index now, in this order, whatever is written first: a helper
+        # process that skips some tables (master_split) must number the formats alike.
+        for kind in ("text", "long_text", "text_wrap", *NUMBER_FORMATS, "flag"):
+            for bold in (False, True):
+                self.cell(kind, bold)
+        for fmt in (self.title, self.note, self.link, self.header, *self._cells.values()):
+            fmt._get_xf_index()
 
     def cell(self, kind: str, bold: bool = False):
         key = (kind, bold)
@@ -578,8 +599,11 @@ class _ColumnPlan:
 class _SheetWriter:
     """Writes the tables of one sheet, top to bottom; records every formula it writes."""
 
-    def __init__(self, ws: _Worksheet, fmts: _Formats, renderer: _FormulaRenderer, info: MasterInfo):
+    def __init__(
+        self, ws: _Worksheet, fmts: _Formats, renderer: _FormulaRenderer, info: MasterInfo, rows: RowWriter
+    ):
         self.ws = ws
+        self.rows = rows  # who writes the data rows: this process, or a helper (master_split)
         self.fmts = fmts
         self.renderer = renderer
         self.info = info
@@ -606,7 +630,7 @@ class _SheetWriter:
         ws.set_row(placement.header_row, heights.pop(placement.header_row))
         for index, column in enumerate(table.columns):
             ws.put_shared_string(placement.header_row, left + index, column.header, self.fmts.header)
-        self._rows(placement, heights, chart)
+        self.rows.write(self, placement, heights, chart)
         for col, text, cached, fmt in totals:  # the total row's cells, as add_table writes them
             if cached is None:
                 ws.put_shared_string(placement.total_row, col, text, fmt)
@@ -614,7 +638,7 @@ class _SheetWriter:
                 ws.put_formula(placement.total_row, col, text, fmt, cached)
                 self.info.formula(self.sheet, placement.total_row, col, text)
 
-    def _rows(self, placement: Placement, heights: dict[int, float], chart: bool) -> None:
+    def write_rows(self, placement: Placement, heights: dict[int, float], chart: bool) -> None:
         """The data rows, a whole row at a time (the hot loop: 120 000 cells per 1 000 reports)."""
         table, ws, render = placement.table, self.ws, self.renderer.render
         keep = self.info.formula if self.info.keep_formulas else None
@@ -905,14 +929,17 @@ def write_sheet(
     fmts: _Formats,
     renderer: _FormulaRenderer,
     info: MasterInfo,
+    rows: RowWriter | None = None,
 ) -> Worksheet:
-    """One sheet: its tables, widths, conditional formats, chart, frozen header and print layout."""
+    """One sheet: its tables, widths, conditional formats, chart, frozen header and print layout.
+    `rows` writes the tables' data rows (default: here; see master_split)."""
+    rows = rows or OwnRows()
     ws = wb.add_worksheet(sheet, worksheet_class=_Worksheet)
     mine = [placements[key] for key in LAYOUT[sheet].tables]
     widths = _column_widths(mine)
     for col, width in widths.items():
         ws.set_column(col, col, width)
-    writer = _SheetWriter(ws, fmts, renderer, info)
+    writer = _SheetWriter(ws, fmts, renderer, info, rows)
     for index, placement in enumerate(mine):
         link = None
         if index == 0 and sheet in JUMP_TO:
@@ -935,28 +962,63 @@ def write_sheet(
     return ws
 
 
-def _build(path: Path, consolidation: Consolidation, info: MasterInfo) -> None:
-    wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+def _open_workbook(path: str, consolidation: Consolidation) -> xlsxwriter.Workbook:
+    wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    wb.set_properties(
+        {
+            "title": "Sammanställning av lägesrapporter",
+            "subject": f"{consolidation.spec.title} – {consolidation.spec.organisation}",
+            "company": consolidation.spec.organisation,
+            "comments": f"Formulärversion {consolidation.spec.version}. Skapad av lagesrapport_xl.",
+            "created": consolidation.started.replace(microsecond=0),
+        }
     )
+    wb.set_calc_mode("auto")
+    return wb
+
+
+def _write_sheets(
+    wb: xlsxwriter.Workbook,
+    consolidation: Consolidation,
+    info: MasterInfo,
+    placements: dict[str, Placement],
+    chart_rows: dict[str, int],
+    rows: RowWriter,
+) -> None:
+    fmts = _Formats(wb)
+    renderer = _FormulaRenderer(placements, _named_cells(placements))
+    for sheet in SHEETS:
+        write_sheet(wb, sheet, consolidation, placements, chart_rows, fmts, renderer, info, rows)
+    wb.worksheets()[0].activate()
+
+
+def _row_costs(placements: dict[str, Placement]) -> list[tuple[str, int, bool]]:
+    """(table, cost of its rows, whether they must be written here) in writing order; a long text
+    costs about three cells. A chart's table stays here (the chart takes the values it writes), and
+    so does the Om table (each row makes its own format)."""
+    return [
+        (key, placement.rows * sum(3 if c.kind == "long_text" else 1 for c in placement.table.columns),
+         CHARTS.get(placement.table.sheet) == key or any(c.kind == "auto" for c in placement.table.columns))
+        for sheet in SHEETS
+        for key in LAYOUT[sheet].tables
+        for placement in [placements[key]]
+    ]
+
+
+def _build(path: Path, consolidation: Consolidation, info: MasterInfo, helper: bool | None) -> None:
+    placements, chart_rows = _place(consolidation)
+
+    def in_helper(rows: HelperRows) -> None:  # the same writing, in the forked helper (never closed)
+        helper_info = MasterInfo(info.path, keep_formulas=info.keep_formulas)
+        _write_sheets(_open_workbook(os.devnull, consolidation), consolidation, helper_info, placements, chart_rows,
+                      rows)
+
+    rows = split_rows(_row_costs(placements), in_helper, helper)
+    wb = _open_workbook(str(path), consolidation)
     try:
-        wb.set_properties(
-            {
-                "title": "Sammanställning av lägesrapporter",
-                "subject": f"{consolidation.spec.title} – {consolidation.spec.organisation}",
-                "company": consolidation.spec.organisation,
-                "comments": f"Formulärversion {consolidation.spec.version}. Skapad av lagesrapport_xl.",
-                "created": consolidation.started.replace(microsecond=0),
-            }
-        )
-        wb.set_calc_mode("auto")
-        fmts = _Formats(wb)
-        placements, chart_rows = _place(consolidation)
-        renderer = _FormulaRenderer(placements, _named_cells(placements))
-        for sheet in SHEETS:
-            write_sheet(wb, sheet, consolidation, placements, chart_rows, fmts, renderer, info)
-        wb.worksheets()[0].activate()
+        _write_sheets(wb, consolidation, info, placements, chart_rows, rows)
     finally:
+        rows.finish()
         with _quick_zip():
             wb.close()
 
@@ -975,14 +1037,19 @@ def _quick_zip() -> Iterator[None]:
         xlsxwriter.workbook.ZipFile = original
 
 
-def write_master(consolidation: Consolidation, path: str | Path, *, keep_formulas: bool = True) -> MasterInfo:
+def write_master(
+    consolidation: Consolidation, path: str | Path, *, keep_formulas: bool = True, helper: bool | None = None
+) -> MasterInfo:
     """Write the master workbook atomically: a failure leaves any existing file at `path` untouched.
 
     `keep_formulas=False`: the MasterInfo lists no formulas (the command line needs none of them).
+    `helper`: whether a forked process writes half the data rows (master_split; None: decided by
+    the master's size and the machine, True: wherever fork is safe, False: never). The file is
+    the same either way.
     """
     info = MasterInfo(Path(path), keep_formulas=keep_formulas)
     with atomic_path(path) as tmp, batch_gc():  # ~200 000 cells' short-lived objects: no scans
-        _build(tmp, consolidation, info)
+        _build(tmp, consolidation, info, helper)
     return info
 
 

@@ -11,6 +11,7 @@ and (v) validating one report, each as a whole command and, in process, after st
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -247,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
+    # Every installed package runs from compiled bytecode; ours is an editable install, whose
+    # bytecode a shell with PYTHONDONTWRITEBYTECODE would leave stale: compile it, as pip does.
+    compileall.compile_dir(ROOT / "lagesrapport_xl", quiet=1)
     workdir = Path(args.workdir)
     folder = workdir / f"reports-{args.reports}"
     files = generate(args.reports, folder)
