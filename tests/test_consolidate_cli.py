@@ -110,3 +110,18 @@ def test_console_script_exit_code(inbox: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
     assert (tmp_path / "m.xlsx").exists()
+
+
+def test_the_program_runs_main_and_leaves_its_objects_to_the_exit(inbox: Path, tmp_path: Path) -> None:
+    """`lagesrapport` (and `python -m lagesrapport_xl`) is main() on the command line; what the run
+    made is frozen for the interpreter's exit, so no last garbage collection walks through it."""
+    out = tmp_path / "m.xlsx"
+    code = (
+        "import gc, sys; from lagesrapport_xl.cli import program;"
+        f"sys.argv = ['lagesrapport', 'consolidate', {str(inbox)!r}, '-o', {str(out)!r}, '-q'];"
+        "frozen = gc.get_freeze_count(); code = program(); print(code, frozen, gc.get_freeze_count() > 1000)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["0", "0", "True"] and out.exists()
+    module = subprocess.run([sys.executable, "-m", "lagesrapport_xl", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0 and module.stdout.startswith("lagesrapport_xl ")

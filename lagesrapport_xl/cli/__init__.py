@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from importlib import import_module
 
@@ -54,5 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def program() -> int:
+    """The `lagesrapport` program: `main` on the command line's arguments. Everything the command
+    made is then freed as the interpreter exits; frozen, it is spared the interpreter's last
+    garbage collection over a million objects (0.05 s after 1 000 reports), which finds nothing."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(program())
