@@ -743,11 +743,15 @@ class _SheetWriter:
 # --- layout details: widths, heights, conditional formats, charts, printing ---------------------
 
 
-def _text_length(values: list[Any]) -> int:
+def _text_length(values: list[Any], enough: int) -> int:
+    """The longest line of the texts among the first 2 000 values, or at least `enough` as soon as
+    one line is that long (a wider column is not made)."""
     longest = 0
     for value in values[:2000]:
-        if isinstance(value, str):
+        if isinstance(value, str) and len(value) > longest:  # a shorter text has no longer line
             longest = max(longest, max((len(line) for line in value.splitlines()), default=0))
+            if longest >= enough:
+                break
     return longest
 
 
@@ -757,7 +761,7 @@ def _column_width(column: Column, table: Table) -> float:
         return max(BASE_WIDTHS[column.kind], header_word)
     if column.kind == "auto":
         return MAX_TEXT_WIDTH
-    content = _text_length(table.values(column.key)) + 2 if column.key in table.names else 8
+    content = _text_length(table.values(column.key), MAX_TEXT_WIDTH - 2) + 2 if column.key in table.names else 8
     return max(8, header_word, min(content, MAX_TEXT_WIDTH), min(len(column.header) / 3, MAX_TEXT_WIDTH))
 
 
