@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -334,3 +336,78 @@ def test_odd_sheet_xml_is_measured_by_the_parser(case: str) -> None:
     assert problem == (20000, 1) or (isinstance(problem, Issue) and problem.severity is Severity.ERROR), case
     with pytest.raises(safety._Decline):
         safety.quick_extent(data)
+
+
+# --- the parts inflated straight from the archive's bytes ------------------------------------------
+
+
+def _inflate_all(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: b"".join(safety._inflated(data, info)) for info in archive.infolist()}
+
+
+def _zipfile_all(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def test_parts_inflate_as_zipfile_reads_them(tmp_path: Path, libreoffice) -> None:
+    """Real files (XlsxWriter's, LibreOffice's with its data descriptors) and zip64, stored and
+    empty entries: every part byte for byte what zipfile reads."""
+    filled = corpus.filled(tmp_path, {"activities": "x" * 600_000})  # a part of several chunks
+    (saved,) = libreoffice.convert(filled, "xlsx", tmp_path / "lo")
+    odd = io.BytesIO()
+    with zipfile.ZipFile(odd, "w") as archive:
+        archive.writestr("stored.xml", b"<a/>" * 1000, zipfile.ZIP_STORED)
+        archive.writestr("empty.xml", b"", zipfile.ZIP_DEFLATED)
+        archive.writestr("empty-stored.bin", b"", zipfile.ZIP_STORED)
+        with archive.open(zipfile.ZipInfo("zip64.xml"), "w", force_zip64=True) as entry:
+            entry.write(b"<b>" + b"y" * 300_000 + b"</b>")
+    for data in (filled.read_bytes(), saved.read_bytes(), odd.getvalue()):
+        assert _inflate_all(data) == _zipfile_all(data)
+    assert any(info.flag_bits & 0x08 for info in zipfile.ZipFile(saved).infolist())  # data descriptors met
+
+
+def _damaged(how: str) -> bytes:
+    """A two-part workbook with one kind of damage in its second part, the sheet."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<worksheet><sheetData>" + b"<row/>" * 5000 + b"</sheetData></worksheet>")
+    data = bytearray(buffer.getvalue())
+    local = data.index(b"PK\x03\x04", 4)  # the sheet's local header
+    central = data.rindex(b"PK\x01\x02")  # the sheet's directory entry (the last one)
+    if how == "crc":
+        data[central + 16] ^= 0xFF
+        data[local + 14] ^= 0xFF
+    elif how == "size smaller":
+        struct_at = central + 24
+        data[struct_at : struct_at + 4] = (100).to_bytes(4, "little")
+    elif how == "size larger":
+        struct_at = central + 24
+        data[struct_at : struct_at + 4] = (10**6).to_bytes(4, "little")
+    elif how == "stream cut":
+        start = local + 30 + 5
+        data[start + 20 : start + 40] = b"\x00" * 20  # inside the deflate stream
+    elif how == "name":
+        data[local + 30] = ord("c")  # the local header says c.xml
+    elif how == "offset":
+        data[central + 42 : central + 46] = (3).to_bytes(4, "little")  # points into a.xml's header
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["crc", "size smaller", "size larger", "stream cut", "name", "offset"])
+def test_a_damaged_part_is_refused_where_zipfile_refuses_it(how: str) -> None:
+    """Each damage is refused exactly where zipfile refuses it, and read alike where it does not
+    (a directory that promises more bytes than the part has, with the right CRC)."""
+    data = _damaged(how)
+    try:
+        expected: dict[str, bytes] | None = _zipfile_all(data)
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        expected = None
+    if expected is None:
+        with pytest.raises((zipfile.BadZipFile, zlib.error)):
+            _inflate_all(data)
+        assert safety._inspect_zip(data, DEFAULT_LIMITS).kind == "truncated"
+    else:
+        assert how == "size larger" and _inflate_all(data) == expected
