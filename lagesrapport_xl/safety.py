@@ -414,11 +414,12 @@ class _ContentScan:
                 continue
             window = tail + chunk
             declarations = window.count(b"<!")  # counted for the DTD test here and the sheet scan below
-            markup += declarations + window.count(b"<?")
             if declarations and (_DOCTYPE in window or _ENTITY in window):  # before any parser sees it
                 return _dtd_refused()
             tail = chunk[-16:]
             wants_extent = wants_extent or b"sheetData" in window  # cells, in whatever part
+            if wants_extent:
+                markup += declarations + window.count(b"<?")
             if wants_extent and len(chunks) > 1:  # a long sheet: stop at the first cell past a limit
                 pieces = (chunk,) if streamed is not None else chunks  # expat starts from the first chunk
                 streamed = streamed or _ParsedExtent(self.limits)
