@@ -246,7 +246,7 @@ class _CellXml(NamedTuple):  # a tuple: made for every wanted cell of every repo
     number: float | None = None  # the stored number of a numeric cell, before any date format
 
 
-_NO_XML = _CellXml()  # a cell the sheet XML does not have
+_NO_XML = _CellXml()  # a cell the sheet XML does not have, or says no more about (the one such value)
 
 
 _NOT_XML = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # bytes no XML document may contain
@@ -380,11 +380,12 @@ def _cell_xml(cell: Any, formula_el: Any) -> _CellXml:
 
 
 def _cell_values(kind: str, stored: str | None, formula: str | None) -> _CellXml:
-    return _CellXml(
-        formula=formula,
-        error=(stored or "") if kind == "e" else None,
-        number=_number(stored) if kind == "n" else None,
-    )
+    """The facts of one cell; _NO_XML itself when there are none (a text: calamine's value is all)."""
+    error = (stored or "") if kind == "e" else None
+    number = _number(stored) if kind == "n" else None
+    if formula is None and error is None and number is None:
+        return _NO_XML
+    return _CellXml(formula=formula, error=error, number=number)
 
 
 def _scan_full(data: bytes, addresses: set[str]) -> dict[str, _CellXml]:
@@ -503,11 +504,13 @@ def _calamine_cells(
             data = workbook.get_sheet_by_name(sheet)
             rows = data.to_python(skip_empty_area=False)
             facts = scanned[sheet]
+            height = len(rows)
             for address, keys in addresses.items():
                 row, col = _cell_position(address)
-                value = rows[row][col] if row < len(rows) and col < len(rows[row]) else None
+                line = rows[row] if row < height else ()
+                value = line[col] if col < len(line) else None
                 xml = facts.get(address, _NO_XML)
-                if xml == _NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
+                if xml is _NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
                     cell = RawCell(clean_value(value))
                 else:
                     cell = raw_cell(as_stored(xml.number, value), xml.formula, xml.error)
