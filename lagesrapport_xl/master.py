@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -333,7 +333,11 @@ class _Worksheet(Worksheet):
         self._row: int | None = None  # the row being collected
         self._cells: list[tuple[int, str]] = []
         self._xf: dict[int, int] = {}  # id(format) → its XF index
-        self.block_extents: list[tuple[int, int, int]] | None = None  # (row, first, last col) while a helper renders
+        self.block_extents: list[tuple[int, int, int]] | None = None  # (row, first, last col) of rows written aside
+        # Places left for rows written elsewhere (master_split): (byte offset in the rows file, the
+        # function that gives the file of those rows at close); and, once taken, those files.
+        self.blocks: list[tuple[int, Callable[[], str]]] = []
+        self._taken: list[tuple[int, str]] = []
         self.chart_data: dict[tuple[int, int], Any] = {}  # cells a chart draws, for its cached values
 
     # -- cells: the XML XlsxWriter writes for each kind of cell ------------------------------------
@@ -448,8 +452,10 @@ class _Worksheet(Worksheet):
         return f"<row{attributes}>"
 
     def _write_dimension(self) -> None:
-        """At close, before the sheet's used range is written: the last row is in it too."""
+        """At close, before the sheet's used range is written: the last row is in it too, and so are
+        the rows written elsewhere, taken in now."""
         self._flush_row()
+        self._taken = [(offset, take()) for offset, take in self.blocks]
         super()._write_dimension()
 
     def _write_sheet_data(self) -> None:
@@ -458,13 +464,20 @@ class _Worksheet(Worksheet):
         self._flush_row()
         self._rows.flush()
         rows = self._rows.buffer
-        if not rows.tell():
+        if not rows.tell() and not any(os.path.getsize(path) for _, path in self._taken):
             self._xml_empty_tag("sheetData")
         else:
             self.fh.write("<sheetData>")
             self.fh.flush()  # a file XlsxWriter opened as UTF-8 text (this workbook is never in_memory)
+            out = self.fh.buffer
             rows.seek(0)
-            shutil.copyfileobj(rows, self.fh.buffer, 1 << 20)
+            done = 0
+            for offset, path in self._taken:  # the rows before each place, then the rows for it
+                _copy(rows, out, offset - done)
+                done = offset
+                with open(path, "rb") as block:
+                    shutil.copyfileobj(block, out, 1 << 20)
+            shutil.copyfileobj(rows, out, 1 << 20)
             self.fh.write("</sheetData>")
         self._rows.close()
 
@@ -498,6 +511,16 @@ class _Worksheet(Worksheet):
         if not expand_future_functions and self._plain_functions(formula):
             return formula[1:] if formula.startswith("=") else formula
         return super()._prepare_formula(formula, expand_future_functions)
+
+
+def _copy(source: Any, target: Any, size: int) -> None:
+    """`size` bytes from one binary file to another, a megabyte at a time."""
+    while size > 0:
+        piece = source.read(min(size, 1 << 20))
+        if not piece:
+            raise OSError("the sheet's rows file is shorter than written")
+        target.write(piece)
+        size -= len(piece)
 
 
 def _chart_value(written: Any, formula: bool) -> Any:
@@ -1022,9 +1045,11 @@ def _build(path: Path, consolidation: Consolidation, info: MasterInfo, helper: b
     try:
         _write_sheets(wb, consolidation, info, placements, chart_rows, rows)
     finally:
-        rows.finish()
-        with _quick_zip():
-            wb.close()
+        try:
+            with _quick_zip():
+                wb.close()  # the sheets take in the helper's rows here
+        finally:
+            rows.finish()
 
 
 @contextmanager
