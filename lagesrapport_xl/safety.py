@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cells import column_number
-from .sheet_scan import SheetScan, scan_sheet
+from .sheet_scan import SheetScan, markup_counts, scan_sheet
 from .issues import Issue, Severity
 
 READABLE_KINDS = {"xlsx", "xlsm"}
@@ -413,13 +413,12 @@ class _ContentScan:
             if not is_xml:
                 continue
             window = tail + chunk
-            declarations = window.count(b"<!")  # counted for the DTD test here and the sheet scan below
+            declarations, instructions = markup_counts(window)  # for the DTD test and the sheet scan
             if declarations and (_DOCTYPE in window or _ENTITY in window):  # before any parser sees it
                 return _dtd_refused()
             tail = chunk[-16:]
+            markup += declarations + instructions
             wants_extent = wants_extent or b"sheetData" in window  # cells, in whatever part
-            if wants_extent:
-                markup += declarations + window.count(b"<?")
             if wants_extent and len(chunks) > 1:  # a long sheet: stop at the first cell past a limit
                 pieces = (chunk,) if streamed is not None else chunks  # expat starts from the first chunk
                 streamed = streamed or _ParsedExtent(self.limits)

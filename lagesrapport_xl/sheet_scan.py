@@ -42,10 +42,28 @@ class SheetScan(NamedTuple):
     tags: list[tuple[bytes, ...]]
 
 
-def markup_count(data: bytes) -> int:
-    """How many '<!' and '<?' the data holds: comments, CDATA, DTDs, processing instructions and
-    the prolog (bytes.count: ten times as fast as a regular expression)."""
-    return data.count(b"<!") + data.count(b"<?")
+def markup_counts(data: bytes) -> tuple[int, int]:
+    """How many '<!' (comments, CDATA, DTDs) and '<?' (processing instructions, the prolog) the
+    data holds. '!' and '?' are rare in XML, so each is found by memchr and the byte before it looked
+    at: 20 µs for a report's 134 kB, where bytes.count(b"<!") takes 110 µs and a regular
+    expression 80 µs. Data full of them (a text of exclamation marks) is counted by bytes.count."""
+    counts = []
+    for mark in (b"!", b"?"):
+        count = seen = 0
+        at = data.find(mark, 1)
+        while at > 0:
+            seen += 1
+            if seen > _MANY_MARKS:
+                count = data.count(b"<" + mark)
+                break
+            if data[at - 1] == 0x3C:  # '<'
+                count += 1
+            at = data.find(mark, at + 1)
+        counts.append(count)
+    return counts[0], counts[1]
+
+
+_MANY_MARKS = 256
 
 
 def sheet_data_span(data: bytes) -> tuple[int, int] | None:
@@ -62,8 +80,8 @@ def scan_sheet(data: bytes, markup: int | None = None) -> SheetScan | None:
     <c> outside <sheetData>, or one without r="…" first and once. Then a tag means the same to the
     expression as to any parser. `markup`: how many '<!' and '<?' the data holds, when the caller
     has counted them already (safety, for its DTD test)."""
-    prolog = 1 if data.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 0
-    if (markup_count(data) if markup is None else markup) > prolog:
+    prolog = 1 if data.startswith((b"<?xml", b"\xef\xbb\xbf<?xml")) else 0
+    if (sum(markup_counts(data)) if markup is None else markup) > prolog:
         return None
     start, end = sheet_data_span(data) or (0, 0)
     if TAG_START.search(data, 0, start) or TAG_START.search(data, end):

@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 
 import corpus
-from lagesrapport_xl import safety
+from lagesrapport_xl import safety, sheet_scan
 from lagesrapport_xl.issues import Issue, Severity
 from lagesrapport_xl.reader import read_report
 from lagesrapport_xl.safety import DEFAULT_LIMITS, Limits, inspect_file
@@ -411,3 +411,13 @@ def test_a_damaged_part_is_refused_where_zipfile_refuses_it(how: str) -> None:
         assert safety._inspect_zip(data, DEFAULT_LIMITS).kind == "truncated"
     else:
         assert how == "size larger" and _inflate_all(data) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"!", b"<!", b"<?xml?><a>Hej!</a><!-- ! --><?pi?>", b"a" * 100 + b"<!" * 300 + b"!" * 500,
+     b"<?" + b"?" * 1000 + b"<?", b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"],
+)
+def test_markup_is_counted_as_bytes_count_counts_it(data: bytes) -> None:
+    """The memchr shortcut and its fallback for data full of marks give what bytes.count gives."""
+    assert sheet_scan.markup_counts(data) == (data.count(b"<!"), data.count(b"<?"))
