@@ -194,7 +194,7 @@ def make_table(
         for column in columns:
             if column.total == "same" and column.compute is not None:
                 total_row[column.key] = column.compute(total_row)
-    hidden = sorted({k for row in rows for k in row if k.startswith("_")})
+    hidden = sorted(k for k in set().union(*rows) if k.startswith("_"))  # every row's keys, gathered in C
     names = (*(c.key for c in columns), *hidden)
     typed = [(at, c.kind) for at, c in enumerate(columns) if c.kind in _DTYPES]  # the rest is kept as it is
     stored_rows = []
