@@ -24,8 +24,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
-# Below this many cells (about 150 reports) a second process costs more than it saves.
+# Below this many cells (about 150 reports) a second process costs more than it saves. Above the
+# second (about 3 000 reports) it is not used either: the helper touches the rows it writes, so
+# copy-on-write duplicates much of the batch in memory (10 000 reports: 637 MB instead of 360).
 MIN_CELLS = 20_000
+MAX_CELLS = 350_000
 # The helper's share of the rows' cost. This process also writes everything else and closes the
 # workbook; the helper also repeats every sheet's setup. Half is the fastest of 0.4–0.6 measured.
 HELPER_SHARE = 0.5
@@ -180,11 +183,12 @@ def can_fork() -> bool:
 def handed_tables(tables: Sequence[tuple[str, int, bool]], helper: bool | None) -> frozenset[str]:
     """Which tables the helper writes, from (key, cost, must be written here): the costliest that
     fit in its share (HELPER_SHARE), as the helper's rows are only needed when the workbook closes.
-    `helper`: None decides by size and machine, True always splits where fork is safe, False never.
+    `helper`: None decides by size (MIN_CELLS–MAX_CELLS) and machine, True always splits where fork
+    is safe, False never.
     """
     total = sum(cost for _, cost, _ in tables)
-    small = total < MIN_CELLS or (os.cpu_count() or 1) < 2
-    if helper is False or not can_fork() or (helper is None and small):
+    unsuited = not MIN_CELLS <= total <= MAX_CELLS or (os.cpu_count() or 1) < 2
+    if helper is False or not can_fork() or (helper is None and unsuited):
         return frozenset()
     handed, there = set(), 0
     for key, cost, stays in sorted(tables, key=lambda table: -table[1]):

@@ -54,6 +54,9 @@ def test_half_the_rows_are_handed_and_charts_stay(batch: Consolidation) -> None:
     assert 0.3 * total < there <= master_split.HELPER_SHARE * total
     assert master_split.handed_tables(costs, helper=False) == frozenset()
     assert master_split.handed_tables(costs, helper=None) == frozenset()  # 40 reports: too small to gain
+    large = [("a", master_split.MAX_CELLS // 2, False), ("b", master_split.MAX_CELLS // 2 + 1, False)]
+    assert master_split.handed_tables(large, helper=None) == frozenset()  # would double a large batch's memory
+    assert master_split.handed_tables(large, helper=True) == {"a"}
 
 
 @pytest.mark.parametrize("failure", ["raises", "dies", "wrong table"])
