@@ -306,7 +306,8 @@ def _from_tags(data: bytes, tags: list[tuple[bytes, ...]], addresses: Collection
         if not other and ending != b">":
             found[address] = _plain_values(kind, stored if ending != b"/>" else None)
             continue
-        # The scan vouched that every <c of the sheet is this tag's kind and each address is there once.
+        # The scan vouched that every <c of the sheet has r="…" first, inside <sheetData>, and that
+        # each address is there once: the first '<c r="…"' is this cell.
         match = _CELL_ELEMENT.match(data, data.find(b'<c r="' + key + b'"'))
         facts = _element_facts(data, match) if match else None
         if facts is None:
