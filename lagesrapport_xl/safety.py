@@ -504,10 +504,6 @@ class _Stop(Exception):
     """Ends an expat parse as soon as the answer is known."""
 
 
-class _Decline(Exception):
-    """The quick scan cannot vouch for this XML: read it with the parser instead."""
-
-
 def _beyond(limits: Limits, rows: int, cols: int) -> bool:
     return rows > limits.max_sheet_rows or cols > limits.max_sheet_columns or rows * cols > limits.max_sheet_cells
 
@@ -534,16 +530,6 @@ def _measure(
     if scanned is None:
         return parsed_extent(data, limits), None
     return ((scanned.rows, scanned.cols) if _beyond(limits, scanned.rows, scanned.cols) else None), scanned
-
-
-def quick_extent(data: bytes, markup: int | None = None) -> tuple[int, int]:
-    """The farthest cell (rows, cols) by the shared scan of the sheet's tags (sheet_scan), for XML
-    as every writer produces it; for anything else it raises _Decline. Five times as fast as expat
-    on the template's sheets. `markup`: how many '<!' and '<?' the data holds, when counted."""
-    scanned = scan_sheet(data, markup)
-    if scanned is None:
-        raise _Decline
-    return scanned.rows, scanned.cols
 
 
 def parsed_extent(data: bytes, limits: Limits) -> Issue | tuple[int, int] | None:
