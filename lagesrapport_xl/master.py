@@ -476,8 +476,8 @@ class _Worksheet(Worksheet):
                 _copy(rows, out, offset - done)
                 done = offset
                 with open(path, "rb") as block:
-                    shutil.copyfileobj(block, out, 1 << 20)
-            shutil.copyfileobj(rows, out, 1 << 20)
+                    shutil.copyfileobj(block, out, _COPY_CHUNK)
+            shutil.copyfileobj(rows, out, _COPY_CHUNK)
             self.fh.write("</sheetData>")
         self._rows.close()
 
@@ -513,10 +513,13 @@ class _Worksheet(Worksheet):
         return super()._prepare_formula(formula, expand_future_functions)
 
 
+_COPY_CHUNK = 1 << 16  # 64 kB: a megabyte at a time cost the peak memory of a batch a megabyte
+
+
 def _copy(source: Any, target: Any, size: int) -> None:
-    """`size` bytes from one binary file to another, a megabyte at a time."""
+    """`size` bytes from one binary file to another, a chunk at a time."""
     while size > 0:
-        piece = source.read(min(size, 1 << 20))
+        piece = source.read(min(size, _COPY_CHUNK))
         if not piece:
             raise OSError("the sheet's rows file is shorter than written")
         target.write(piece)

@@ -4,6 +4,7 @@ byte for byte, whatever the helper does."""
 from __future__ import annotations
 
 import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from test_consolidate import STARTED
 
 def test_the_helper_can_fork_here() -> None:
     """The suite runs on Linux (CI installs LibreOffice with apt-get): the helper is tested there."""
-    assert master_split.can_fork()
+    assert master_split.can_fork(), threading.enumerate()
 
 
 @pytest.fixture(scope="module")
