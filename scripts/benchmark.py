@@ -296,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"d/{other} = {results['d']['wall_s'] / results[other]['wall_s']:.3f}", end="   ")
         if "a" in results:
             print(f"(d är {results['a']['wall_s'] / results['d']['wall_s']:.1f}× snabbare än a)", end="")
+            # The runs alternate (a, d, a, d …), so each turn's pair saw the same machine: the
+            # spread of the turns' ratios says how much the median ratio can be trusted.
+            turns = [a / d for a, d in zip(walls["a"], walls["d"])]
+            results["d"]["a_over_d_per_turn"] = turns
+            print(f"\n    a/d i varje omgång: {', '.join(f'{r:.1f}' for r in turns)}"
+                  f" (lägst {min(turns):.1f}×, högst {max(turns):.1f}×)", end="")
         print()
     for extra in [e for e in args.only if e in EXTRAS]:
         figures = extra_figures(extra, files[0], workdir, args.repeats)
