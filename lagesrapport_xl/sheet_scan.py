@@ -25,7 +25,7 @@ _OTHER_ATTRIBUTES = rb"""(?:\s++(?!(?:[A-Za-z_][\w.-]*+:)?r\s*=)[A-Za-z_][\w.:-]
 # attributes, ending, stored value); `ending` is '/>', '><v>…</v></c>' or '>' (more inside: a
 # formula, an inline string). Anything else that starts a <row> or <c> is captured as `odd`
 # (without its '<'). The '<' every branch starts with stands outside the branches: then the
-# engine leaps from one '<' to the next (a report's sheets in 0.15 ms instead of 0.35 ms).
+# engine leaps from one '<' to the next (a report's cells in 0.30 ms instead of 0.44 ms).
 _SHEET_TAG = re.compile(
     rb'<(?:c r="([A-Z]{1,3})(\d{1,7})"(?: s="\d+")?(?: t="([a-z]+)")?(?: s="\d+")?(' + _OTHER_ATTRIBUTES
     + rb")\s*(/>|><v>([^<&]*)</v></c>|>)"
