@@ -25,6 +25,7 @@ from lagesrapport_xl import safety, sheet_scan
 from lagesrapport_xl.issues import Issue, Severity
 from lagesrapport_xl.reader import read_report
 from lagesrapport_xl.safety import DEFAULT_LIMITS, Limits, inspect_file
+from lagesrapport_xl.sources import _local
 from lagesrapport_xl.spec import FormSpec, col_letter
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "safety.md"
@@ -387,10 +388,12 @@ def test_quick_scan_declines_or_agrees_with_the_parser(data: bytes) -> None:
     if scanned is None:
         return
     assert (scanned.rows, scanned.cols) == (parsed.max_row, parsed.max_col)
-    elements = [(e.tag.rpartition("}")[2], e.get("r")) for e in ElementTree.fromstring(data).iter()
-                if e.tag.rpartition("}")[2] in ("row", "c")]  # prefixed too: some readers ignore namespaces
-    tags = [("c", (tag[0] + tag[1]).decode()) if tag[0] else ("row", None) for tag in scanned.tags]
-    assert [(name, address if name == "c" else None) for name, address in elements] == tags
+    found = []  # every <row> and <c>, prefixed ones too: some readers ignore namespaces
+    for element in ElementTree.fromstring(data).iter():
+        name = _local(element.tag)
+        if name in ("row", "c"):
+            found.append((name, element.get("r") if name == "c" else None))
+    assert found == [("c", (tag[0] + tag[1]).decode()) if tag[0] else ("row", None) for tag in scanned.tags]
 
 
 # --- the parts inflated straight from the archive's bytes ------------------------------------------
