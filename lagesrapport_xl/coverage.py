@@ -1,0 +1,217 @@
+"""Which insatser of RAR's register have reported for the period, and which have not.
+
+RAR's register (register.py) lists every insats it funds, with the report it expects next
+(report number and period). A consolidation (consolidate.py) knows every file and what became
+of it. `register_coverage` puts the two side by side: for each register row the files of that
+insats for that period, and one state — received, only rejected files, or missing — so that the
+Kontroll sheet, the JSON, the command's summary and the web intake's RAR page all say the same.
+
+Matching follows the consolidation's own rule for "the same insats" (consolidate.normalise):
+the case number when both sides have one, otherwise the name; case and spaces never matter.
+A rejected file is matched by what could be read of it (`ReadResult.values`); a file of which
+nothing could be read belongs to no insats and is listed as unmatched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from .consolidate import normalise
+from .tables import Status
+
+if TYPE_CHECKING:
+    from .consolidate import Consolidation, FileOutcome
+    from .register import RegisterRow
+
+
+class Coverage(str, Enum):
+    """The state of one register row; the values are the Swedish texts shown to RAR."""
+
+    RECEIVED = "Inkommen"
+    REJECTED = "Bara avvisade filer"
+    MISSING = "Saknas"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a file or a register row says about which insats and which report it is."""
+
+    case_number: str | None  # normalised (no spaces, case-folded), None when not given
+    name: str | None  # normalised, None when not given
+    report_number: int | None
+    period_end: dt.date | None
+
+    def same_insats(self, other: Identity) -> bool:
+        if self.case_number and other.case_number:
+            return self.case_number == other.case_number
+        return bool(self.name) and self.name == other.name
+
+
+@dataclass(frozen=True)
+class RegisterCoverage:
+    """One register row and the files of its insats for its period.
+
+    `accepted` is the file that counts (at most one: the consolidation has superseded the
+    others), `superseded` and `rejected` the other files for the same period, `other_periods`
+    the insats' files for other reports (earlier ones, or a later one when the register is stale).
+    """
+
+    row: int
+    case_number: str | None
+    initiative_name: str | None
+    report_number: int | None
+    period_start: dt.date | None
+    period_end: dt.date | None
+    state: Coverage
+    accepted: str | None = None
+    superseded: tuple[str, ...] = ()
+    rejected: tuple[str, ...] = ()
+    other_periods: tuple[str, ...] = ()
+
+    @property
+    def reported(self) -> bool:
+        return self.state is Coverage.RECEIVED
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Every register row's coverage, in register order, and the files that match no row."""
+
+    rows: tuple[RegisterCoverage, ...]
+    unmatched: tuple[str, ...]  # files (not lock files) that belong to no insats of the register
+
+    def count(self, state: Coverage) -> int:
+        return sum(1 for row in self.rows if row.state is state)
+
+    @property
+    def missing(self) -> tuple[RegisterCoverage, ...]:
+        """Rows without an accepted report for the period: missing, or only rejected files."""
+        return tuple(row for row in self.rows if not row.reported)
+
+
+# --- identities ------------------------------------------------------------------------------
+
+
+def _text(value: Any, *, squeeze: bool = False) -> str | None:
+    if value is None or isinstance(value, (dict, list, tuple)):
+        return None
+    text = normalise(value, squeeze=squeeze)
+    return text or None
+
+
+def _number(value: Any) -> int | None:
+    """A report number as parsed, or as a rejected file's raw text shows it ('3', ' 3 ', 3.0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def identity(values: dict[str, Any]) -> Identity:
+    """The identity of parsed answers, a rejected file's values or a register row's prefill."""
+    return Identity(
+        case_number=_text(values.get("case_number"), squeeze=True),
+        name=_text(values.get("initiative_name")),
+        report_number=_number(values.get("report_number")),
+        period_end=_date(values.get("period_end")),
+    )
+
+
+def outcome_identity(outcome: FileOutcome) -> Identity | None:
+    """A file's identity from its answers (accepted) or its values (rejected); None when the file
+    says nothing about its insats (unreadable, a lock file)."""
+    if outcome.status is Status.SKIPPED:
+        return None
+    found = identity(outcome.answers if outcome.answers is not None else outcome.result.values or {})
+    return found if found.case_number or found.name else None
+
+
+def for_period(row: Identity, file: Identity) -> bool:
+    """Is a file of the insats the report the register row expects? The report number when the
+    register gives one, else the period's end date, else any report of the insats."""
+    if row.report_number is not None:
+        return file.report_number == row.report_number
+    if row.period_end is not None:
+        return file.period_end == row.period_end
+    return True
+
+
+# --- the coverage ----------------------------------------------------------------------------
+
+
+def register_coverage(consolidation: Consolidation, rows: Sequence[RegisterRow]) -> CoverageReport:
+    """For each register row: its files for the period and its state (see Coverage).
+
+    A file that could belong to two rows (two register rows of the same insats) is counted for
+    the first row whose period it fits, else for the first row of its insats.
+    """
+    identities = [(outcome, outcome_identity(outcome)) for outcome in consolidation.files]
+    wanted = [identity(row.prefill) for row in rows]
+    owner: dict[int, int] = {}  # id(outcome) → index of its register row
+    for outcome, found in identities:
+        if found is None:
+            continue
+        same = [index for index, want in enumerate(wanted) if want.same_insats(found)]
+        fitting = [index for index in same if for_period(wanted[index], found)]
+        if same:
+            owner[id(outcome)] = (fitting or same)[0]
+    coverage = []
+    for index, (row, want) in enumerate(zip(rows, wanted)):
+        mine = [o for o, found in identities if owner.get(id(o)) == index]
+        period = [o for o in mine if for_period(want, outcome_identity(o))]  # type: ignore[arg-type]
+        in_period = {id(o) for o in period}
+        accepted = [o.name for o in period if o.accepted]
+        rejected = tuple(o.name for o in period if o.status is Status.REJECTED)
+        if accepted:
+            state = Coverage.RECEIVED
+        elif rejected:
+            state = Coverage.REJECTED
+        else:
+            state = Coverage.MISSING
+        prefill = row.prefill
+        coverage.append(
+            RegisterCoverage(
+                row=row.row,
+                case_number=prefill.get("case_number"),
+                initiative_name=prefill.get("initiative_name"),
+                report_number=prefill.get("report_number"),
+                period_start=prefill.get("period_start"),
+                period_end=prefill.get("period_end"),
+                state=state,
+                accepted=accepted[0] if accepted else None,
+                superseded=tuple(o.name for o in period if o.status is Status.SUPERSEDED),
+                rejected=rejected,
+                other_periods=tuple(o.name for o in mine if id(o) not in in_period),
+            )
+        )
+    unmatched = tuple(
+        o.name for o, _found in identities if o.status is not Status.SKIPPED and id(o) not in owner
+    )
+    return CoverageReport(tuple(coverage), unmatched)
+
+
+__all__ = [
+    "Coverage",
+    "CoverageReport",
+    "Identity",
+    "RegisterCoverage",
+    "for_period",
+    "identity",
+    "outcome_identity",
+    "register_coverage",
+]
