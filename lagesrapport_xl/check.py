@@ -14,18 +14,19 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .cells import NameTarget, RawCell, WorkbookCells, cell_index
 from .conditions import holds
-from .fieldtypes import ValueProblem, is_blank, parse_count
+from .fieldtypes import ValueProblem, is_blank, parse_count, parse_text
 from .issues import Issue, Severity
 from .models import report_model
 from .privacy import find_personal_data, privacy_message
 from .result import ReadResult
-from .rules import Findings, check_rules
-from .spec import FORM_VERSION_NAME, Field, FormSpec, default_spec
+from .rules import Findings, Previous, check_previous, check_rules
+from .spec import FORM_VERSION_NAME, PREVIOUS_PREFIX, Carried, Field, FormSpec, default_spec
 
 NEW_TEMPLATE = "Fyll i svaren i en ny, oförändrad mall från RAR."
 _EMPTY = RawCell(None)  # a located cell the source had nothing for
@@ -73,6 +74,8 @@ class _Check:
         self.raw: dict[str, RawCell] = {}  # field key → raw cell, for fields that could be located
         self.values: dict[str, Any] = dict.fromkeys(spec.fields)
         self.failed: set[str] = set()  # fields with an error of their own (not found, unreadable)
+        self.previous: Previous | None = None  # what a rolled-forward file carries of the report before
+        self.previous_failed: set[str] = set()  # previous_* names whose cell cannot be read
 
     # --- the steps -------------------------------------------------------------------------
 
@@ -89,10 +92,13 @@ class _Check:
         self._hidden_sheets()
         self._locate()
         self._merged_cells()
+        self.previous = self._previous()
         self._parse()
         self._ranges()
         self._required()
         check_rules(self.values, self.findings)
+        if self.previous is not None:
+            check_previous(self.values, self.previous, self.findings, rolled=True)
         self._privacy()
         self.result.issues = source_issues + self._in_reading_order(self.findings.issues)
         self.result.values = {
@@ -290,10 +296,47 @@ class _Check:
                     f"{target.cell}), så svaret kan inte läsas säkert. {NEW_TEMPLATE}")
         return None
 
+    def _previous(self) -> Previous | None:
+        """The previous report's facts a rolled-forward template keeps on its Data sheet (the
+        `previous_*` names); None for every other file, without an issue. The cells are hidden
+        and locked, so one that cannot be read means the file was changed: an error, and the
+        fact is left out."""
+        if not any(name.lower() in self.raw_by_name for name in self.spec.previous_names):
+            return None
+
+        def fact(key: str) -> Any:  # report_number and period_end read as those fields; file, sha256 as text
+            field = self.spec.fields.get(key)
+            return self._previous_value(PREVIOUS_PREFIX + key, field.type.parse if field else parse_text)
+
+        cumulative = {key: self._previous_value(c.previous, self.spec.fields[key].type.parse)
+                      for key, c in self.spec.carried.items()}
+        return Previous(fact("file") or "", fact("report_number"), fact("period_end"), cumulative, fact("sha256"))
+
+    def _previous_value(self, name: str, parse: Any) -> Any:
+        raw = self.raw_by_name.get(name.lower())
+        if raw is None or (raw.formula is None and raw.error is None and is_blank(raw.value)):
+            return None
+        if not raw.formula and not raw.error:
+            try:
+                return parse(raw.value)
+            except ValueProblem:
+                pass
+        target = self.names[name.lower()]
+        self.previous_failed.add(name)
+        self.findings.error(
+            "previous_unreadable", None,
+            f"Värdet från föregående lägesrapport ({name}) kan inte läsas: den dolda, låsta cellen har "
+            "ändrats. Be RAR om en ny mall, framförd från föregående rapport.",
+            raw.formula or raw.error or raw.value, sheet=target.sheet, cell=target.cell,
+        )
+        return None
+
     def _parse(self) -> None:
         for key, raw in self.raw.items():
             field = self.spec.fields[key]
             if raw.formula:
+                if _is_carried(raw.formula, self.spec.carried.get(key)):
+                    continue  # the rolled-forward template's own formula: _carry computes it
                 self.findings.error(
                     "formula_in_cell", key,
                     f"Cellen innehåller formeln {raw.formula}. Skriv själva svaret i cellen, inte en "
@@ -318,6 +361,34 @@ class _Check:
                 else:
                     continue
             self.failed.add(key)
+        self._carry()
+
+    def _carry(self) -> None:
+        """Each carried cell that still holds the template's formula: the previous report's amount
+        plus this period's, computed here. The file's cached result is never used (a file saved
+        by openpyxl has none, and a cached number proves nothing)."""
+        for key, carried in self.spec.carried.items():
+            raw = self.raw.get(key)
+            if raw is None or not _is_carried(raw.formula, carried):
+                continue
+            field = self.spec.fields[key]
+            if carried.previous.lower() not in self.raw_by_name:
+                self.findings.error(
+                    "carried_missing", key,
+                    f"Cellen innehåller formeln {raw.formula}, men värdet från föregående lägesrapport "
+                    f"({carried.previous}) saknas i filen. Skriv det ackumulerade utfallet som ett belopp, "
+                    "eller be RAR om en ny mall.",
+                    raw.formula,
+                )
+            elif carried.plus not in self.failed and carried.previous not in self.previous_failed:
+                before = self.previous.cumulative.get(key) if self.previous else None
+                total = (before or Decimal(0)) + (self.values[carried.plus] or Decimal(0))  # N() of a blank is 0
+                try:
+                    self.values[key] = field.type.parse(total)
+                    continue
+                except ValueProblem as problem:
+                    self.findings.error(f"invalid_{field.type.name}", key, problem.message, total)
+            self.failed.add(key)  # unknown: the added cell or the carried value has its own error
 
     def _ranges(self) -> None:
         """Planned participants: '8-12' in the minimum cell, one number alone, min ≤ max."""
@@ -406,6 +477,18 @@ class _Check:
             return (1, order.get(issue.sheet or "", len(order)), row, col)
 
         return sorted(issues, key=key)
+
+
+def _is_carried(formula: str | None, carried: Carried | None) -> bool:
+    """Is `formula` the rolled-forward template's own formula for this cell? Compared as Excel
+    reads formulas (case and spaces aside); any other formula is the coordinator's and an error."""
+    if not formula or carried is None:
+        return False
+    return _formula_text(formula) == _formula_text(carried.formula)
+
+
+def _formula_text(formula: str) -> str:
+    return "".join(formula.removeprefix("=").split()).casefold()
 
 
 @functools.cache  # FormSpec hashes by identity: one small dict per specification

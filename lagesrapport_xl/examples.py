@@ -10,7 +10,6 @@ the self-assessment "in line with budget" mostly follows the numbers. The files 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .rollforward import add_months
 from .spec import FormSpec, default_spec
 from .template import write_template
 
@@ -64,12 +64,6 @@ class Insats:
 class ExampleFile:
     name: str
     answers: dict[str, Any]
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _round(value: float, step: int = 100) -> int:

@@ -50,7 +50,7 @@ def read_report(
     if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
         return ReadResult(**facts, issues=check.issues)
     # The source parses the very bytes safety inflated and checked: each part is inflated once.
-    wanted = [*spec.fields, FORM_VERSION_NAME]
+    wanted = [*spec.fields, FORM_VERSION_NAME, *spec.previous_names]  # previous_*: rolled-forward files only
     cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content, scans=check.sheet_scans)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
     return check_cells(cells, spec, **facts)

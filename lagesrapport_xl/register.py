@@ -19,14 +19,18 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .fieldtypes import ValueProblem, is_blank
 from .issues import Severity
 from .spec import FormSpec, default_spec
 from .template import write_template
+
+if TYPE_CHECKING:
+    from .rules import Previous
 
 RANGE_PATTERN = re.compile(r"\s*(\S+?)\s*[-–—]\s*(\S+)\s*")
 WINDOWS_RESERVED = {
@@ -395,17 +399,31 @@ def write_prefilled_templates(
     spec = spec or default_spec()
     rows, problems = read_register(register, spec)
     result = RegisterResult(problems=list(problems))
+    templates = [(row.row, row.prefill, None) for row in rows]
+    write_row_templates(result, out_dir, spec, templates, password=password)
+    return result
+
+
+def write_row_templates(
+    result: RegisterResult,
+    out_dir: str | Path,
+    spec: FormSpec,
+    templates: Iterable[tuple[int, dict[str, Any], Previous | None]],
+    *,
+    password: str | None = None,
+) -> None:
+    """Write each (register row, prefill, previous report or None) as a template named after it
+    into `out_dir`; what is written, or why not, goes into `result`."""
     out = Path(out_dir)
     used: set[str] = set()
-    for row in rows:
-        name = template_filename(row.prefill, row.row, used)
+    for row, prefill, previous in templates:
+        name = template_filename(prefill, row, used)
         try:
-            result.written.append(write_template(out / name, spec, prefill=row.prefill, password=password))
-        except OSError as exc:
-            result.problems.append(
-                RegisterProblem(f"Mallen {name} kunde inte skrivas ({exc.strerror}).", row.row)
+            result.written.append(
+                write_template(out / name, spec, prefill=prefill, password=password, previous=previous)
             )
-    return result
+        except OSError as exc:
+            result.problems.append(RegisterProblem(f"Mallen {name} kunde inte skrivas ({exc.strerror}).", row))
 
 
 # --- an Excel register with the right headings ------------------------------------------------------

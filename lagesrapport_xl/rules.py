@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -193,6 +194,85 @@ def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
                 cost_sum - fund_sum,
                 sheet=budget_sheet(findings), cell=cell_address(budget.balance_row, column.col),
             )
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The report before this one of the same insats, as far as the rules compare with it.
+
+    Carried in the file (a template rolled forward from it keeps these facts under the
+    `previous_*` names of its Data sheet) or found in the same batch (consolidate.py); both are
+    compared by `check_previous`. `cumulative` maps each carried cell (spec.carried, e.g.
+    budget_staff_actual_cumulative) to the previous report's amount, None where it had none.
+    """
+
+    file: str
+    report_number: int | None
+    period_end: dt.date | None
+    cumulative: Mapping[str, Decimal | None]
+    sha256: str | None = None
+
+    @classmethod
+    def of(cls, answers: Mapping[str, Any], spec: FormSpec, file: str, sha256: str | None = None) -> Previous:
+        """The facts of a report read without errors (its answers)."""
+        cumulative = {key: answers.get(key) for key in spec.carried}
+        return cls(file, answers.get("report_number"), answers.get("period_end"), cumulative, sha256)
+
+    @property
+    def named(self) -> str:
+        """'nr 1 (rapport_1.xlsx)', as the messages name it (a carried fact may be missing)."""
+        number = f"nr {self.report_number}" if self.report_number is not None else ""
+        return " ".join(part for part in (number, f"({self.file})" if self.file else "") if part)
+
+
+def check_previous(values: dict[str, Any], previous: Previous, findings: Findings, *, rolled: bool) -> None:
+    """This report against the one before it: cumulative utfall per line, report number, period.
+
+    `rolled`: the file was rolled forward from `previous`, so its pre-filled, locked number must be
+    the next one (anything else is an error). Otherwise `previous` is the report before it in a
+    batch, and a gap in the numbers is a warning: a report may simply be missing from the folder.
+    """
+    spec = findings.spec
+    number, before = values.get("report_number"), previous.report_number
+    where = previous.named
+    labels = {line.key: line.label for line in spec.budget.lines + spec.budget.financing}
+    for key, earlier in previous.cumulative.items():
+        now = values.get(key)
+        if earlier is not None and now is not None and now < earlier:
+            findings.warning(
+                "cumulative_below_previous", key,
+                f"{labels[spec.fields[key].line]}: ackumulerat utfall sedan start ({_kr(now)}) är mindre än "
+                f"i föregående lägesrapport, {where}: {_kr(earlier)}. Det ackumulerade utfallet minskar "
+                "normalt inte; kontrollera beloppet och förklara en rättelse i kommentaren.",
+                now,
+            )
+    if number is None or before is None:
+        return
+    if rolled and number != before + 1:
+        findings.error(
+            "report_number_not_next", "report_number",
+            f"Mallen fördes fram från lägesrapport {where}, så den här rapporten ska vara nr {before + 1}, "
+            f"inte nr {number}. Numret är förifyllt och låst: mallen har ändrats eller förts fram från fel "
+            "rapport. Be RAR om en ny mall.",
+            number,
+        )
+    elif not rolled and number > before + 1:
+        gap = f"nr {before + 1}" if number == before + 2 else f"nr {before + 1}–{number - 1}"
+        findings.warning(
+            "report_number_gap", "report_number",
+            f"Närmast föregående lägesrapport för insatsen i sammanställningen är {where}; {gap} saknas. "
+            "Kontrollera att alla rapporter har kommit in.",
+            number,
+        )
+    start, end = values.get("period_start"), previous.period_end
+    if number == before + 1 and start and end and start != end + dt.timedelta(days=1):
+        findings.warning(
+            "period_not_after_previous", "period_start",
+            f"Rapportperioden börjar {_date(start)}, men föregående lägesrapport, {where}, slutade "
+            f"{_date(end)}: perioden brukar börja dagen efter, {_date(end + dt.timedelta(days=1))}. "
+            "Kontrollera datumen.",
+            start,
+        )
 
 
 def budget_sheet(findings: Findings) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,11 @@ BUDGET_FIRST_COL = 1  # column A holds the line labels
 # and a custom document property. The template writes both; every reader looks for both.
 FORM_VERSION_NAME = "form_version"
 VERSION_PROPERTY = "Lägesrapport formulärversion"
+# A template rolled forward from the previous report keeps that report's facts on the hidden Data
+# sheet, each under a workbook name `previous_<fact>` (not a form field: the reader fetches them
+# when present and gives no issue when absent, as in every ordinary template).
+PREVIOUS_PREFIX = "previous_"
+PREVIOUS_FACTS = ("report_number", "period_end", "file", "sha256")
 
 
 class SpecError(ValueError):
@@ -118,10 +123,26 @@ class BudgetColumn:
     col: int
     formula: str | None = None
     prefill: bool = False
+    carry_plus: str | None = None  # rolled forward: the previous report's value plus this column's
 
     @property
     def is_input(self) -> bool:
         return self.formula is None
+
+
+@dataclass(frozen=True)
+class Carried:
+    """An input cell a rolled-forward template fills with a formula: the previous report's value
+    (the workbook name `previous`, on the hidden Data sheet) plus this report's `plus` answer.
+    The cell stays open; the reader computes the value itself from the two (check.py)."""
+
+    key: str  # the field, e.g. budget_staff_actual_cumulative
+    previous: str  # previous_budget_staff_actual_cumulative
+    plus: str  # budget_staff_actual_period
+
+    @property
+    def formula(self) -> str:
+        return f"=N({self.previous})+N({self.plus})"
 
 
 @dataclass(frozen=True)
@@ -160,8 +181,16 @@ class FormSpec:
     layout: tuple[LayoutRow, ...]
     conditions: dict[str, Condition]
     budget: BudgetLayout
+    carried: dict[str, Carried]  # field key → the cell a rolled-forward template carries (carry_plus)
     instructions: tuple[tuple[str, str], ...] = ()
     status_cell: str = STATUS_CELL
+
+    @cached_property  # asked for every file read
+    def previous_names(self) -> tuple[str, ...]:
+        """Every `previous_*` name a rolled-forward template may have: the facts, then the carried values."""
+        return tuple(PREVIOUS_PREFIX + fact for fact in PREVIOUS_FACTS) + tuple(
+            c.previous for c in self.carried.values()
+        )
 
     def field(self, key: str) -> Field:
         return self.fields[key]
@@ -269,6 +298,11 @@ def _report_layout(data: dict[str, Any], sheet: str) -> tuple[tuple[LayoutRow, .
     return tuple(rows), fields
 
 
+def _cell_name(line: BudgetLine, column: str) -> str:
+    """The defined name of a budget cell: budget_<line>_<column>, or <financing>_<column>."""
+    return f"{line.key}_{column}" if line.group == "financing" else f"budget_{line.key}_{column}"
+
+
 def _budget_layout(data: dict[str, Any], sheet: str, spec_fields: dict[str, Field]) -> BudgetLayout:
     budget = data.get("budget", {})
     columns = tuple(
@@ -279,11 +313,19 @@ def _budget_layout(data: dict[str, Any], sheet: str, spec_fields: dict[str, Fiel
             col=BUDGET_FIRST_COL + index,
             formula=c.get("formula"),
             prefill=bool(c.get("prefill", False)),
+            carry_plus=c.get("carry_plus"),
         )
         for index, c in enumerate(budget.get("columns", []))
     )
     if not columns:
         raise SpecError("budget.columns: budgeten saknar kolumner.")
+    amounts = {c.key for c in columns if c.is_input and c.type.name == "amount"}
+    for column in columns:
+        if column.carry_plus and not {column.key, column.carry_plus} <= amounts:
+            raise SpecError(
+                f"budget.columns {column.key}: carry_plus kräver att både kolumnen och "
+                f"”{column.carry_plus}” är belopp som fylls i."
+            )
 
     def lines(items: list[dict[str, Any]], first_row: int, group: str) -> tuple[BudgetLine, ...]:
         return tuple(
@@ -305,7 +347,7 @@ def _budget_layout(data: dict[str, Any], sheet: str, spec_fields: dict[str, Fiel
         for column in columns:
             if not column.is_input:
                 continue
-            key = f"{line.key}_{column.key}" if line.group == "financing" else f"budget_{line.key}_{column.key}"
+            key = _cell_name(line, column.key)
             if key in spec_fields:
                 raise SpecError(f"budget: namnet ”{key}” används redan av ett annat fält.")
             spec_fields[key] = Field(
@@ -337,12 +379,26 @@ def _budget_layout(data: dict[str, Any], sheet: str, spec_fields: dict[str, Fiel
     )
 
 
+def _carried(budget: BudgetLayout) -> dict[str, Carried]:
+    """Per cost and financing line, each column with `carry_plus`: what a rolled template carries."""
+    carried = {}
+    for line in budget.lines + budget.financing:
+        for column in budget.columns:
+            if column.carry_plus:
+                key = _cell_name(line, column.key)
+                carried[key] = Carried(key, PREVIOUS_PREFIX + key, _cell_name(line, column.carry_plus))
+    return carried
+
+
 def build_spec(data: dict[str, Any]) -> FormSpec:
     form = data.get("form", {})
     report_sheet = form.get("report_sheet", "Lägesrapport")
     budget_sheet = form.get("budget_sheet", "Budget")
     layout, fields = _report_layout(data, report_sheet)
     budget = _budget_layout(data, budget_sheet, fields)
+    taken = sorted(key for key in fields if key.startswith(PREVIOUS_PREFIX))
+    if taken:
+        raise SpecError(f"Fälten {', '.join(taken)}: namn som börjar med {PREVIOUS_PREFIX} är reserverade.")
     unknown = sorted(set(data.get("conditions", {})) - set(CONDITIONS))
     if unknown:
         raise SpecError(f"conditions: {', '.join(unknown)} saknar en regel i conditions.py.")
@@ -367,6 +423,7 @@ def build_spec(data: dict[str, Any]) -> FormSpec:
         layout=layout,
         conditions=conditions,
         budget=budget,
+        carried=_carried(budget),
         instructions=tuple((i.get("heading", ""), i.get("text", "")) for i in data.get("instructions", [])),
     )
 

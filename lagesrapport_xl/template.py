@@ -23,11 +23,14 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_path
 from .conditions import holds
 from .fieldtypes import is_blank
+from .rules import Previous
 from .spec import (  # the version's name and property are re-exported: the template writes them
     FORM_VERSION_NAME,
     INLINE_COLS,
     LABEL_COL,
+    PREVIOUS_PREFIX,
     VERSION_PROPERTY,
+    Carried,
     Field,
     FormSpec,
     LayoutRow,
@@ -342,10 +345,13 @@ def count_missing(spec: FormSpec, values: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class _CellValues:
-    """What goes into the input cells: pre-filled values (locked) and answers (left open)."""
+    """What goes into the input cells: pre-filled values (locked), answers (left open) and, in a
+    template rolled forward from `previous`, the carried cells' formulas (left open too)."""
 
     prefill: dict[str, Any]
     answers: dict[str, Any]
+    previous: Previous | None
+    carried: dict[str, Carried]  # the cells written as formulas: spec.carried unless answered
 
     def get(self, key: str) -> tuple[Any, bool]:
         """(value, locked)."""
@@ -355,8 +361,16 @@ class _CellValues:
 
     def number(self, field: Field) -> float:
         """The number the budget formulas compute with: N() and SUM() count text and blanks as 0."""
-        value = _as_excel_sees(field, self.get(field.key)[0])
-        return float(value) if isinstance(value, (int, float)) else 0.0
+        carried = self.carried.get(field.key)
+        if carried is not None and self.previous is not None:  # N(previous)+N(plus), as the formula
+            before = self.previous.cumulative.get(field.key)
+            return _excel_number(before) + _excel_number(self.get(carried.plus)[0])
+        return _excel_number(_as_excel_sees(field, self.get(field.key)[0]))
+
+
+def _excel_number(value: Any) -> float:
+    """What N() and SUM() make of a value as stored: a number counts, anything else is 0."""
+    return float(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else 0.0
 
 
 # --- input cells -------------------------------------------------------------------------------
@@ -364,7 +378,11 @@ class _CellValues:
 
 def _write_input(ws: Worksheet, field: Field, spec: FormSpec, fmts: _Formats, cells: _CellValues) -> None:
     value, locked = cells.get(field.key)
-    _write_value(ws, field.row, field.col, value, fmts.input(field, locked))
+    carried = cells.carried.get(field.key)
+    if carried is not None:  # open: a coordinator may type the right amount over it
+        ws.write_formula(field.row, field.col, carried.formula, fmts.input(field, False), cells.number(field))
+    else:
+        _write_value(ws, field.row, field.col, value, fmts.input(field, locked))
     _add_input_rules(ws, field, spec, fmts, locked)
 
 
@@ -680,6 +698,16 @@ def _write_control_sheet(ws: Worksheet, fmts: _Formats) -> None:
     ws.fit_to_pages(1, 0)  # a selected part of the list prints one page wide
 
 
+PREVIOUS_HEADING = "Föregående lägesrapport (mallen är framförd från den)"
+PREVIOUS_LABELS = {
+    "report_number": "Lägesrapport nr",
+    "period_end": "Rapportperiodens slut",
+    "file": "Fil",
+    "sha256": "Filens kontrollsumma (SHA-256)",
+}
+PREVIOUS_FIRST_ROW = 4  # 0-based, below the version, the missing count and the heading
+
+
 def _write_data_sheet(ws: Worksheet, spec: FormSpec, missing: int) -> None:
     """The hidden helper sheet: the form version for the reader and the live missing count."""
     ws.write_string(0, 0, "Formulärversion")
@@ -688,6 +716,29 @@ def _write_data_sheet(ws: Worksheet, spec: FormSpec, missing: int) -> None:
     ws.write_formula(1, 1, missing_count_formula(spec), None, missing)
     ws.set_column(0, 0, 30)
     ws.hide()
+
+
+def _write_previous(
+    wb: xlsxwriter.Workbook, ws: Worksheet, spec: FormSpec, fmts: _Formats, previous: Previous
+) -> None:
+    """A rolled-forward template's facts of the previous report, on the Data sheet under the
+    workbook names `previous_<fact>` and `previous_<carried cell>` (spec.previous_names)."""
+    ws.write_string(PREVIOUS_FIRST_ROW - 1, 0, PREVIOUS_HEADING)
+    facts = {
+        "report_number": previous.report_number,
+        "period_end": previous.period_end,
+        "file": previous.file,
+        "sha256": previous.sha256,
+    }
+    rows = [(PREVIOUS_PREFIX + fact, PREVIOUS_LABELS[fact], value, spec.fields.get(fact))
+            for fact, value in facts.items()]
+    rows += [(c.previous, spec.fields[key].label, previous.cumulative.get(key), spec.fields[key])
+             for key, c in spec.carried.items()]
+    for row, (name, label, value, field) in enumerate(rows, start=PREVIOUS_FIRST_ROW):
+        number_format = field.type.number_format if field is not None else "@"
+        ws.write_string(row, 0, label)
+        _write_value(ws, row, 1, value, fmts.cell(number_format, locked=True, fill=LOCKED_FILL))
+        wb.define_name(name, f"='{spec.data_sheet}'!$B${row + 1}")
 
 
 # --- the file -------------------------------------------------------------------------------------
@@ -739,12 +790,15 @@ def write_template(
     prefill: dict[str, Any] | None = None,
     answers: dict[str, Any] | None = None,
     password: str | None = None,
+    previous: Previous | None = None,
 ) -> Path:
     """Write the template to `path` atomically (temporary file, then rename) and return the path.
 
     `prefill` maps field keys to Python values (str, int, Decimal, date); those cells are
     written and locked. `answers` are written into open input cells as they are given (a string
     stays a string), which makes filled example reports without a spreadsheet program.
+    `previous` (rollforward.py) makes the template the next report after it: its facts go on the
+    Data sheet and each carried cell (spec.carried) not among `answers` becomes its formula.
     """
     spec = spec or default_spec()
     prefill = {k: v for k, v in (prefill or {}).items() if not is_blank(v)}
@@ -759,13 +813,18 @@ def write_template(
     if both:
         raise KeyError(f"Fälten är både förifyllda och besvarade: {', '.join(both)}")
     with atomic_path(path) as tmp:
-        _build(tmp, spec, prefill, answers, password)
+        _build(tmp, spec, prefill, answers, password, previous)
         _patch_package(tmp)
     return Path(path)
 
 
 def _build(
-    path: Path, spec: FormSpec, prefill: dict[str, Any], answers: dict[str, Any], password: str | None
+    path: Path,
+    spec: FormSpec,
+    prefill: dict[str, Any],
+    answers: dict[str, Any],
+    password: str | None,
+    previous: Previous | None,
 ) -> None:
     wb = xlsxwriter.Workbook(
         str(path),
@@ -792,7 +851,8 @@ def _build(
     wb.set_calc_mode("auto")
     fmts = _Formats(wb)
     missing = count_missing(spec, {**answers, **prefill})
-    cells = _CellValues(prefill, answers)
+    carried = {k: c for k, c in spec.carried.items() if k not in answers} if previous is not None else {}
+    cells = _CellValues(prefill, answers, previous, carried)
     instructions = wb.add_worksheet(spec.instructions_sheet)
     report = wb.add_worksheet(spec.report_sheet)
     budget = wb.add_worksheet(spec.budget_sheet)
@@ -802,6 +862,8 @@ def _build(
     _write_report_sheet(report, spec, fmts, cells, missing)
     _write_budget_sheet(budget, spec, fmts, cells, missing)
     _write_data_sheet(data, spec, missing)
+    if previous is not None:
+        _write_previous(wb, data, spec, fmts, previous)
     _write_control_sheet(control, fmts)
     for field in spec.fields.values():
         wb.define_name(field.key, f"={field.ref}")

@@ -423,6 +423,31 @@ def test_a_typed_formula_is_seen_by_the_file_reader_only(xw, fill, answers, spec
     assert "women_actual" in file_issues and "women_actual" not in remote_issues
 
 
+@pytest.mark.libreoffice
+def test_a_rolled_forward_report_reads_the_same_through_excel(xw, spec, libreoffice, tmp_path):
+    """The payload has the carried cells' values as the spreadsheet computed them, not their formulas:
+    the same report as the file reader's, which computes them itself from the carried values."""
+    from lagesrapport_xl.examples import DEMO_INSATSER, report_answers
+    from lagesrapport_xl.excel.adapter import book_cells, check_book
+    from lagesrapport_xl.fill import fill_workbook
+    from lagesrapport_xl.rollforward import roll_forward
+    from lagesrapport_xl.template import write_template
+
+    insats = DEMO_INSATSER[0]
+    first = write_template(tmp_path / "rapport_1.xlsx", spec, answers=report_answers(insats, 1, spec))
+    roll_forward(first, tmp_path / "mall_2.xlsx", spec)
+    typed = {k: v for k, v in report_answers(insats, 2, spec).items()
+             if not spec.fields[k].prefill and k not in spec.carried}
+    filled = fill_workbook(tmp_path / "mall_2.xlsx", tmp_path / "rapport_2.xlsx", typed)
+    saved = libreoffice.convert(filled, "xlsx", tmp_path / "lo")[0]  # recalculated: cached results
+    remote = book_cells(remote_book(xw, saved), spec)
+    assert all(remote.cells[key].formula is None for key in spec.carried)
+    via_excel = check_book(remote_book(xw, saved), spec)
+    via_file = check_cells(read_fast(str(saved)), spec, file=str(saved))
+    assert via_excel.issues == via_file.issues == []
+    assert via_excel.values == via_file.values
+
+
 def test_kontroll_values_are_text_and_short():
     from lagesrapport_xl.excel.feedback import as_text
 
