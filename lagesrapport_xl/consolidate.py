@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from . import reader  # imported before the workers fork: each inherits it instead of importing it
 from .issues import Issue, Severity
 from .result import ReadResult
+from .rules import Findings, Previous, check_previous
 from .spec import FormSpec, default_spec
 from .tables import (
     ABOUT,
@@ -357,6 +358,28 @@ def decide_statuses(outcomes: list[FileOutcome]) -> None:
             loser.superseded_reason = _superseded_reason(loser, winner)
 
 
+def compare_with_earlier(outcomes: list[FileOutcome], spec: FormSpec) -> None:
+    """Each accepted report against the accepted report before it of the same insats in the batch
+    (the highest lower number), by the rules a rolled-forward file is checked with against the
+    report it carries (rules.check_previous): a warning on the later report names the earlier file.
+    A rule the file's own check already gave for the same answer is not repeated."""
+    by_insats: dict[Any, list[FileOutcome]] = {}
+    for outcome in outcomes:
+        if outcome.accepted:
+            by_insats.setdefault(outcome.insats, []).append(outcome)
+    for reports in by_insats.values():
+        reports.sort(key=lambda o: o.answers["report_number"])
+        for earlier, later in zip(reports, reports[1:]):
+            findings = Findings(spec, {})
+            previous = Previous.of(earlier.answers, spec, earlier.name)
+            check_previous(later.answers, previous, findings, rolled=False)
+            given = {(issue.code, issue.field) for issue in later.result.issues}
+            new = [issue for issue in findings.issues if (issue.code, issue.field) not in given]
+            if new:
+                later.result = replace(later.result, issues=[*later.result.issues, *new])
+                later.status = Status.WARNINGS  # accepted still: check_previous warns in a batch
+
+
 def _superseded_reason(loser: FileOutcome, winner: FileOutcome) -> str:
     new, old = _recency(winner), _recency(loser)
     number = (loser.answers or {}).get("report_number")
@@ -435,6 +458,7 @@ def build_consolidation(
         name = names[index] if names is not None else Path(result.file).name
         outcomes.append(FileOutcome(name=name, result=result, answers=answers))
     decide_statuses(outcomes)
+    compare_with_earlier(outcomes, spec)
     consolidation = Consolidation(
         spec=spec,
         tolerance=tolerance,

@@ -1,6 +1,6 @@
 """Rolling a report forward: report 1 → the next period's template → filled as a coordinator does →
 read as report 2, with the cumulative utfall carried; the register and a folder of earlier reports;
-the rules that compare a report with the one it was rolled forward from; bad input.
+the rules that compare a report with the one before it, in a file and in a batch; bad input.
 
 LibreOffice round trips are at the end (marked `libreoffice`).
 """
@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from conftest import sha256
 from lagesrapport_xl.cli import main
+from lagesrapport_xl.consolidate import Status, build_consolidation
 from lagesrapport_xl.examples import DEMO_INSATSER, report_answers
 from lagesrapport_xl.fill import fill_workbook
 from lagesrapport_xl.issues import Severity
@@ -369,6 +370,52 @@ def test_register_rows_match_reports_by_name_when_the_register_has_no_case_numbe
     (path,) = result.written
     values = read_report(path, spec).values
     assert (values["report_number"], values["case_number"]) == (3, "2021-0021")  # from the report
+
+
+# --- the same rules in a batch ----------------------------------------------------------------------
+
+
+def results_of(tmp_path: Path, spec, reports: dict[str, dict[str, Any]]):
+    return [read_report(write_template(tmp_path / name, spec, answers=answers), spec)
+            for name, answers in reports.items()]
+
+
+def test_a_batch_compares_each_report_with_the_one_before_it(tmp_path, spec):
+    first, third = report_answers(NYTTIGA, 1, spec), report_answers(NYTTIGA, 3, spec)
+    c = build_consolidation(results_of(tmp_path, spec, {"r1.xlsx": first, "r3.xlsx": third}), spec=spec)
+    earlier, later = c.files
+    assert earlier.status is Status.ACCEPTED and not earlier.result.issues
+    assert later.status is Status.WARNINGS  # accepted before the comparison, without a warning
+    (gap,) = later.result.issues
+    assert (gap.code, gap.field, gap.severity) == ("report_number_gap", "report_number", Severity.WARNING)
+    assert "nr 1 (r1.xlsx); nr 2 saknas" in gap.message  # not consecutive: nothing said about the dates
+
+    staff = "budget_staff_actual_cumulative"
+    second = {**report_answers(NYTTIGA, 2, spec), staff: Decimal(1000), "budget_staff_actual_period": Decimal(0)}
+    later_start = {**report_answers(NYTTIGA, 3, spec), "period_start": dt.date(2022, 1, 15)}
+    c = build_consolidation(results_of(tmp_path, spec, {"a.xlsx": first, "b.xlsx": second, "c.xlsx": later_start}),
+                            spec=spec)
+    below = [i for i in c.files[1].result.issues if i.code == "cumulative_below_previous"]
+    assert [i.field for i in below] == [staff] and "nr 1 (a.xlsx)" in below[0].message
+    (late,) = [i for i in c.files[2].result.issues if i.code == "period_not_after_previous"]
+    assert "nr 2 (b.xlsx)" in late.message and "2022-01-01" in late.message
+    assert all(o.status is not Status.REJECTED for o in c.files)  # the batch only ever warns
+
+
+def test_a_batch_does_not_repeat_what_the_rolled_file_already_says(fill_rolled, report_1, spec):
+    staff = "budget_staff_actual_cumulative"
+    lower = read_report(fill_rolled({staff: Decimal(1000), "budget_staff_actual_period": Decimal(0)}), spec)
+    assert [i.code for i in lower.issues].count("cumulative_below_previous") == 1
+    c = build_consolidation([read_report(report_1, spec), lower], spec=spec)
+    assert c.files[1].result.issues == lower.issues
+
+
+def test_the_demo_batch_is_consistent_report_after_report():
+    from lagesrapport_xl.consolidate import consolidate
+
+    c = consolidate(EXAMPLES, workers=1)
+    new = {"cumulative_below_previous", "report_number_gap", "period_not_after_previous"}
+    assert not [i for o in c.files for i in o.result.issues if i.code in new]
 
 
 # --- the specification ----------------------------------------------------------------------------------
