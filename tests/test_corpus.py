@@ -180,8 +180,10 @@ def test_a_crash_inside_one_file_rejects_that_file_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, spec: FormSpec, workers: int, error: BaseException
 ) -> None:
     inbox = _fresh(tmp_path / "inkorg")
-    for number in range(1, 10):  # 9 files: enough for the parallel path
-        corpus.filled(tmp_path, {"report_number": number, "reports_total": 9}, name=f"rapport{number}.xlsx")
+    for number in range(1, 10):  # 9 files: enough for the parallel path; nine insatser (all of them
+        # for the same period), so that no report is compared with another of its insats
+        changes = {"report_number": number, "reports_total": 9, "case_number": f"2020-{number:04d}"}
+        corpus.filled(tmp_path, changes, name=f"rapport{number}.xlsx")
         shutil.copy2(tmp_path / f"rapport{number}.xlsx", inbox)
     doomed = "rapport4.xlsx"
     real = reader.read_report
