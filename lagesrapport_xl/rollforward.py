@@ -100,13 +100,11 @@ def roll_forward(
     """Write the next period's template after `report` to `output`; refuse a report with errors."""
     spec = spec or default_spec()
     result = read_report(report, spec)
-    if result.report is None:
-        problems = result.errors or result.issues
-        listing = "".join(f"\n  {issue.describe()}" for issue in problems)
-        raise RollForwardError(
-            f"{Path(report).name} kan inte föras fram till nästa period förrän rapporten är rättad "
-            f"({len(problems)} fel):{listing}"
-        )
+    if result.report is None:  # errors, or a file that is no report at all (an Excel lock file)
+        listing = "".join(f"\n  {issue.describe()}" for issue in result.errors or result.issues)
+        why = (f"kan inte föras fram till nästa period förrän rapporten är rättad ({len(result.errors)} fel)"
+               if result.errors else "är ingen lägesrapport som kan föras fram")
+        raise RollForwardError(f"{Path(report).name} {why}:{listing}")
     following = next_report(result.report.answers(), spec, file=Path(report).name, sha256=result.sha256)
     write_template(output, spec, prefill=following.prefill, previous=following.previous, password=password)
     return following

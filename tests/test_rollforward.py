@@ -268,12 +268,16 @@ def test_the_last_report_of_an_insats_has_no_next_template(tmp_path, spec, chang
     assert not (tmp_path / "nasta.xlsx").exists()
 
 
-def test_a_file_that_is_not_a_workbook_is_refused(tmp_path, spec):
+def test_a_file_that_is_not_a_workbook_is_refused(tmp_path, spec, report_1):
     text = tmp_path / "rapport.xlsx"
     text.write_text("Lägesrapport nr 1\n", encoding="utf-8")
     with pytest.raises(RollForwardError) as refused:
         roll_forward(text, tmp_path / "nasta.xlsx", spec)
     assert read_report(text, spec).errors[0].message in str(refused.value)
+    lock = shutil.copy(report_1, tmp_path / "~$rapport_1.xlsx")  # Excel's lock file: skipped, not a report
+    with pytest.raises(RollForwardError, match="är ingen lägesrapport som kan föras fram"):
+        roll_forward(lock, tmp_path / "nasta.xlsx", spec)
+    assert not (tmp_path / "nasta.xlsx").exists()
 
 
 # --- the command ----------------------------------------------------------------------------------
