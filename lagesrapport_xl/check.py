@@ -310,7 +310,8 @@ class _Check:
 
         cumulative = {key: self._previous_value(c.previous, self.spec.fields[key].type.parse)
                       for key, c in self.spec.carried.items()}
-        return Previous(fact("file") or "", fact("report_number"), fact("period_end"), cumulative, fact("sha256"))
+        file = fact("file") or ""
+        return Previous(file, fact("report_number"), fact("period_end"), cumulative, fact("sha256"))
 
     def _previous_value(self, name: str, parse: Any) -> Any:
         raw = self.raw_by_name.get(name.lower())
@@ -382,7 +383,7 @@ class _Check:
                 )
             elif carried.plus not in self.failed and carried.previous not in self.previous_failed:
                 before = self.previous.cumulative.get(key) if self.previous else None
-                total = (before or Decimal(0)) + (self.values[carried.plus] or Decimal(0))  # N() of a blank is 0
+                total = (before or Decimal(0)) + (self.values[carried.plus] or Decimal(0))  # N(blank) is 0
                 try:
                     self.values[key] = field.type.parse(total)
                     continue

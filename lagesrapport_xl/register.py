@@ -423,7 +423,8 @@ def write_row_templates(
                 write_template(out / name, spec, prefill=prefill, password=password, previous=previous)
             )
         except OSError as exc:
-            result.problems.append(RegisterProblem(f"Mallen {name} kunde inte skrivas ({exc.strerror}).", row))
+            message = f"Mallen {name} kunde inte skrivas ({exc.strerror})."
+            result.problems.append(RegisterProblem(message, row))
 
 
 # --- an Excel register with the right headings ------------------------------------------------------

@@ -89,7 +89,8 @@ def next_report(
             f"{insats} slutar ({last.isoformat()}): det finns ingen nästa period."
         )
     start, stop = next_period(end, last)
-    prefill = {key: facts.get(key) for key, field in spec.fields.items() if field.prefill and key not in ROLLED}
+    known = [key for key, field in spec.fields.items() if field.prefill and key not in ROLLED]
+    prefill = {key: facts.get(key) for key in known}
     prefill.update(report_number=number + 1, period_start=start, period_end=stop)
     return NextReport(prefill, Previous.of(answers, spec, file, sha256))
 
