@@ -17,23 +17,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .consolidate import normalise
-from .tables import Status
+from .tables import Coverage, Status  # Coverage sits beside Status: both are texts of the Kontroll sheet
 
 if TYPE_CHECKING:
     from .consolidate import Consolidation, FileOutcome
     from .register import RegisterRow
-
-
-class Coverage(str, Enum):
-    """The state of one register row; the values are the Swedish texts shown to RAR."""
-
-    RECEIVED = "Inkommen"
-    REJECTED = "Bara avvisade filer"
-    MISSING = "Saknas"
 
 
 @dataclass(frozen=True)
