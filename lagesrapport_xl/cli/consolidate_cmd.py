@@ -43,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--register",
         metavar="REGISTER",
-        help="RAR:s register över insatser (.xlsx eller .csv): visa vilka som inte har rapporterat för perioden",
+        help="RAR:s register över insatser (.xlsx eller .csv): visa vilka som inte har rapporterat för "
+        "perioden",
     )
     parser.add_argument(
         "--tolerance",
@@ -135,8 +136,8 @@ def summary(consolidation: Consolidation, output: Path) -> str:
     rejected = [o for o in consolidation.files if o.status is Status.REJECTED]
     if rejected:
         lines.append("Avvisade filer (alla problem står på bladet Kontroll):")
-        lines += _listed([f"{o.name}: {(o.result.errors[0].describe() if o.result.errors else 'okänt fel')[:160]}"
-                          for o in rejected])
+        first = [o.result.errors[0].describe() if o.result.errors else "okänt fel" for o in rejected]
+        lines += _listed([f"{o.name}: {error[:160]}" for o, error in zip(rejected, first)])
     if consolidation.coverage is not None:
         lines += _coverage_summary(consolidation.coverage, width)
     return "\n".join(lines)
@@ -159,12 +160,12 @@ def _coverage_summary(coverage: CoverageReport, width: int) -> list[str]:
     missing = coverage.missing
     if missing:
         lines.append(
-            f"{len(missing)} av registrets {len(coverage.rows)} insatser har ingen godkänd rapport för perioden "
-            f"({coverage.count(Coverage.MISSING)} saknas, {coverage.count(Coverage.REJECTED)} har bara avvisade "
-            "filer; se bladet Kontroll):"
+            f"{len(missing)} av registrets {len(coverage.rows)} insatser har ingen godkänd rapport för "
+            f"perioden ({coverage.count(Coverage.MISSING)} saknas, {coverage.count(Coverage.REJECTED)} har "
+            "bara avvisade filer; se bladet Kontroll):"
         )
-        lines += _listed([f"{_expected(row)}: {row.state.value}" + (f" ({', '.join(row.rejected)})" if row.rejected
-                          else "") for row in missing])
+        files = [f" ({', '.join(row.rejected)})" if row.rejected else "" for row in missing]
+        lines += _listed([f"{_expected(row)}: {row.state.value}{sent}" for row, sent in zip(missing, files)])
     if coverage.unmatched:
         lines.append(f"Filer som inte hör till någon insats i registret: {len(coverage.unmatched)}")
         lines += _listed(list(coverage.unmatched))
@@ -173,7 +174,8 @@ def _coverage_summary(coverage: CoverageReport, width: int) -> list[str]:
 
 def _expected(row: RegisterCoverage) -> str:
     """'2022-0013 Hälsa och arbete Eskilstuna, rapport nr 3': a register row and the report it waits for."""
-    text = " ".join(part for part in (row.case_number, row.initiative_name) if part) or f"Rad {row.row} i registret"
+    text = " ".join(part for part in (row.case_number, row.initiative_name) if part)
+    text = text or f"Rad {row.row} i registret"
     if row.report_number is not None:
         return f"{text}, rapport nr {row.report_number}"
     if row.period_end is not None:
@@ -199,8 +201,8 @@ def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] 
     if left_out:
         label = "Rad" if len(left_out) == 1 else "Raderna"
         print(
-            f"{label} {', '.join(map(str, left_out))} i registret används inte, så de insatserna bevakas inte; "
-            "rätta registret och kör igen.",
+            f"{label} {', '.join(map(str, left_out))} i registret används inte, så de insatserna bevakas "
+            "inte; rätta registret och kör igen.",
             file=sys.stderr,
         )
     return rows
@@ -230,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     if args.register and register is None:
         return 2
     output = Path(args.output)
-    exclude = [output] + ([Path(args.json)] if args.json else []) + ([Path(args.register)] if args.register else [])
+    exclude = [output] + [Path(extra) for extra in (args.json, args.register) if extra]
     if args.csv:
         exclude += list(Path(args.csv).glob("*.csv"))
     progress = ProgressBar(sys.stderr) if not args.quiet else None
