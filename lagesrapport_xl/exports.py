@@ -125,11 +125,7 @@ def file_json(outcome: FileOutcome) -> dict[str, Any]:
     """One file of the batch: what became of it, its problems, and its answers once — in `report`
     when it counts (accepted, with or without warnings), else in `values`: every answer that was
     read of it (all of a superseded copy's, what parsed of a rejected file's, none of a lock file's)."""
-    counts = outcome.accepted
-    if outcome.answers is not None:
-        answers = json_answers(outcome.answers)
-    else:
-        answers = json_answers(outcome.result.parsed_values)
+    answers = json_answers(outcome.answers if outcome.answers is not None else outcome.result.parsed_values)
     return {
         "file": outcome.name,
         "status": outcome.status.name.lower(),
@@ -137,8 +133,8 @@ def file_json(outcome: FileOutcome) -> dict[str, Any]:
         "form_version": outcome.result.form_version,
         "sha256": outcome.result.sha256,
         "superseded_by": outcome.superseded_by,
-        "report": answers if counts else None,
-        "values": None if counts else answers,
+        "report": answers if outcome.accepted else None,
+        "values": None if outcome.accepted else answers,
         "issues": [issue.to_json() for issue in outcome.result.issues],
     }
 

@@ -39,12 +39,12 @@ from .tables import (
     BUDGET,
     CONTROL,
     HISTORY,
+    NOT_IN_REGISTER,
     OVERVIEW,
     PARTICIPANTS,
     SHEETS,
     TEXTS,
     TIME_SHARE,
-    NOT_IN_REGISTER,
     Column,
     Coverage,
     Status,
@@ -994,12 +994,12 @@ def write_sheet(
     for col, width in widths.items():
         ws.set_column(col, col, width)
     writer = _SheetWriter(ws, fmts, renderer, info, rows)
+    jump = _jump(sheet, placements)
     for index, placement in enumerate(mine):
         link = None
-        jump = _jump(sheet, placements)
         if index == 0 and jump is not None:
-            target = placements[jump[0]]
-            link = (f"{quote_sheetname(sheet)}!A{target.title_row + 1}", f"→ {jump[1]}, från rad {target.title_row + 1}")
+            row = placements[jump[0]].title_row + 1
+            link = (f"{quote_sheetname(sheet)}!A{row}", f"→ {jump[1]}, från rad {row}")
         writer.table(placement, widths, link, chart=CHARTS.get(sheet) == placement.table.key)
     _conditional_formats(ws, sheet, placements, fmts)
     last_row = max(p.last_row for p in mine)

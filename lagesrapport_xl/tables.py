@@ -53,7 +53,6 @@ STATUS_PLURAL = {
 }
 
 
-
 class Coverage(str, Enum):
     """What one row of RAR's register got for its period (coverage.py); the values are the
     Swedish texts of the Kontroll sheet."""
@@ -907,12 +906,9 @@ def _state_counts(
     are in each state — (key, header, the state's text, Python's count), a COUNTIF over `column`
     ("table.key") whose cached result is Python's count — and the states' sum, `check`, which must
     equal the whole. `extra` states are counted after the sum and are not part of it."""
-    counts: Row = {whole[0].key: whole[1]}
 
-    def counted(group: Sequence[tuple[str, str, str, int]]) -> list[Column]:
-        for state_key, _header, _text, count in group:
-            counts[state_key] = count
-        return [Column(k, header, "int", formula=f'COUNTIF({{{column}}},"{text}")') for k, header, text, _ in group]
+    def counted(state_key: str, header: str, text: str, _count: int) -> Column:
+        return Column(state_key, header, "int", formula=f'COUNTIF({{{column}}},"{text}")')
 
     keys = [state[0] for state in states]
     total = Column(
@@ -922,7 +918,8 @@ def _state_counts(
         formula="+".join(f"{{{k}}}" for k in keys),
         compute=lambda r: sum(r[k] for k in keys),
     )
-    columns = [whole[0], *counted(states), total, *counted(extra)]
+    columns = [whole[0], *(counted(*state) for state in states), total, *(counted(*state) for state in extra)]
+    counts = {whole[0].key: whole[1], **{state[0]: state[3] for state in (*states, *extra)}}
     return make_table(key, CONTROL, title, file_stem, columns, [counts])
 
 
