@@ -105,6 +105,8 @@ class _Check:
             key: self.values[key] if key not in self.failed or key not in self.raw else self._shown(key)
             for key in self.spec.fields
         }
+        if self.failed:  # else the default: one empty set shared by every clean report of a batch
+            self.result.unread = frozenset(self.failed)
         if not self.result.errors:
             model = report_model(self.spec)
             self.result.report = model(

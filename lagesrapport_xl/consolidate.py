@@ -35,7 +35,6 @@ from .tables import (
     ABOUT,
     BUDGET,
     CONTROL,
-    CONTROL_KEYS,
     HISTORY,
     LOCK_FILE_MESSAGE,
     MAX_CELL_TEXT,
@@ -54,6 +53,9 @@ from .tables import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .coverage import CoverageReport
+    from .register import RegisterRow
 
 DEFAULT_TOLERANCE = 0.15
 
@@ -155,16 +157,16 @@ def internal_error_result(path: str, exc: BaseException) -> ReadResult:
 def read_one(path: str, spec: FormSpec | None = None) -> tuple[ReadResult, dict[str, Any] | None]:
     """Read one file: (result without its model, the validated answers or None).
 
-    The model is replaced by its plain answers so that results travel cheaply between processes,
-    and of `values` the result keeps only what the Kontroll sheet shows of a file that was not
-    accepted (CONTROL_KEYS): an accepted report's answers are all there, once.
+    The model is replaced by its plain answers so that results travel cheaply between processes:
+    an accepted report's answers are there once, in `answers`, and its `values` are dropped. A
+    file with errors keeps its `values` (the JSON export shows what was read; such files are few).
     """
     try:
         result = reader.read_report(path, spec)  # the one line that binds the consolidation to the reader
         answers = result.report.answers() if result.report is not None and result.ok else None
         form_version = result.form_version or (result.report.form_version if result.report else None)
-        shown = {} if answers is not None else {k: result.values[k] for k in CONTROL_KEYS if k in result.values}
-        result = replace(result, report=None, form_version=form_version, values=shown)
+        values = {} if answers is not None else result.values
+        result = replace(result, report=None, form_version=form_version, values=values)
         if result.sha256 is None:
             result.sha256, result.size, result.modified = file_digest(path)
         return result, answers
@@ -405,6 +407,7 @@ class Consolidation:
     started: dt.datetime
     files: list[FileOutcome]
     tables: dict[str, Table] = field(default_factory=dict)
+    coverage: CoverageReport | None = None  # with a register: who has reported for the period
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         return self.tables[key].frame
@@ -445,8 +448,12 @@ def build_consolidation(
     names: Sequence[str] | None = None,
     inputs: Sequence[str] = (),
     started: dt.datetime | None = None,
+    register: Sequence[RegisterRow] | None = None,
 ) -> Consolidation:
-    """The consolidation of results already read (ReadResults with their models, or read_one pairs)."""
+    """The consolidation of results already read (ReadResults with their models, or read_one pairs).
+
+    With `register` (register.read_register's rows) it also says which insatser of the register
+    have reported for the period (coverage.py), on the Kontroll sheet and in the exports."""
     spec = spec or default_spec()
     check_tolerance(tolerance)
     outcomes = []
@@ -466,6 +473,10 @@ def build_consolidation(
         started=started or dt.datetime.now(),
         files=outcomes,
     )
+    if register is not None:
+        from .coverage import register_coverage  # coverage builds on this module
+
+        consolidation.coverage = register_coverage(consolidation, register)
     reports = _sorted_reports(outcomes)
     latest_by_insats: dict[Any, int] = {}
     for index, outcome in enumerate(reports):
@@ -489,12 +500,13 @@ def consolidate(
     exclude: Iterable[str | Path] = (),
     started: dt.datetime | None = None,
     meanwhile: Callable[[], object] | None = None,
+    register: Sequence[RegisterRow] | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
     `workers=1` reads in this process; the default uses every core. `progress(done, total)` is
-    called as files are read; `meanwhile()` once while they are read (see read_files). Raises
-    InputError for an input that does not exist.
+    called as files are read; `meanwhile()` once while they are read (see read_files); `register`
+    as for build_consolidation. Raises InputError for an input that does not exist.
     """
     spec = spec or default_spec()
     check_tolerance(tolerance)
@@ -512,6 +524,7 @@ def consolidate(
             names=[f.name for f in files],
             inputs=inputs,
             started=started,
+            register=register,
         )
 
 

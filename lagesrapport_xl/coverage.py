@@ -17,23 +17,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .consolidate import normalise
-from .tables import Status
+from .tables import Coverage, Status  # Coverage sits beside Status: both are texts of the Kontroll sheet
 
 if TYPE_CHECKING:
     from .consolidate import Consolidation, FileOutcome
     from .register import RegisterRow
-
-
-class Coverage(str, Enum):
-    """The state of one register row; the values are the Swedish texts shown to RAR."""
-
-    RECEIVED = "Inkommen"
-    REJECTED = "Bara avvisade filer"
-    MISSING = "Saknas"
 
 
 @dataclass(frozen=True)
@@ -158,23 +149,26 @@ def register_coverage(consolidation: Consolidation, rows: Sequence[RegisterRow])
     """For each register row: its files for the period and its state (see Coverage).
 
     A file that could belong to two rows (two register rows of the same insats) is counted for
-    the first row whose period it fits, else for the first row of its insats.
+    the first row whose period it fits, else for the first row of its insats. The rows are looked
+    up by case number and name, so the work grows with files plus rows, not files times rows.
     """
     identities = [(outcome, outcome_identity(outcome)) for outcome in consolidation.files]
     wanted = [identity(row.prefill) for row in rows]
-    owner: dict[int, int] = {}  # id(outcome) → index of its register row
+    candidates = _Candidates(wanted)
+    mine: dict[int, list[tuple[FileOutcome, Identity]]] = {}  # register row index → its files
+    unmatched = []
     for outcome, found in identities:
-        if found is None:
+        same = candidates.of(found) if found is not None else []
+        if not same:
+            if outcome.status is not Status.SKIPPED:
+                unmatched.append(outcome.name)
             continue
-        same = [index for index, want in enumerate(wanted) if want.same_insats(found)]
-        fitting = [index for index in same if for_period(wanted[index], found)]
-        if same:
-            owner[id(outcome)] = (fitting or same)[0]
+        fitting = [index for index in same if for_period(wanted[index], found)]  # type: ignore[arg-type]
+        mine.setdefault((fitting or same)[0], []).append((outcome, found))  # type: ignore[arg-type]
     coverage = []
     for index, (row, want) in enumerate(zip(rows, wanted)):
-        mine = [o for o, found in identities if owner.get(id(o)) == index]
-        period = [o for o in mine if for_period(want, outcome_identity(o))]  # type: ignore[arg-type]
-        in_period = {id(o) for o in period}
+        files = mine.get(index, [])
+        period = [outcome for outcome, found in files if for_period(want, found)]
         accepted = [o.name for o in period if o.accepted]
         rejected = tuple(o.name for o in period if o.status is Status.REJECTED)
         if accepted:
@@ -196,13 +190,33 @@ def register_coverage(consolidation: Consolidation, rows: Sequence[RegisterRow])
                 accepted=accepted[0] if accepted else None,
                 superseded=tuple(o.name for o in period if o.status is Status.SUPERSEDED),
                 rejected=rejected,
-                other_periods=tuple(o.name for o in mine if id(o) not in in_period),
+                other_periods=tuple(o.name for o, found in files if not for_period(want, found)),
             )
         )
-    unmatched = tuple(
-        o.name for o, _found in identities if o.status is not Status.SKIPPED and id(o) not in owner
-    )
-    return CoverageReport(tuple(coverage), unmatched)
+    return CoverageReport(tuple(coverage), tuple(unmatched))
+
+
+class _Candidates:
+    """The register rows of a file's insats, in register order, as Identity.same_insats decides:
+    by case number when both have one, else by name."""
+
+    def __init__(self, wanted: Sequence[Identity]):
+        self.by_case: dict[str, list[int]] = {}
+        self.by_name: dict[str, list[int]] = {}  # every row, by name
+        self.by_name_only: dict[str, list[int]] = {}  # rows without a case number, by name
+        for index, want in enumerate(wanted):
+            if want.case_number:
+                self.by_case.setdefault(want.case_number, []).append(index)
+            if want.name:
+                self.by_name.setdefault(want.name, []).append(index)
+                if not want.case_number:
+                    self.by_name_only.setdefault(want.name, []).append(index)
+
+    def of(self, found: Identity) -> list[int]:
+        if not found.case_number:
+            return self.by_name.get(found.name or "", [])
+        by_name = self.by_name_only.get(found.name or "", [])
+        return sorted([*self.by_case.get(found.case_number, []), *by_name])
 
 
 __all__ = [

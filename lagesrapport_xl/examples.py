@@ -354,6 +354,45 @@ def demo_files(spec: FormSpec | None = None) -> list[ExampleFile]:
     return files
 
 
+# An insats of the demo register that has sent nothing: the demo's "Saknas".
+SILENT_INSATS = Insats(
+    case_number="2022-0051",
+    name="Vägen till jobb Gnesta",
+    start=dt.date(2022, 9, 1),
+    months=24,
+    granted=900_000,
+    rar_share=1.0,
+    women=(6, 10),
+    men=(6, 10),
+    pace=(1.0,),
+    chair="Fredrik Ek",
+)
+DEMO_REGISTER = "register_exempelrapporter.xlsx"  # beside examples/, never inside: consolidate reads all there
+
+
+def demo_register(spec: FormSpec | None = None) -> list[dict[str, Any]]:
+    """RAR's register for the demo set, as `write_register_workbook` takes it: each demo insats at
+    the latest report it sent, and one insats that sent nothing. Against the demo set every state
+    shows: received, only rejected files (Hälsa och arbete, report 3) and missing."""
+    spec = spec or default_spec()
+    latest: dict[str, int] = {}
+    for example in demo_files(spec):
+        case, number = example.answers["case_number"], example.answers["report_number"]
+        latest[case] = max(number, latest.get(case, 0))
+    wanted = [(insats, latest[insats.case_number]) for insats in DEMO_INSATSER] + [(SILENT_INSATS, 1)]
+    return [
+        {key: value for key, value in report_answers(insats, number, spec).items() if spec.fields[key].prefill}
+        for insats, number in wanted
+    ]
+
+
+def write_demo_register(path: str | Path, spec: FormSpec | None = None) -> Path:
+    """The demo register as an Excel register (deterministic bytes, like the examples)."""
+    from .register import write_register_workbook
+
+    return write_register_workbook(path, spec, demo_register(spec))
+
+
 def _rebalance_financing(values: dict[str, Any], spec: FormSpec, rar_share: float) -> None:
     for column in ("budget_total", "budget_period", "actual_period", "actual_cumulative"):
         total = sum(int(values[spec.budget_key(line.key, column)]) for line in spec.budget.lines)
@@ -404,20 +443,36 @@ def write_examples(folder: str | Path, files: list[ExampleFile], spec: FormSpec 
     return [write_template(folder / example.name, spec, answers=example.answers) for example in files]
 
 
-__all__ = ["DEMO_INSATSER", "ExampleFile", "Insats", "bulk_files", "demo_files", "main", "report_answers", "write_examples"]
+__all__ = [
+    "DEMO_INSATSER",
+    "DEMO_REGISTER",
+    "ExampleFile",
+    "Insats",
+    "SILENT_INSATS",
+    "bulk_files",
+    "demo_files",
+    "demo_register",
+    "main",
+    "report_answers",
+    "write_demo_register",
+    "write_examples",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m lagesrapport_xl.examples [MAPP]`: (re)write the demo set (scripts/make-examples)."""
+    """`python -m lagesrapport_xl.examples [MAPP [REGISTER]]`: (re)write the demo set and its
+    register (by default DEMO_REGISTER beside the folder; scripts/make-examples)."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "workbook_templates/examples")
+    register = Path(args[1]) if len(args) > 1 else folder.parent / DEMO_REGISTER
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.xlsx"):
         stale.unlink()
     paths = write_examples(folder, demo_files())
     print(f"{len(paths)} exempelrapporter skrivna i {folder}")
+    print(f"Registret över dem: {write_demo_register(register)}")
     return 0
 
 

@@ -4,7 +4,8 @@ CSV is made for Swedish Excel, which is what RAR's staff double-click: UTF-8 wit
 mark (without it Excel reads å, ä, ö as Windows-1252), semicolons between fields (Swedish Excel's
 list separator) and decimal commas. Text that a spreadsheet would run as a formula (starting with
 =, +, -, @, tab or carriage return) gets a leading apostrophe, as OWASP recommends.
-JSON keeps English column keys and plain values, for programs.
+JSON keeps English column keys and plain values, for programs, and with the tables each file
+(what became of it, its problems, what was read of it) and, with a register, who is missing.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import json
 import math
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .atomic import atomic_path
-from .consolidate import Consolidation
-from .issues import json_value
+from .consolidate import Consolidation, FileOutcome
+from .issues import json_answers, json_value
 from .tables import PROGRAM, Table
 from .tables import missing as _missing
+
+if TYPE_CHECKING:
+    from .coverage import CoverageReport
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,7 +116,45 @@ def tables_json(consolidation: Consolidation) -> dict[str, Any]:
         "tolerance": consolidation.tolerance,
         "counts": consolidation.counts,
         "tables": tables,
+        "files": [file_json(outcome) for outcome in consolidation.files],
+        "missing": missing_json(consolidation.coverage) if consolidation.coverage is not None else None,
     }
+
+
+def file_json(outcome: FileOutcome) -> dict[str, Any]:
+    """One file of the batch: what became of it, its problems, and its answers once — in `report`
+    when it counts (accepted, with or without warnings), else in `values`: every answer that was
+    read of it (all of a superseded copy's, what parsed of a rejected file's, none of a lock file's)."""
+    answers = json_answers(outcome.answers if outcome.answers is not None else outcome.result.parsed_values)
+    return {
+        "file": outcome.name,
+        "status": outcome.status.name.lower(),
+        "ok": outcome.result.ok,
+        "form_version": outcome.result.form_version,
+        "sha256": outcome.result.sha256,
+        "superseded_by": outcome.superseded_by,
+        "report": answers if outcome.accepted else None,
+        "values": None if outcome.accepted else answers,
+        "issues": [issue.to_json() for issue in outcome.result.issues],
+    }
+
+
+def missing_json(coverage: CoverageReport) -> list[dict[str, Any]]:
+    """Each register row without an accepted report for its period: which insats and report it
+    waits for, and why ("missing": nothing came; "rejected": only files with errors came)."""
+    return [
+        {
+            "register_row": row.row,
+            "case_number": row.case_number,
+            "initiative_name": row.initiative_name,
+            "report_number": row.report_number,
+            "period_start": json_value(row.period_start),
+            "period_end": json_value(row.period_end),
+            "state": row.state.name.lower(),
+            "rejected": list(row.rejected),
+        }
+        for row in coverage.missing
+    ]
 
 
 def write_json(consolidation: Consolidation, path: str | Path) -> Path:
@@ -120,4 +162,13 @@ def write_json(consolidation: Consolidation, path: str | Path) -> Path:
     return _atomic_write(Path(path), lambda stream: json.dump(document, stream, ensure_ascii=False, indent=1))
 
 
-__all__ = ["csv_safe", "csv_value", "tables_json", "write_csv", "write_json", "write_table_csv"]
+__all__ = [
+    "csv_safe",
+    "csv_value",
+    "file_json",
+    "missing_json",
+    "tables_json",
+    "write_csv",
+    "write_json",
+    "write_table_csv",
+]

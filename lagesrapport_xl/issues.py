@@ -79,3 +79,8 @@ def json_value(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def json_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers (field key → value) as the JSON contract has them."""
+    return {key: json_value(value) for key, value in answers.items()}

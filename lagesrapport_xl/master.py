@@ -39,12 +39,14 @@ from .tables import (
     BUDGET,
     CONTROL,
     HISTORY,
+    NOT_IN_REGISTER,
     OVERVIEW,
     PARTICIPANTS,
     SHEETS,
     TEXTS,
     TIME_SHARE,
     Column,
+    Coverage,
     Status,
     Table,
 )
@@ -81,6 +83,11 @@ class SheetLayout:
     # A table below the first may start further right, so that its columns line up with the
     # first table's (the sums per cost line under "Kostnadsrad" and the amounts).
     first_cols: tuple[tuple[str, int], ...] = ()
+    optional: tuple[str, ...] = ()  # written below the others when the consolidation has them
+
+    def keys(self, tables: dict[str, Any]) -> list[str]:
+        """The sheet's tables, top to bottom, of those in `tables` (the optional ones may be absent)."""
+        return [*self.tables, *(key for key in self.optional if key in tables)]
 
 
 LAYOUT = {
@@ -92,12 +99,16 @@ LAYOUT = {
     TIME_SHARE: SheetLayout(("time_share",), "time_share", 3),
     TEXTS: SheetLayout(("texts",), "texts", 3),
     HISTORY: SheetLayout(("history",), "history", 2),
-    CONTROL: SheetLayout(("control_counts", "control"), "control", 2),
+    CONTROL: SheetLayout(("control_counts", "control"), "control", 2, optional=("register_counts", "register")),
     ABOUT: SheetLayout(("about", "about_files"), None),
 }
 
-# Where a sheet's first table points to the tables and chart further down.
-JUMP_TO = {PARTICIPANTS: "participants_latest", BUDGET: "budget_by_initiative"}
+# Where a sheet's first table points to the tables and chart further down (when that table is there).
+JUMP_TO = {
+    PARTICIPANTS: ("participants_latest", "Summor och diagram längre ned"),
+    BUDGET: ("budget_by_initiative", "Summor och diagram längre ned"),
+    CONTROL: ("register_counts", "Registret längre ned: vilka insatser som har rapporterat"),
+}
 # The table each sheet's chart draws: one bar group per insats.
 CHARTS = {PARTICIPANTS: "participants_latest", BUDGET: "budget_by_initiative"}
 CHART_ROW_PIXELS = 20
@@ -152,6 +163,12 @@ class MasterInfo:
             self.formulas[(sheet, xl_rowcol_to_cell(row, col))] = formula
 
 
+def _jump(sheet: str, tables: dict[str, Any]) -> tuple[str, str] | None:
+    """(target table, link text) of the sheet's link to a table further down, when it has one."""
+    jump = JUMP_TO.get(sheet)
+    return jump if jump is not None and jump[0] in tables else None
+
+
 def _place(consolidation: Consolidation) -> tuple[dict[str, Placement], dict[str, int]]:
     """Every table's position, and the row where each sheet's chart goes (below its tables, so
     that it prints within the tables' width and never covers a table when filters hide rows)."""
@@ -159,9 +176,10 @@ def _place(consolidation: Consolidation) -> tuple[dict[str, Placement], dict[str
     chart_rows: dict[str, int] = {}
     for sheet in SHEETS:
         row = 0
-        for key in LAYOUT[sheet].tables:
+        linked = _jump(sheet, consolidation.tables) is not None
+        for key in LAYOUT[sheet].keys(consolidation.tables):
             table = consolidation.tables[key]
-            header = row + 1 + (1 if table.note or sheet in JUMP_TO and key == LAYOUT[sheet].tables[0] else 0)
+            header = row + 1 + (1 if table.note or linked and key == LAYOUT[sheet].tables[0] else 0)
             first_col = dict(LAYOUT[sheet].first_cols).get(key, 0)
             placement = Placement(table, row, header, max(1, len(table.rows)), first_col)
             placements[key] = placement
@@ -870,6 +888,12 @@ def _conditional_formats(ws: Worksheet, sheet: str, placements: dict[str, Placem
                   Status.SKIPPED: grey}
         for status, fill in colors.items():
             _highlight(ws, main, "status", status.value, fill)
+        register = placements.get("register")
+        if register is not None:
+            states = {Coverage.MISSING.value: red, Coverage.REJECTED.value: yellow, Coverage.RECEIVED.value: green,
+                      NOT_IN_REGISTER: grey}
+            for state, fill in states.items():
+                _highlight(ws, register, "state", state, fill)
 
 
 CHART_SERIES = {
@@ -965,19 +989,17 @@ def write_sheet(
     `rows` writes the tables' data rows (default: here; see master_split)."""
     rows = rows or OwnRows()
     ws = wb.add_worksheet(sheet, worksheet_class=_Worksheet)
-    mine = [placements[key] for key in LAYOUT[sheet].tables]
+    mine = [placements[key] for key in LAYOUT[sheet].keys(placements)]
     widths = _column_widths(mine)
     for col, width in widths.items():
         ws.set_column(col, col, width)
     writer = _SheetWriter(ws, fmts, renderer, info, rows)
+    jump = _jump(sheet, placements)
     for index, placement in enumerate(mine):
         link = None
-        if index == 0 and sheet in JUMP_TO:
-            target = placements[JUMP_TO[sheet]]
-            link = (
-                f"{quote_sheetname(sheet)}!A{target.title_row + 1}",
-                f"→ Summor och diagram längre ned, från rad {target.title_row + 1}",
-            )
+        if index == 0 and jump is not None:
+            row = placements[jump[0]].title_row + 1
+            link = (f"{quote_sheetname(sheet)}!A{row}", f"→ {jump[1]}, från rad {row}")
         writer.table(placement, widths, link, chart=CHARTS.get(sheet) == placement.table.key)
     _conditional_formats(ws, sheet, placements, fmts)
     last_row = max(p.last_row for p in mine)
@@ -1030,7 +1052,7 @@ def _row_costs(placements: dict[str, Placement]) -> list[tuple[str, int, bool]]:
         (key, placement.rows * sum(3 if c.kind == "long_text" else 1 for c in placement.table.columns),
          CHARTS.get(placement.table.sheet) == key or any(c.kind == "auto" for c in placement.table.columns))
         for sheet in SHEETS
-        for key in LAYOUT[sheet].tables
+        for key in LAYOUT[sheet].keys(placements)
         for placement in [placements[key]]
     ]
 

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from .issues import json_value
+from .issues import json_answers
 from .spec import FormSpec, default_spec
 
 
@@ -33,7 +33,7 @@ class ReportBase(BaseModel):
         return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def answers_json(self) -> dict[str, Any]:
-        return {k: json_value(v) for k, v in self.answers().items()}
+        return json_answers(self.answers())
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ from . import __version__
 from .conditions import holds
 from .spec import FormSpec
 
-if TYPE_CHECKING:  # only for annotations: consolidate imports this module
+if TYPE_CHECKING:  # only for annotations: consolidate and coverage import this module
     import pandas as pd
 
     from .consolidate import Consolidation, FileOutcome
+    from .coverage import CoverageReport
 
 PROGRAM = "lagesrapport_xl"
 MAX_CELL_TEXT = 32_767
@@ -51,6 +52,23 @@ STATUS_PLURAL = {
     Status.SKIPPED: "Överhoppade (låsfiler)",
 }
 
+
+class Coverage(str, Enum):
+    """What one row of RAR's register got for its period (coverage.py); the values are the
+    Swedish texts of the Kontroll sheet."""
+
+    RECEIVED = "Inkommen"
+    REJECTED = "Bara avvisade filer"
+    MISSING = "Saknas"
+
+
+COVERAGE_PLURAL = {
+    Coverage.RECEIVED: "Inkomna",
+    Coverage.REJECTED: "Bara avvisade filer",
+    Coverage.MISSING: "Saknas",
+}
+NOT_IN_REGISTER = "Inte i registret"  # in the register table: a file that belongs to no register row
+
 SHEETS = ("Översikt", "Deltagare", "Budget", "Tidsandel", "Texter", "Historik", "Kontroll", "Om")
 OVERVIEW, PARTICIPANTS, BUDGET, TIME_SHARE, TEXTS, HISTORY, CONTROL, ABOUT = SHEETS
 
@@ -58,9 +76,6 @@ LOCK_FILE_MESSAGE = (
     "Excel-låsfil (~$…): Excel skapar en sådan fil medan arbetsboken är öppen. Den är ingen rapport "
     "och har hoppats över."
 )
-
-# The answers the Kontroll sheet shows for every file, also for one that was not accepted.
-CONTROL_KEYS = ("case_number", "initiative_name", "report_number")
 
 
 # --- table schema -----------------------------------------------------------------------------
@@ -864,28 +879,119 @@ def _control(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, Table]
             }
         )
     control = make_table("control", CONTROL, "Alla filer som hittades", "kontroll", columns, rows)
-    count_columns = [Column("found", "Filer som hittades", "int")]
-    counts: Row = {"found": len(outcomes)}
-    for status in Status:
-        key = f"count_{status.name.lower()}"
-        count_columns.append(
-            Column(key, STATUS_PLURAL[status], "int", formula=f'COUNTIF({{control.status}},"{status.value}")')
-        )
-        counts[key] = sum(1 for o in outcomes if o.status is status)
-    keys = [f"count_{s.name.lower()}" for s in Status]
-    count_columns.append(
-        Column(
-            "count_sum",
-            "Summa (ska vara lika med antalet filer)",
-            "int",
-            formula="+".join(f"{{{k}}}" for k in keys),
-            compute=lambda r: sum(r[k] for k in keys),
-        )
-    )
-    count_table = make_table(
-        "control_counts", CONTROL, "Antal filer per status", "kontroll_antal", count_columns, [counts]
+    count_table = _state_counts(
+        "control_counts",
+        "Antal filer per status",
+        "kontroll_antal",
+        (Column("found", "Filer som hittades", "int"), len(outcomes)),
+        "control.status",
+        [(f"count_{s.name.lower()}", STATUS_PLURAL[s], s.value, sum(1 for o in outcomes if o.status is s))
+         for s in Status],
+        "Summa (ska vara lika med antalet filer)",
     )
     return count_table, control
+
+
+def _state_counts(
+    key: str,
+    title: str,
+    file_stem: str,
+    whole: tuple[Column, int],
+    column: str,
+    states: Sequence[tuple[str, str, str, int]],
+    check: str,
+    extra: Sequence[tuple[str, str, str, int]] = (),
+) -> Table:
+    """A one-row table of the Kontroll sheet: how many rows there are (`whole`), how many of them
+    are in each state — (key, header, the state's text, Python's count), a COUNTIF over `column`
+    ("table.key") whose cached result is Python's count — and the states' sum, `check`, which must
+    equal the whole. `extra` states are counted after the sum and are not part of it."""
+
+    def counted(state_key: str, header: str, text: str, _count: int) -> Column:
+        return Column(state_key, header, "int", formula=f'COUNTIF({{{column}}},"{text}")')
+
+    keys = [state[0] for state in states]
+    total = Column(
+        "count_sum",
+        check,
+        "int",
+        formula="+".join(f"{{{k}}}" for k in keys),
+        compute=lambda r: sum(r[k] for k in keys),
+    )
+    columns = [whole[0], *(counted(*state) for state in states), total, *(counted(*state) for state in extra)]
+    counts = {whole[0].key: whole[1], **{state[0]: state[3] for state in (*states, *extra)}}
+    return make_table(key, CONTROL, title, file_stem, columns, [counts])
+
+
+def _register(c: Consolidation, coverage: CoverageReport) -> tuple[Table, Table]:
+    """The register against the files (coverage.py): one row per register row with its state and
+    files for the period, then each file that belongs to no register row, and the counts."""
+    fields = c.spec.fields
+    columns = [  # the first five line up with the file list above (Fil, Status, insats, nr)
+        Column("file", "Fil som gäller"),
+        Column("state", "Läge för perioden"),
+        Column("case_number", fields["case_number"].label),
+        Column("initiative_name", fields["initiative_name"].label),
+        Column("report_number", fields["report_number"].label, "int"),
+        Column("period_start", fields["period_start"].label, "date"),
+        Column("period_end", fields["period_end"].label, "date"),
+        Column("rejected", "Avvisade filer för perioden", "long_text"),
+        Column("superseded", "Ersatta filer för perioden"),
+        Column("register_row", "Rad i registret", "int"),
+    ]
+    rows: list[Row] = [
+        {
+            "file": row.accepted,
+            "state": row.state.value,
+            "case_number": row.case_number,
+            "initiative_name": row.initiative_name,
+            "report_number": row.report_number,
+            "period_start": row.period_start,
+            "period_end": row.period_end,
+            "rejected": "\n".join(row.rejected) or None,
+            "superseded": "\n".join(row.superseded) or None,
+            "register_row": row.row,
+        }
+        for row in coverage.rows
+    ]
+    outcomes = {outcome.name: outcome for outcome in c.files}
+    for name in coverage.unmatched:
+        outcome = outcomes[name]
+        parsed = outcome.answers if outcome.answers is not None else outcome.result.parsed_values
+        shown = outcome.answers if outcome.answers is not None else outcome.result.values
+        rows.append(
+            {
+                "file": name,
+                "state": NOT_IN_REGISTER,
+                "case_number": _shown(shown.get("case_number")),
+                "initiative_name": _shown(shown.get("initiative_name")),
+                **{key: parsed.get(key) for key in ("report_number", "period_start", "period_end")},
+            }
+        )
+    table = make_table(
+        "register",
+        CONTROL,
+        "Registret: har varje insats rapporterat för perioden?",
+        "register",
+        columns,
+        rows,
+        note=(
+            "En rad per rad i registret. Rapporten som väntas är registrets rapportnummer, annars "
+            "rapportperiodens slutdatum, annars vilken rapport som helst från insatsen. Filer som inte "
+            f"hör till någon insats i registret står sist: {NOT_IN_REGISTER}."
+        ),
+    )
+    counts = _state_counts(
+        "register_counts",
+        "Registret: antal insatser per läge",
+        "register_antal",
+        (Column("register_rows", "Rader i registret", "int"), len(coverage.rows)),
+        "register.state",
+        [(f"count_{s.name.lower()}", COVERAGE_PLURAL[s], s.value, coverage.count(s)) for s in Coverage],
+        "Summa (ska vara lika med antalet rader i registret)",
+        [("count_not_in_register", "Filer som inte finns i registret", NOT_IN_REGISTER, len(coverage.unmatched))],
+    )
+    return counts, table
 
 
 def _about(c: Consolidation) -> tuple[Table, Table]:
@@ -982,6 +1088,8 @@ def build_tables(consolidation: Consolidation, reports: list[FileOutcome], lates
         _history(ctx, participants, time_share),
         *_control(consolidation.files, consolidation.spec),
     ]
+    if consolidation.coverage is not None:  # --register: who has reported for the period
+        tables += _register(consolidation, consolidation.coverage)
     built = {t.key: t for t in tables}
     consolidation.tables = built  # _about counts and describes what is there so far
     for table in _about(consolidation):

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lagesrapport_xl.consolidate import consolidate
-from lagesrapport_xl.coverage import Coverage, register_coverage
+from lagesrapport_xl.coverage import Coverage, Identity, _Candidates, register_coverage
 from lagesrapport_xl.examples import demo_files, write_examples
 from lagesrapport_xl.register import read_register
 from lagesrapport_xl.spec import FormSpec
@@ -106,3 +108,16 @@ def test_a_rejected_file_that_names_its_insats_counts_as_sent(
     report = coverage_of(folder, tmp_path, ["2022-0013;Hälsa och arbete Eskilstuna;3;"], spec)
     assert report.rows[0].state is Coverage.REJECTED
     assert report.unmatched == ()
+
+
+_few = st.sampled_from([None, "a", "b", "c"])
+_identities = st.builds(Identity, case_number=_few, name=_few, report_number=st.none(), period_end=st.none())
+
+
+@given(rows=st.lists(_identities, max_size=12), files=st.lists(_identities, max_size=12))
+def test_the_lookup_finds_the_rows_same_insats_finds(rows: list[Identity], files: list[Identity]) -> None:
+    """register_coverage looks rows up by case number and name instead of asking every row about
+    every file; it must find the very rows Identity.same_insats accepts, in register order."""
+    candidates = _Candidates(rows)
+    for found in files:
+        assert candidates.of(found) == [i for i, row in enumerate(rows) if row.same_insats(found)]

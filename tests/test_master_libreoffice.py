@@ -17,12 +17,13 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from lagesrapport_xl import master as master_module
 from lagesrapport_xl.consolidate import Consolidation, consolidate
-from lagesrapport_xl.examples import ExampleFile, demo_files, write_examples
+from lagesrapport_xl.examples import DEMO_REGISTER, ExampleFile, demo_files, write_examples
 from lagesrapport_xl.libreoffice import LibreOffice
 from lagesrapport_xl.master import write_master
+from lagesrapport_xl.register import read_register
 from lagesrapport_xl.spec import FormSpec
 
-from test_consolidate import STARTED, known_files
+from test_consolidate import ROOT, STARTED, known_files
 
 TOLERANCE = 0.005
 
@@ -53,14 +54,9 @@ def agrees(calculated: Any, expected: Any) -> bool:
     return calculated == expected
 
 
-@pytest.mark.libreoffice
-def test_libreoffice_recalculation_agrees_with_every_formula(
-    tmp_path: Path, spec: FormSpec, libreoffice: LibreOffice
-) -> None:
-    inbox = tmp_path / "inkorg"
-    files = known_files(spec) + [ExampleFile(f"demo_{e.name}", e.answers) for e in demo_files(spec)]
-    write_examples(inbox, files, spec)
-    result = consolidate([inbox], spec=spec, workers=2, started=STARTED)
+def recalculated_figures(result: Consolidation, tmp_path: Path, libreoffice: LibreOffice) -> dict[tuple[str, str], Any]:
+    """Write the master, let LibreOffice recalculate it, and check every formula gives Python's
+    figure; returns those figures of the cells that hold a formula."""
     info = write_master(result, tmp_path / "master.xlsx")
     figures = python_figures(result)
     blank = {cell for cell in figures if cell not in info.formulas}
@@ -75,11 +71,43 @@ def test_libreoffice_recalculation_agrees_with_every_formula(
         if not agrees(wb[sheet][cell].value, figures[(sheet, cell)])
     ]
     assert not wrong, wrong[:10]
-    assert len(info.formulas) > 1000
+    return {cell: figures[cell] for cell in info.formulas}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculation_agrees_with_every_formula(
+    tmp_path: Path, spec: FormSpec, libreoffice: LibreOffice
+) -> None:
+    inbox = tmp_path / "inkorg"
+    files = known_files(spec) + [ExampleFile(f"demo_{e.name}", e.answers) for e in demo_files(spec)]
+    write_examples(inbox, files, spec)
+    result = consolidate([inbox], spec=spec, workers=2, started=STARTED)
+    formulas = recalculated_figures(result, tmp_path, libreoffice)
+    assert len(formulas) > 1000
     # The branches that give "" in Excel were exercised, and so were Ja and Nej.
-    values = [figures[cell] for cell in info.formulas]
+    values = list(formulas.values())
     assert any(v is None or (not isinstance(v, str) and pd.isna(v)) for v in values)
     assert {"Ja", "Nej"} <= {v for v in values if isinstance(v, str)}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_counts_the_register_as_python_does(tmp_path: Path, spec: FormSpec,
+                                                         libreoffice: LibreOffice) -> None:
+    """The register's counts on Kontroll are COUNTIF formulas over its state column: recalculated,
+    they give the counts Python cached (the demo set against its register: every state, and two
+    reports of an insats the register does not know)."""
+    rows, _ = read_register(ROOT / "workbook_templates" / DEMO_REGISTER, spec)
+    write_examples(tmp_path / "annan", known_files(spec)[:2], spec)
+    result = consolidate([ROOT / "workbook_templates" / "examples", tmp_path / "annan"], spec=spec, workers=1,
+                         started=STARTED, register=rows)
+    formulas = recalculated_figures(result, tmp_path, libreoffice)
+    placements, _ = master_module._place(result)
+    counts = placements["register_counts"]
+    row = counts.first_data_row
+    counted = {key: formulas[("Kontroll", xl_rowcol_to_cell(row, counts.col(key)))]
+               for key in ("count_received", "count_rejected", "count_missing", "count_sum", "count_not_in_register")}
+    assert counted == {"count_received": 4, "count_rejected": 1, "count_missing": 1, "count_sum": 6,
+                       "count_not_in_register": 2}
 
 
 @pytest.mark.libreoffice

@@ -69,7 +69,7 @@ def test_budget_and_financing_rows_come_out_in_the_forms_order(fill, answers, sp
 
 def test_json_contract(fill, answers):
     data = read_report(fill({**answers, "women_actual": "ca 40"})).to_json()
-    assert set(data) == {"file", "ok", "form_version", "report", "issues"}
+    assert set(data) == {"file", "ok", "form_version", "report", "values", "issues"}
     assert data["ok"] is False and data["report"] is None
     (issue,) = data["issues"]
     assert set(issue) == {"severity", "sheet", "cell", "field", "label", "value", "message"}
@@ -77,6 +77,37 @@ def test_json_contract(fill, answers):
     ok = read_report(fill(answers, "ok.xlsx")).to_json()
     assert ok["report"]["initiative_start"] == "2021-01-01"
     assert ok["report"]["budget_staff_budget_total"] == 1_800_000
+
+
+def test_json_values_of_a_rejected_file_are_the_answers_that_parsed(fill, answers, spec):
+    """An integrator shows what was read of a file with errors; the broken answers are left out
+    (their raw value is in their issue), an empty one is null, and `report` stays null."""
+    clean = read_report(fill(answers, "ok.xlsx")).to_json()
+    assert clean["values"] == clean["report"] and len(clean["values"]) == len(spec.fields)
+    broken = {
+        "women_actual": "ca 40",  # not a number
+        "budget_staff_actual_period": "=1+1",  # a formula
+        "period_end": "31.02.2025",  # no such date
+        "activities": None,  # required, empty: read, and empty
+        "report_number": 7,  # read, but more than the total: a rule's error, not a reading error
+    }
+    data = read_report(fill({**answers, **broken})).to_json()
+    assert data["ok"] is False and data["report"] is None
+    unread = {"women_actual", "budget_staff_actual_period", "period_end"}
+    assert data["values"] == {
+        key: value for key, value in {**clean["report"], "activities": None, "report_number": 7}.items()
+        if key not in unread
+    }
+    raw = {issue["field"]: issue["value"] for issue in data["issues"] if issue["field"] in unread}
+    assert raw == {"women_actual": "ca 40", "budget_staff_actual_period": "=1+1", "period_end": "31.02.2025"}
+    assert {"activities", "report_number"} <= {issue["field"] for issue in data["issues"]}
+
+
+def test_json_values_of_a_file_that_is_not_the_form_are_empty(tmp_path):
+    path = tmp_path / "anteckningar.xlsx"
+    Workbook().save(path)
+    data = read_report(path).to_json()
+    assert data["values"] == {} and data["report"] is None and data["issues"]
 
 
 def test_check_cells_works_on_cells_from_any_source(spec, answers):

@@ -61,6 +61,22 @@ def test_a_file_saved_by_libreoffice_reads_like_the_original(round_trip, variant
     assert sha256(original) == before  # neither reading nor converting touched the original
 
 
+def test_json_values_of_a_rejected_file_saved_by_libreoffice(round_trip, spec):
+    """`values` holds exactly the answers that parsed, the same before and after LibreOffice saved
+    the file: the broken ones are left out, the empty required one is null, `report` stays null."""
+    clean = read_report(round_trip["valid"][0]).to_json()["report"]
+    unread = {"women_actual", "men_actual", "period_end", "budget_staff_actual_period", "budget_staff_budget_total"}
+    expected = {k: v for k, v in {**clean, "initiative_name": None, "report_number": 7}.items() if k not in unread}
+    for path in round_trip["errors"][:2]:
+        data = read_report(path).to_json()
+        assert data["report"] is None
+        assert data["values"] == expected, path
+        assert {i["field"] for i in data["issues"]} >= unread | {"initiative_name"}
+    for path in round_trip["valid"][:2]:  # a clean file: values and report alike
+        data = read_report(path).to_json()
+        assert data["values"] == data["report"] == clean
+
+
 def test_the_round_trip_keeps_the_lenient_forms_meaning(round_trip):
     report = read_report(round_trip["lenient"][1]).report
     assert report.signed_date == dt.date(2021, 12, 10)

@@ -59,11 +59,13 @@ def test_json_is_the_public_contract(fill, answers, spec, capsys):
     data = json.loads(out)
     assert [item["file"] for item in data] == [str(good), str(bad)]
     for item in data:
-        assert set(item) == {"file", "ok", "form_version", "report", "issues"}
+        assert set(item) == {"file", "ok", "form_version", "report", "values", "issues"}
     assert data[0]["ok"] is True and data[0]["form_version"] == "1.0"
     assert data[0]["report"]["period_end"] == "2021-11-30"  # ISO dates
     assert set(data[0]["report"]) == set(spec.fields)
+    assert data[0]["values"] == data[0]["report"]
     assert data[1]["report"] is None
+    assert data[1]["values"] == {k: v for k, v in data[0]["report"].items() if k != "period_end"}  # what was read
     (issue,) = data[1]["issues"]
     assert issue == {
         "severity": "error",

@@ -16,6 +16,9 @@ from . import add_config_option
 
 if TYPE_CHECKING:
     from ..consolidate import Consolidation
+    from ..coverage import CoverageReport, RegisterCoverage
+    from ..register import RegisterRow
+    from ..spec import FormSpec
 
 MAX_LISTED = 10
 
@@ -37,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="skriv också en CSV-fil per tabell (UTF-8 med BOM, semikolon: öppnas direkt i svenskt Excel)",
     )
     parser.add_argument("--json", metavar="FIL", help="skriv också alla tabeller som en JSON-fil")
+    parser.add_argument(
+        "--register",
+        metavar="REGISTER",
+        help="RAR:s register över insatser (.xlsx eller .csv): visa vilka som inte har rapporterat för "
+        "perioden",
+    )
     parser.add_argument(
         "--tolerance",
         default=None,
@@ -127,12 +136,76 @@ def summary(consolidation: Consolidation, output: Path) -> str:
     rejected = [o for o in consolidation.files if o.status is Status.REJECTED]
     if rejected:
         lines.append("Avvisade filer (alla problem står på bladet Kontroll):")
-        for outcome in rejected[:MAX_LISTED]:
-            first = outcome.result.errors[0].describe() if outcome.result.errors else "okänt fel"
-            lines.append(f"  {outcome.name}: {first[:160]}")
-        if len(rejected) > MAX_LISTED:
-            lines.append(f"  … och {len(rejected) - MAX_LISTED} till.")
+        first = [o.result.errors[0].describe() if o.result.errors else "okänt fel" for o in rejected]
+        lines += _listed([f"{o.name}: {error[:160]}" for o, error in zip(rejected, first)])
+    if consolidation.coverage is not None:
+        lines += _coverage_summary(consolidation.coverage, width)
     return "\n".join(lines)
+
+
+def _listed(items: list[str]) -> list[str]:
+    """At most MAX_LISTED items, indented, and how many more there are."""
+    lines = [f"  {item}" for item in items[:MAX_LISTED]]
+    if len(items) > MAX_LISTED:
+        lines.append(f"  … och {len(items) - MAX_LISTED} till.")
+    return lines
+
+
+def _coverage_summary(coverage: CoverageReport, width: int) -> list[str]:
+    """The register's part of the summary: counts per state, then who has no accepted report."""
+    from ..tables import COVERAGE_PLURAL, Coverage
+
+    lines = [f"Registret: {len(coverage.rows)} insatser"]
+    lines += [f"  {COVERAGE_PLURAL[state]:<{width}}{coverage.count(state):>6}" for state in Coverage]
+    missing = coverage.missing
+    if missing:
+        lines.append(
+            f"{len(missing)} av registrets {len(coverage.rows)} insatser har ingen godkänd rapport för "
+            f"perioden ({coverage.count(Coverage.MISSING)} saknas, {coverage.count(Coverage.REJECTED)} har "
+            "bara avvisade filer; se bladet Kontroll):"
+        )
+        files = [f" ({', '.join(row.rejected)})" if row.rejected else "" for row in missing]
+        lines += _listed([f"{_expected(row)}: {row.state.value}{sent}" for row, sent in zip(missing, files)])
+    if coverage.unmatched:
+        lines.append(f"Filer som inte hör till någon insats i registret: {len(coverage.unmatched)}")
+        lines += _listed(list(coverage.unmatched))
+    return lines
+
+
+def _expected(row: RegisterCoverage) -> str:
+    """'2022-0013 Hälsa och arbete Eskilstuna, rapport nr 3': a register row and the report it waits for."""
+    text = " ".join(part for part in (row.case_number, row.initiative_name) if part)
+    text = text or f"Rad {row.row} i registret"
+    if row.report_number is not None:
+        return f"{text}, rapport nr {row.report_number}"
+    if row.period_end is not None:
+        return f"{text}, perioden till {row.period_end.isoformat()}"
+    return text
+
+
+def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] | None:
+    """The register's rows, its problems printed as `template --register` prints them; None (and
+    the reason printed) when it cannot be used."""
+    from ..issues import SEVERITY_SV, Severity
+    from ..register import RegisterError, read_register
+
+    try:
+        rows, problems = read_register(path, spec)
+    except RegisterError as exc:
+        print(f"Registret kan inte användas: {exc}", file=sys.stderr)
+        return None
+    for problem in problems:
+        if problem.severity is Severity.ERROR or not quiet:
+            print(f"{SEVERITY_SV[problem.severity]}: {problem}", file=sys.stderr)
+    left_out = sorted({p.row for p in problems if p.severity is Severity.ERROR and p.row is not None})
+    if left_out:
+        label = "Rad" if len(left_out) == 1 else "Raderna"
+        print(
+            f"{label} {', '.join(map(str, left_out))} i registret används inte, så de insatserna bevakas "
+            "inte; rätta registret och kör igen.",
+            file=sys.stderr,
+        )
+    return rows
 
 
 def _import_writers() -> None:
@@ -155,8 +228,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Toleransen ”{args.tolerance}” går inte att läsa. Skriv t.ex. 0.15 eller 15%.", file=sys.stderr)
         return 2
     spec = load_spec(args.config)
+    register = _read_register(args.register, spec, args.quiet) if args.register else None
+    if args.register and register is None:
+        return 2
     output = Path(args.output)
-    exclude = [output] + ([Path(args.json)] if args.json else [])
+    exclude = [output] + [Path(extra) for extra in (args.json, args.register) if extra]
     if args.csv:
         exclude += list(Path(args.csv).glob("*.csv"))
     progress = ProgressBar(sys.stderr) if not args.quiet else None
@@ -166,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         consolidation = consolidate(
             args.inputs, spec=spec, tolerance=tolerance, workers=args.workers, progress=progress, exclude=exclude,
-            meanwhile=_import_writers,
+            meanwhile=_import_writers, register=register,
         )
     except InputError as exc:
         print(str(exc), file=sys.stderr)
