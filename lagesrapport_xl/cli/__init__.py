@@ -17,6 +17,22 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     """`--config rar.toml`, the same for every command; a bad file is reported once, by `main`."""
     parser.add_argument("--config", metavar="TOML", help=CONFIG_HELP)
 
+def print_register_problems(problems, consequence: str, *, quiet: bool = False) -> list[int]:
+    """Print a register's problems on stderr as every command does ("Fel: Rad 4, kolumn …"), then
+    one line naming the rows left out and what that means (`consequence`, e.g. "skrevs inte").
+    Warnings are left out when `quiet`. Returns the numbers of the rows with errors."""
+    from ..issues import SEVERITY_SV, Severity
+
+    for problem in problems:
+        if problem.severity is Severity.ERROR or not quiet:
+            print(f"{SEVERITY_SV[problem.severity]}: {problem}", file=sys.stderr)
+    rows = sorted({p.row for p in problems if p.severity is Severity.ERROR and p.row is not None})
+    if rows:
+        label = "Rad" if len(rows) == 1 else "Raderna"
+        print(f"{label} {', '.join(map(str, rows))} {consequence}; rätta registret och kör igen.", file=sys.stderr)
+    return rows
+
+
 # Subcommand modules, in the order `lagesrapport --help` lists them.
 COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd"]
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO
 
-from . import add_config_option
+from . import add_config_option, print_register_problems
 
 if TYPE_CHECKING:
     from ..consolidate import Consolidation
@@ -186,7 +186,6 @@ def _expected(row: RegisterCoverage) -> str:
 def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] | None:
     """The register's rows, its problems printed as `template --register` prints them; None (and
     the reason printed) when it cannot be used."""
-    from ..issues import SEVERITY_SV, Severity
     from ..register import RegisterError, read_register
 
     try:
@@ -194,17 +193,7 @@ def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] 
     except RegisterError as exc:
         print(f"Registret kan inte användas: {exc}", file=sys.stderr)
         return None
-    for problem in problems:
-        if problem.severity is Severity.ERROR or not quiet:
-            print(f"{SEVERITY_SV[problem.severity]}: {problem}", file=sys.stderr)
-    left_out = sorted({p.row for p in problems if p.severity is Severity.ERROR and p.row is not None})
-    if left_out:
-        label = "Rad" if len(left_out) == 1 else "Raderna"
-        print(
-            f"{label} {', '.join(map(str, left_out))} i registret används inte, så de insatserna bevakas "
-            "inte; rätta registret och kör igen.",
-            file=sys.stderr,
-        )
+    print_register_problems(problems, "i registret används inte, så de insatserna bevakas inte", quiet=quiet)
     return rows
 
 

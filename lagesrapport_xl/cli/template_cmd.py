@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import add_config_option
+from . import add_config_option, print_register_problems
 
 USAGE_HINT = (
     "Ange antingen -o FIL för den tomma mallen, --from-report RAPPORT -o FIL för nästa periods mall efter en "
@@ -105,17 +105,8 @@ def _run_register(args: argparse.Namespace, spec) -> int:
     except InputError as exc:
         print(f"De tidigare rapporterna kan inte läsas: {exc}", file=sys.stderr)
         return 2
-    for problem in result.problems:
-        kind = "Fel" if problem in result.errors else "Varning"
-        print(f"{kind}: {problem}", file=sys.stderr)
     print(f"{len(result.written)} förifyllda mallar skrivna i {args.out_dir}")
     for path in result.written:
         print(f"  {path.name}")
-    if result.errors:
-        rows = sorted({p.row for p in result.errors if p.row is not None})
-        label = "Rad" if len(rows) == 1 else "Raderna"
-        print(
-            f"{label} {', '.join(map(str, rows))} skrevs inte; rätta registret och kör igen.", file=sys.stderr
-        )
-        return 1
-    return 0
+    print_register_problems(result.problems, "skrevs inte")
+    return 1 if result.errors else 0
