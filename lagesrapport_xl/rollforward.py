@@ -10,7 +10,8 @@ Data sheet as a `Previous` (rules.py), which the reader compares the new report 
 With RAR's register and a folder of earlier reports, every register row gets the template after
 its insats' latest accepted report there, matched by the rule the consolidation and the coverage
 use (coverage.identity). The register is the authority for what it states; the period and the
-number come from rolling forward, unless the register states a later report.
+number come from rolling forward, unless the register states a later report; for the same report
+the register's period wins (with a warning when it differs).
 """
 
 from __future__ import annotations
@@ -172,7 +173,36 @@ def _row_report(
             f"Registret anger lägesrapport nr {stated}, men nr {number} har redan kommit in "
             f"({latest.name}). Mallen gäller nr {rolled}; uppdatera registret."
         )
-    return following.prefill, following.previous, notes
+    prefill = following.prefill
+    if stated == rolled:  # the register's period for this very report wins over the rolled one
+        prefill, note = _register_period(following.prefill, row.prefill, latest.name, number)
+        notes += [note] if note else []
+    return prefill, following.previous, notes
+
+
+def _register_period(
+    rolled: dict[str, Any], stated: dict[str, Any], file: str, number: int
+) -> tuple[dict[str, Any], str | None]:
+    """The rolled prefill with the period the register states for the same report, and a warning
+    when the two differ (the reader then also warns if the period does not follow the previous)."""
+    period = {key: stated[key] for key in ("period_start", "period_end") if stated.get(key) is not None}
+    merged = rolled | period
+    if merged["period_start"] == rolled["period_start"] and merged["period_end"] == rolled["period_end"]:
+        return rolled, None
+
+    def shown(values: dict[str, Any]) -> str:
+        return f"{values['period_start']:%Y-%m-%d}–{values['period_end']:%Y-%m-%d}"
+
+    if merged["period_end"] < merged["period_start"]:
+        raise RollForwardError(
+            f"Registret anger rapportperioden till {merged['period_end']:%Y-%m-%d} för lägesrapport nr "
+            f"{rolled['report_number']}, men perioden efter nr {number} ({file}) börjar "
+            f"{merged['period_start']:%Y-%m-%d}. Rätta registrets datum."
+        )
+    return merged, (
+        f"Registret anger rapportperioden {shown(merged)} för lägesrapport nr {rolled['report_number']}; "
+        f"efter nr {number} ({file}) hade den varit {shown(rolled)}. Mallen följer registret."
+    )
 
 
 __all__ = ["NextReport", "RollForwardError", "add_months", "next_period", "next_report", "roll_forward",

@@ -376,6 +376,55 @@ def test_register_rows_match_reports_by_name_when_the_register_has_no_case_numbe
     assert (values["report_number"], values["case_number"]) == (3, "2021-0021")  # from the report
 
 
+@pytest.mark.parametrize(
+    "dates, expected, warned",
+    [
+        (";", (dt.date(2022, 1, 1), dt.date(2022, 6, 30)), False),  # no period stated: rolled forward
+        ("2022-01-01;2022-06-30", (dt.date(2022, 1, 1), dt.date(2022, 6, 30)), False),  # the same: silent
+        ("2022-01-01;2022-09-30", (dt.date(2022, 1, 1), dt.date(2022, 9, 30)), True),  # nine months
+        (";2022-03-31", (dt.date(2022, 1, 1), dt.date(2022, 3, 31)), True),  # only the end stated
+    ],
+)
+def test_the_register_period_of_the_same_report_wins_and_a_difference_is_said(
+    tmp_path, spec, dates, expected, warned
+):
+    """Nyttiga affärer's report 2 (2021-07-01–2021-12-31) is in the folder: report 3 comes next."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "Diarienummer hos RAR;Lägesrapport nr;Tidsperiod som rapporten avser (från);"
+        f"Tidsperiod som rapporten avser (till)\n2020-0042;3;{dates}\n",
+        encoding="utf-8",
+    )
+    inbox = tmp_path / "inkorg"
+    inbox.mkdir()
+    for number in (1, 2):
+        shutil.copy(EXAMPLES / f"Nyttiga_affarer_rapport_{number}.xlsx", inbox)
+    result = roll_forward_register(register, inbox, tmp_path / "ut", spec, workers=1)
+    assert result.ok
+    (path,) = result.written
+    values = read_report(path, spec).values
+    assert (values["report_number"], values["period_start"], values["period_end"]) == (3, *expected)
+    notes = [str(p) for p in result.problems]
+    assert any("Mallen följer registret" in note and "2022-01-01–2022-06-30" in note for note in notes) == warned
+    assert values["budget_staff_actual_cumulative"] == read_report(
+        inbox / "Nyttiga_affarer_rapport_2.xlsx", spec
+    ).values["budget_staff_actual_cumulative"]  # still carried: the register names the next report
+
+
+def test_a_register_period_that_ends_before_the_rolled_start_is_an_error(tmp_path, spec):
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "Diarienummer hos RAR;Lägesrapport nr;Tidsperiod som rapporten avser (till)\n2020-0042;3;2021-12-01\n",
+        encoding="utf-8",
+    )
+    inbox = tmp_path / "inkorg"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / "Nyttiga_affarer_rapport_2.xlsx", inbox)
+    result = roll_forward_register(register, inbox, tmp_path / "ut", spec, workers=1)
+    assert not result.written
+    assert [p.row for p in result.errors] == [2] and "Rätta registrets datum" in str(result.errors[0])
+
+
 # --- the same rules in a batch ----------------------------------------------------------------------
 
 
