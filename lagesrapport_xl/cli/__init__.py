@@ -18,7 +18,7 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="TOML", help=CONFIG_HELP)
 
 # Subcommand modules, in the order `lagesrapport --help` lists them.
-COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd"]
+COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd", "serve_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:
