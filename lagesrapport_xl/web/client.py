@@ -3,13 +3,11 @@
 `IntakeClient` needs only the standard library: an integrator's script (or scripts/demo) uploads
 with it through the JSON API, and logs in to read RAR's status the way a browser does (session
 cookie and CSRF token). `local_server` starts `lagesrapport serve` as a subprocess on a free
-port of 127.0.0.1 — never another address — and stops it afterwards. `upload_many` is the load
-test's loop: a bounded number of uploads from a bounded number of concurrent clients.
+port of 127.0.0.1 — never another address — and stops it afterwards.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.cookiejar
 import json
 import os
@@ -24,9 +22,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -169,32 +165,3 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log: Any, timeout: fl
         time.sleep(0.1)
     log.seek(0)
     raise RuntimeError(f"lagesrapport serve did not start at {url}:\n{log.read()}")
-
-
-# --- many uploads -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sent:
-    """One upload of a load run and its answer."""
-
-    index: int
-    file_name: str
-    sha256: str
-    status: int
-    answer: dict[str, Any]
-    seconds: float
-
-
-def upload_many(url: str, files: Sequence[tuple[str, bytes]], count: int, clients: int) -> list[Sent]:
-    """`count` uploads through the API, `clients` at a time, cycling through `files` (name, bytes);
-    every upload's answer, in the order they were sent. Bounded in count, and each request in time."""
-
-    def send(index: int) -> Sent:
-        name, content = files[index % len(files)]
-        started = time.perf_counter()
-        status, answer = IntakeClient(url).upload(content, name)
-        return Sent(index, name, hashlib.sha256(content).hexdigest(), status, answer, time.perf_counter() - started)
-
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        return list(pool.map(send, range(count)))
