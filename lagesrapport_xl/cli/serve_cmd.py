@@ -112,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Kan inte läsa {exc.filename}: {exc.strerror}.", file=sys.stderr)
         return 2
     app = create_app(settings)
-    url = f"http://{args.host}:{args.port}{args.root_path}"
-    print(f"Lägesrapporter tas emot på {url}/")
+    url = f"http://{args.host}:{args.port}"
+    behind = f" (bakom proxyn: …{args.root_path.rstrip('/')}/)" if args.root_path else ""
+    print(f"Lägesrapporter tas emot på {url}/{behind}")
     if settings.password_hash:
         print(f"RAR:s sida: {url}/rar (logga in med RAR:s lösenord)")
     else:

@@ -136,7 +136,7 @@ def _when(value: dt.datetime | None) -> str:
 
 def _size(number: int) -> str:
     if number >= 2**20:
-        return f"{number / 2**20:.1f} MB".replace(".", ",")
+        return f"{number / 2**20:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " MB"
     return f"{max(1, round(number / 1024))} kB"
 
 

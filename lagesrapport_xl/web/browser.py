@@ -9,6 +9,7 @@ dependency: import this module only where it is installed.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -80,9 +81,12 @@ def wait_for_download(folder: Path, pattern: str = "*.xlsx", timeout: float = 60
 
 
 def whole_page(driver: webdriver.Chrome, path: Path, width: int = 1200) -> Path:
-    """A screenshot of the whole page: the window is made as tall as the page first."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(width, height + 20)
+    """A PNG of the whole page at `width` pixels, however long it is (the DevTools protocol's
+    screenshot beyond the viewport: a window cannot be made taller than the virtual screen)."""
+    driver.set_window_size(width, driver.get_window_size()["height"])
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
     path.parent.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(path))
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path

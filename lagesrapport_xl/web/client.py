@@ -135,8 +135,7 @@ def local_server(
     environment = {**os.environ, **(env or {})}
     if password is not None:
         environment["LAGESRAPPORT_PASSWORD"] = password
-    root = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--root-path"), "")
-    url = f"http://{LOOPBACK}:{port}{root}"
+    url = f"http://{LOOPBACK}:{port}"
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
