@@ -132,4 +132,4 @@ def test_an_oversize_file_gets_the_swedish_413_page_in_the_browser(browser, tmp_
     with local_server(tmp_path / "inkorg", args=["--max-mb", "0.05"]) as url:
         send(browser, url, big)
         assert text_of(browser, ".verdict h1") == "Filen togs inte emot."
-        assert "Filen är större än 0,05 MB" in text_of(browser, "table.issues")
+        assert "Filen är större än 51 kB" in text_of(browser, "table.issues")

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..issues import SEVERITY_SV, Severity
 from .auth import LoginThrottle, Sessions, csrf_token, csrf_valid, load_secret, new_token, verify_password
-from .intake import BAD_FORM, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, too_large_message
+from .intake import BAD_FORM, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
 from .overview import FILE_COUNT_LABELS, build_overview, write_master_workbook
 from .settings import Settings
 
@@ -57,6 +57,7 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),  # a receipt's address is its key: never pass it on
 ]
 
+SEVERITY_SV_BY_VALUE = {severity.value: text for severity, text in SEVERITY_SV.items()}  # "error" → "Fel"
 STATUS_TITLES = {
     400: "Uppladdningen gick inte att läsa",
     403: "Åtkomst nekad",
@@ -134,12 +135,6 @@ def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _size(number: int) -> str:
-    if number >= 2**20:
-        return f"{number / 2**20:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " MB"
-    return f"{max(1, round(number / 1024))} kB"
-
-
 def _text(value: Any) -> str | None:
     """A form field as text; a file sent where text belongs counts as nothing."""
     return value if isinstance(value, str) else None
@@ -158,7 +153,7 @@ class Web:
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
         )
         env.filters["when"] = _when
-        env.filters["size"] = _size
+        env.filters["size"] = size_text
         self.templates = Jinja2Templates(env=env)
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -246,7 +241,7 @@ class Web:
         )
 
     async def upload_page(self, request: Request) -> Response:
-        return self.page(request, "upload.html", max_size=_size(self.settings.max_upload_bytes))
+        return self.page(request, "upload.html", max_size=size_text(self.settings.max_upload_bytes))
 
     async def upload_form(self, request: Request) -> Response:
         receipt, status = await self._upload(request, check_csrf=True)
@@ -376,7 +371,6 @@ class Web:
         return self.message(request, status, text)
 
 
-SEVERITY_SV_BY_VALUE = {severity.value: text for severity, text in SEVERITY_SV.items()}  # "error" → "Fel"
 
 
 def create_app(settings: Settings) -> Starlette:

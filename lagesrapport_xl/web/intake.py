@@ -35,6 +35,7 @@ from ..consolidate import FileOutcome, decide_statuses
 from ..issues import Issue, Severity
 from ..reader import read_report
 from ..result import ReadResult
+from ..safety import _size as size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
 from ..tables import Status
 from .auth import new_token
 from .settings import Settings
@@ -69,10 +70,9 @@ EXPIRED_FORM = (
 
 
 def too_large_message(limit_bytes: int) -> str:
-    megabytes = f"{limit_bytes / 2**20:.0f}" if limit_bytes >= 2**20 else f"{limit_bytes / 2**20:.2f}".replace(".", ",")
     return (
-        f"Filen är större än {megabytes} MB och togs inte emot. En ifylld Lägesrapport är högst några "
-        "hundra kB: kontrollera att du har valt rätt fil."
+        f"Filen är större än {size_text(limit_bytes)} och togs inte emot. En ifylld Lägesrapport är högst "
+        "några hundra kB: kontrollera att du har valt rätt fil."
     )
 
 
@@ -158,10 +158,6 @@ class Receipt:
                 "Rapporten räknas som inkommen. Läs varningarna: stämmer något inte, rätta filen och skicka den igen."
             )
         return "Kontrollen hittade inga fel. Rapporten räknas som inkommen; du behöver inte göra något mer."
-
-    @property
-    def stored(self) -> bool:
-        return self.outcome is not Outcome.REFUSED
 
     @property
     def issues(self) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 -- The same bytes are stored once: the row that stored them is the only one without duplicate_of.
 CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
     WHERE stored_name IS NOT NULL AND duplicate_of IS NULL;
+CREATE INDEX IF NOT EXISTS by_time ON uploads(received_ns);  -- the latest receipt time, per upload
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,       -- the cookie's hash: the database never holds a usable token
     expires REAL NOT NULL
