@@ -241,3 +241,26 @@ def test_the_receipt_time_is_local_and_increasing(intake: Intake, contents) -> N
     assert first.received.tzinfo is not None and second.received > first.received
     assert second.outcome is Outcome.REFUSED and "tom" in second.issues[0]["message"]
     assert abs(first.received - dt.datetime.now().astimezone()) < dt.timedelta(minutes=5)
+
+
+def test_an_inbox_that_cannot_be_written_refuses_the_upload_and_logs_why(intake: Intake, contents, monkeypatch) -> None:
+    def full_disk(*_args: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(intake, "_store", full_disk)
+    receipt = intake.receive(contents[GOOD], GOOD)
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
+    assert "kunde inte spara filen" in receipt.issues[0]["message"] and receipt.size == len(contents[GOOD])
+    assert [(row["outcome"], row["code"]) for row in log_rows(intake)] == [("refused", "storage_failed")]
+    assert not any(intake.inbox.iterdir())
+
+
+def test_a_snapshot_of_the_inbox_makes_uploads_wait_until_it_is_read(intake: Intake, contents) -> None:
+    done = threading.Event()
+    with intake.snapshot():
+        worker = threading.Thread(target=lambda: (intake.receive(contents[GOOD], GOOD), done.set()))
+        worker.start()
+        assert not done.wait(0.5)  # the upload is read, but not stored while the inbox is being read
+        assert not any(intake.inbox.iterdir()) and log_rows(intake) == []
+    worker.join()
+    assert done.is_set() and len(list(intake.inbox.iterdir())) == 1

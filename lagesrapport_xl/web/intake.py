@@ -24,6 +24,8 @@ import re
 import shutil
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -63,6 +65,7 @@ VERDICTS = {
 # Messages for uploads that never reach the reader.
 NO_FILE = "Ingen fil kom med. Välj din ifyllda Lägesrapport (.xlsx) och tryck Skicka."
 BAD_FORM = "Uppladdningen gick inte att läsa. Välj filen igen och tryck Skicka."
+STORAGE_FAILED = "RAR:s server kunde inte spara filen just nu. Försök igen om en stund; kvarstår felet, kontakta RAR:s kansli."
 EXPIRED_FORM = (
     "Sidan har varit öppen för länge eller kom inte från RAR:s webbplats, så filen togs inte emot. "
     "Ladda om sidan och skicka filen igen."
@@ -235,9 +238,20 @@ class Intake:
     # --- receiving -------------------------------------------------------------------------------
 
     def receive(self, content: bytes, file_name: str | None, *, client: str | None = None) -> Receipt:
-        """Read, store and log one uploaded file; never raises for a bad file."""
+        """Read, store and log one uploaded file; never raises for a bad file. When the inbox
+        cannot be written (a full disk), the upload is logged as refused, with that reason."""
         upload = self._read(content, file_name)
-        return self._log(upload, client)
+        try:
+            return self._log(upload, client)
+        except OSError:
+            return self.refuse(file_name, "storage_failed", STORAGE_FAILED, client=client, size=len(content))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold the log's write lock: meanwhile no upload is stored, so that a reading of the whole
+        inbox (RAR's page, the master) sees no half-written file and agrees with the log."""
+        with self.store.writing():
+            yield
 
     def refuse(self, file_name: str | None, code: str, message: str, *, client: str | None = None,
                size: int | None = None) -> Receipt:

@@ -5,8 +5,10 @@ same texts as the Kontroll sheet — and the last upload times from the server's
 register, the rows are the insatser and report numbers found in the inbox.
 
 The server reads the inbox in its own process (workers=1): it runs threads, and forking a
-process that runs threads can deadlock the child. A page of 300 files took 0.6 s this way; the
-master is written with the existing consolidation and writer, atomically, in the state folder.
+process that runs threads can deadlock the child. It reads while holding the log's write lock
+(Intake.snapshot): no upload is half-written meanwhile, and the log's counts fit the files.
+A page of 300 files took 0.6 s this way (uploads wait that long). The master is written with
+the existing consolidation and writer, atomically, in the state folder.
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ def inbox_rows(consolidation: Consolidation) -> list[RegisterRow]:
 
 def build_overview(intake: Intake) -> Overview:
     settings = intake.settings
-    consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
+    with intake.snapshot():
+        consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
+        last, uploads = intake.last_uploads(), intake.counts()
     problems: list[str] = []
     if settings.register is not None:
         try:
@@ -124,7 +128,6 @@ def build_overview(intake: Intake) -> Overview:
     else:
         rows = inbox_rows(consolidation)
     report: CoverageReport = register_coverage(consolidation, rows)
-    last = intake.last_uploads()
     insats_rows = []
     for row in report.rows:
         names = [row.accepted, *row.superseded, *row.rejected, *row.other_periods]
@@ -134,7 +137,7 @@ def build_overview(intake: Intake) -> Overview:
         rows=insats_rows,
         unmatched=report.unmatched,
         files=consolidation.counts,
-        uploads=intake.counts(),
+        uploads=uploads,
         from_register=settings.register is not None,
         register_problems=problems,
     )
@@ -144,7 +147,8 @@ def write_master_workbook(intake: Intake) -> Path | None:
     """The master workbook of the inbox, as `lagesrapport consolidate INBOX -o …` writes it
     (None when the inbox has no file, where the command writes nothing either)."""
     settings = intake.settings
-    consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
+    with intake.snapshot():
+        consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
     if not consolidation.files:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")
