@@ -157,3 +157,16 @@ def test_serve_refuses_bad_settings_before_it_starts(tmp_path: Path, capsys) -> 
 def test_serve_is_listed_in_the_help() -> None:
     done = run("--help")
     assert "serve" in done.stdout and "webbservern" in done.stdout
+
+
+def test_the_core_and_the_command_line_never_import_the_web_framework() -> None:
+    probe = ("import sys; from lagesrapport_xl.cli import build_parser; import lagesrapport_xl.consolidate; "
+             "build_parser(); print(sorted(m for m in ('starlette', 'uvicorn', 'jinja2', 'multipart') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_serve_without_the_web_extra_says_how_to_install_it(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    assert cli_main(["serve", "--inbox", str(tmp_path / "inkorg")]) == 2
+    assert 'pip install "lagesrapport_xl[web]"' in capsys.readouterr().err
