@@ -1,0 +1,139 @@
+"""What the web intake needs: its folders, the form, the limits, RAR's password hash, cookies.
+
+The inbox is exactly what `lagesrapport consolidate INBOX` reads (every file below it), so the
+server's own files — the SQLite log, the session secret, annotated copies, refused files kept for
+audit, written master workbooks — live in a separate state folder, by default a sibling of the
+inbox ("inkorg" → "inkorg-server"), and never inside it.
+
+RAR's password is given as a hash (`lagesrapport serve --hash-password` makes one): the `[web]`
+table of the `--config` TOML (`password_hash = "scrypt:…"`) or the environment variable
+LAGESRAPPORT_PASSWORD_HASH. A plain password in LAGESRAPPORT_PASSWORD is hashed at start and
+removed from the environment; it is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..safety import DEFAULT_LIMITS, MiB, Limits
+from ..spec import FormSpec, SpecError, default_spec
+from .auth import hash_password, check_password_hash
+
+ENV_PASSWORD_HASH = "LAGESRAPPORT_PASSWORD_HASH"
+ENV_PASSWORD = "LAGESRAPPORT_PASSWORD"
+WEB_KEYS = {"password_hash", "https", "max_mb"}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is Swedish and says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: Path
+    state: Path
+    spec: FormSpec = field(default_factory=default_spec)
+    register: Path | None = None
+    password_hash: str | None = None  # None: RAR's page is closed
+    limits: Limits = DEFAULT_LIMITS  # limits.max_file_bytes is also the upload limit
+    https: bool = False  # behind a TLS proxy: cookies are sent over HTTPS only
+    session_hours: float = 8.0
+    login_delay: float = 1.0  # seconds every failed login waits before its answer
+    login_attempts: int = 5  # failed logins per client and window before it is locked out
+    login_window: float = 15 * 60.0
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.limits.max_file_bytes
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request: the file plus its multipart envelope (a browser's is under 1 kB:
+        boundaries, part headers, the CSRF token; python-multipart allows 4 kB per header line)."""
+        return self.max_upload_bytes + 16 * 1024
+
+
+def default_state(inbox: Path) -> Path:
+    """The sibling "<inbox>-server": beside the inbox, never in it."""
+    inbox = inbox.resolve()
+    return inbox.with_name(f"{inbox.name}-server")
+
+
+def web_config(config: str | Path | None) -> dict[str, Any]:
+    """The `[web]` table of RAR's config file ({} without a file or table). The form part of the
+    same file is read by spec.load_spec, which ignores this table."""
+    if config is None:
+        return {}
+    try:
+        data = tomllib.loads(Path(config).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError(f"{config}: filen kan inte läsas som TOML ({exc}).") from None
+    table = data.get("web", {})
+    unknown = sorted(set(table) - WEB_KEYS)
+    if unknown:
+        raise SettingsError(
+            f"{config}: okända inställningar i [web]: {', '.join(unknown)}. Möjliga: {', '.join(sorted(WEB_KEYS))}."
+        )
+    return table
+
+
+def password_hash_from(table: dict[str, Any], environ: MutableMapping[str, str] | None = None) -> str | None:
+    """RAR's password hash: the environment before the config file; a plain password from the
+    environment is hashed here and removed from it, so that no child process inherits it."""
+    environ = os.environ if environ is None else environ
+    plain = environ.pop(ENV_PASSWORD, None)
+    stored = environ.get(ENV_PASSWORD_HASH) or table.get("password_hash")
+    if plain:
+        stored = hash_password(plain)
+    if stored:
+        try:
+            check_password_hash(stored)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+    return stored or None
+
+
+def build_settings(
+    inbox: str | Path,
+    *,
+    state: str | Path | None = None,
+    spec: FormSpec | None = None,
+    register: str | Path | None = None,
+    table: dict[str, Any] | None = None,
+    environ: MutableMapping[str, str] | None = None,
+    https: bool | None = None,
+    max_mb: float | None = None,
+    **extra: Any,
+) -> Settings:
+    """Settings from the command line's values and the `[web]` table; the command line wins."""
+    table = table or {}
+    inbox = Path(inbox).resolve()
+    state = Path(state).resolve() if state is not None else default_state(inbox)
+    if state == inbox or state.is_relative_to(inbox):
+        raise SettingsError(
+            f"Serverns egen mapp ({state}) får inte ligga i inkorgen ({inbox}): sammanställningen läser "
+            "varje fil i inkorgen. Välj en annan mapp med --state."
+        )
+    max_mb = max_mb if max_mb is not None else table.get("max_mb")
+    limits = DEFAULT_LIMITS
+    if max_mb is not None:
+        if not isinstance(max_mb, (int, float)) or not 0 < max_mb <= DEFAULT_LIMITS.max_file_bytes / MiB:
+            raise SettingsError(
+                f"Största filstorlek ska vara mellan 0 och {DEFAULT_LIMITS.max_file_bytes // MiB} MB, inte {max_mb}."
+            )
+        limits = replace(DEFAULT_LIMITS, max_file_bytes=int(max_mb * MiB))
+    return Settings(
+        inbox=inbox,
+        state=state,
+        spec=spec or default_spec(),
+        register=Path(register).resolve() if register else None,
+        password_hash=password_hash_from(table, environ),
+        limits=limits,
+        https=bool(table.get("https", False)) if https is None else https,
+        **extra,
+    )

@@ -1,0 +1,135 @@
+"""The two pages in a real browser: `lagesrapport serve` on 127.0.0.1 and Debian's headless chromium.
+
+A coordinator picks a file and presses Skicka, reads the answer page and downloads the annotated
+copy; RAR logs in, reads the states of the register's rows, presses the button and gets a master
+workbook that opens. Missing chromium is an error, not a skip: scripts/install-system-deps
+installs it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from selenium.webdriver.common.by import By
+
+from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.tables import SHEETS
+from lagesrapport_xl.web.browser import chromium, click_and_wait, wait_for_download
+from lagesrapport_xl.web.client import IntakeClient, local_server
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, examples, register_file  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("server")
+    register = register_file(folder)
+    with local_server(folder / "inkorg", args=["--register", str(register)], password=PASSWORD) as url:
+        yield url
+
+
+@pytest.fixture()
+def browser(tmp_path: Path):
+    with chromium(tmp_path / "profil", downloads=tmp_path / "nedladdat") as driver:
+        driver.downloads = tmp_path / "nedladdat"
+        yield driver
+
+
+def text_of(driver, selector: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+def send(driver, url: str, path: Path) -> None:
+    """Open the upload page, pick the file and press Skicka."""
+    driver.get(url + "/")
+    assert driver.title == "Skicka lägesrapport – Lägesrapport till RAR"
+    driver.find_element(By.NAME, "file").send_keys(str(path.resolve()))
+    button = driver.find_element(By.CSS_SELECTOR, "form.upload button")
+    assert button.text == "Skicka"
+    click_and_wait(driver, button)
+
+
+def test_a_coordinator_sends_a_good_report(server: str, browser, examples) -> None:
+    send(browser, server, examples[GOOD])
+    assert "/kvitto/" in browser.current_url
+    assert text_of(browser, ".verdict h1") == "RAR har tagit emot rapporten."
+    receipt = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+               for row in browser.find_elements(By.CSS_SELECTOR, "table.receipt tr")}
+    assert receipt["Diarienummer"] == "2020-0042" and receipt["Lägesrapport nr"] == "2"
+    assert receipt["Fil"] == GOOD and receipt["Sparad hos RAR som"].endswith(GOOD)
+    browser.refresh()  # the receipt has its own address: reloading sends nothing again
+    assert text_of(browser, ".verdict h1") == "RAR har tagit emot rapporten."
+
+
+def test_a_coordinator_sends_a_broken_report_and_downloads_the_annotated_copy(server: str, browser, examples) -> None:
+    send(browser, server, examples[BROKEN])
+    assert text_of(browser, ".verdict h1") == "RAR har tagit emot filen, men den har fel som måste rättas."
+    shown = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+             for row in browser.find_elements(By.CSS_SELECTOR, "table.issues tbody tr")]
+    expected = read_report(examples[BROKEN]).issues
+    assert [(row[0], row[1], row[2], row[5]) for row in shown] == [  # (a browser shows a no-break space as one)
+        ("Fel" if issue.is_error else "Varning", issue.sheet or "", issue.cell or "", issue.message.replace("\xa0", " "))
+        for issue in expected
+    ]
+    browser.find_element(By.LINK_TEXT, "Ladda ner kontrollkopian (.xlsx)").click()
+    copy = wait_for_download(browser.downloads)
+    assert copy.name == BROKEN.replace(".xlsx", "_kontroll.xlsx")
+    listed = [row[5] for row in load_workbook(copy)["Kontroll"].iter_rows(min_row=7, values_only=True)]
+    assert listed == [issue.message for issue in expected]
+
+
+def test_a_file_that_is_not_a_report_is_refused_in_plain_swedish(server: str, browser, tmp_path: Path) -> None:
+    text = tmp_path / "rapport.xlsx"
+    text.write_text("Insatsens namn;Nyttiga affärer\n", encoding="utf-8")
+    send(browser, server, text)
+    assert text_of(browser, ".verdict h1") == "Filen togs inte emot."
+    assert "textfil" in text_of(browser, "table.issues")
+
+
+def test_rar_logs_in_sees_the_states_and_downloads_the_master(server: str, browser, examples) -> None:
+    client = IntakeClient(server)
+    for name in (FIRST, CORRECTED, BROKEN):
+        assert client.upload(examples[name].read_bytes(), name)[0] in (200, 201)
+    browser.get(server + "/rar")
+    assert browser.current_url.endswith("/rar/login")
+    browser.find_element(By.NAME, "password").send_keys("fel lösenord")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
+    assert "Fel lösenord" in text_of(browser, ".note")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
+    assert browser.current_url.endswith("/rar") and text_of(browser, "h1") == "Inkomna lägesrapporter"
+    rows = {row.find_elements(By.TAG_NAME, "td")[3].text: row.find_element(By.CSS_SELECTOR, "td.state").text
+            for row in browser.find_elements(By.CSS_SELECTOR, "table.coverage tbody tr")}
+    assert rows["Steget vidare Katrineholm"] == "Inkommen"
+    assert rows["Hälsa och arbete Eskilstuna"] == "Bara avvisade filer"
+    assert rows["Ny insats"] == "Saknas"
+    steget = next(row for row in browser.find_elements(By.CSS_SELECTOR, "table.coverage tbody tr")
+                  if "Steget vidare" in row.text)
+    assert CORRECTED in steget.text and FIRST in steget.text  # the file that counts and the superseded one
+    browser.find_element(By.CSS_SELECTOR, "form.master button").click()
+    master = wait_for_download(browser.downloads)
+    with warnings.catch_warnings():  # openpyxl skips the master's conditional-format extensions
+        warnings.simplefilter("ignore", UserWarning)
+        workbook = load_workbook(master)
+    assert workbook.sheetnames == list(SHEETS)
+    control = [row for row in workbook["Kontroll"].iter_rows(values_only=True) if row and any(
+        isinstance(cell, str) and cell.endswith(CORRECTED) for cell in row)]
+    assert control, "the master's Kontroll sheet lists the uploaded files"
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.inline button"))  # Logga ut
+    assert browser.current_url.endswith("/rar/login")
+    browser.get(server + "/rar")
+    assert browser.current_url.endswith("/rar/login")
+
+
+def test_an_oversize_file_gets_the_swedish_413_page_in_the_browser(browser, tmp_path: Path, examples) -> None:
+    big = tmp_path / "stor.xlsx"
+    big.write_bytes(examples[GOOD].read_bytes() * 5)  # 100 kB
+    with local_server(tmp_path / "inkorg", args=["--max-mb", "0.05"]) as url:
+        send(browser, url, big)
+        assert text_of(browser, ".verdict h1") == "Filen togs inte emot."
+        assert "Filen är större än 51 kB" in text_of(browser, "table.issues")

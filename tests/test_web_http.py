@@ -1,0 +1,449 @@
+"""The web intake over HTTP, with Starlette's TestClient: pages, API, login, CSRF, limits, escaping,
+RAR's page on real files, and the master download against `lagesrapport consolidate`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from starlette.testclient import TestClient
+
+from lagesrapport_xl.cli import main as cli_main
+from lagesrapport_xl.consolidate import consolidate
+from lagesrapport_xl.coverage import register_coverage
+from lagesrapport_xl.examples import demo_files
+from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.register import read_register
+from lagesrapport_xl.template import write_template
+from lagesrapport_xl.web.app import CSRF_COOKIE, SESSION_COOKIE, create_app
+from lagesrapport_xl.web.settings import build_settings
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
+
+ANSWERS = {example.name: example.answers for example in demo_files()}
+
+
+def make_client(tmp_path: Path, **options: Any) -> TestClient:
+    environ = {"LAGESRAPPORT_PASSWORD": PASSWORD}
+    settings = build_settings(tmp_path / "inkorg", environ=environ, login_delay=0, **options)
+    return TestClient(create_app(settings), follow_redirects=False)
+
+
+@pytest.fixture()
+def client(tmp_path: Path) -> TestClient:
+    return make_client(tmp_path)
+
+
+def web(client: TestClient) -> Any:
+    return client.app.state.web
+
+
+def upload(client: TestClient, content: bytes, name: str = GOOD, *, token: str | None = None):
+    """Submit the upload form as a browser would: first the page (cookie and token), then the file."""
+    token = token if token is not None else csrf_of(client.get("/").text)
+    return client.post("/", data={"csrf_token": token}, files={"file": (name, content)})
+
+
+def log_rows(client: TestClient) -> list[dict[str, Any]]:
+    with web(client).intake.store.connect() as db:
+        return [dict(row) for row in db.execute("SELECT * FROM uploads ORDER BY id")]
+
+
+def inbox_files(client: TestClient) -> list[Path]:
+    return sorted(web(client).settings.inbox.iterdir())
+
+
+def login(client: TestClient, password: str = PASSWORD):
+    token = csrf_of(client.get("/rar/login").text)
+    return client.post("/rar/login", data={"csrf_token": token, "password": password})
+
+
+# --- the upload page and the receipt -----------------------------------------------------------------
+
+
+def test_the_upload_page_is_swedish_with_a_csrf_token_and_strict_headers(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and '<html lang="sv">' in page.text
+    assert "Skicka din lägesrapport" in page.text and ">Skicka</button>" in page.text
+    assert 'type="file"' in page.text and 'enctype="multipart/form-data"' in page.text
+    assert "<script" not in page.text  # no JavaScript anywhere
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith(f"{CSRF_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none' forbids scripts
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_a_good_report_gets_its_receipt_and_is_in_the_inbox(client: TestClient, examples) -> None:
+    content = examples[GOOD].read_bytes()
+    answer = upload(client, content)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/kvitto/")
+    page = client.get(answer.headers["location"])
+    assert page.status_code == 200
+    assert "RAR har tagit emot rapporten." in page.text and "du behöver inte göra något mer" in page.text
+    for shown in ("2020-0042", "Nyttiga affärer", GOOD, hashlib.sha256(content).hexdigest(), "Inga fel och inga varningar."):
+        assert shown in page.text
+    [stored] = inbox_files(client)
+    assert stored.read_bytes() == content and stored.name in page.text
+
+
+def test_a_broken_report_lists_every_issue_as_validate_does_and_offers_the_annotated_copy(
+    client: TestClient, examples
+) -> None:
+    page = client.get(upload(client, examples[BROKEN].read_bytes(), BROKEN).headers["location"])
+    assert "RAR har tagit emot filen, men den har fel som måste rättas." in page.text
+    expected = read_report(examples[BROKEN])
+    assert "Kontrollen: 2 fel, 1 varning" in page.text
+    rows = page.text.split('<table class="issues">')[1].split("</table>")[0].split("<tr class=")[1:]
+    assert len(rows) == len(expected.issues)
+    for row, issue in zip(rows, expected.issues):
+        escaped = issue.message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+        for part in (issue.sheet, issue.cell, issue.label, escaped):
+            assert part is None or part in row, (part, row)
+    link = page.text.split('class="button" href="')[1].split('"')[0]
+    copy = client.get(link)
+    assert copy.status_code == 200 and "attachment" in copy.headers["content-disposition"]
+    target = Path(web(client).settings.state) / "nedladdad.xlsx"
+    target.write_bytes(copy.content)
+    listed = [row[5] for row in load_workbook(target)["Kontroll"].iter_rows(min_row=7, values_only=True)]
+    assert listed == [issue.message for issue in expected.issues]
+
+
+def test_receipts_and_copies_need_their_exact_token(client: TestClient, examples) -> None:
+    token = upload(client, examples[GOOD].read_bytes()).headers["location"].rsplit("/", 1)[1]
+    assert client.get(f"/kvitto/{token}").status_code == 200
+    for wrong in (token[:-1] + ("A" if token[-1] != "A" else "B"), "x", "..%2F..%2Fintake.sqlite3"):
+        assert client.get(f"/kvitto/{wrong}").status_code == 404
+        assert client.get(f"/kvitto/{wrong}/kontrollkopia").status_code == 404
+    missing = client.get("/finns/inte")
+    assert missing.status_code == 404 and "Sidan finns inte" in missing.text
+
+
+def test_a_warning_is_received_and_the_same_file_again_is_stored_once(client: TestClient, examples) -> None:
+    content = examples[WARNED].read_bytes()
+    first = client.get(upload(client, content, WARNED).headers["location"]).text
+    assert "RAR har tagit emot rapporten." in first and "1 varning" in first
+    again = client.get(upload(client, content, WARNED).headers["location"]).text
+    assert "Samma fil (samma innehåll) togs emot redan" in again
+    assert len(inbox_files(client)) == 1 and len(log_rows(client)) == 2
+
+
+def test_a_corrected_report_says_what_it_supersedes(client: TestClient, examples) -> None:
+    upload(client, examples[FIRST].read_bytes(), FIRST)
+    page = client.get(upload(client, examples[CORRECTED].read_bytes(), CORRECTED).headers["location"]).text
+    assert "Rapporten ersätter tidigare uppladdning av samma insats" in page and FIRST in page
+
+
+# --- refusals ------------------------------------------------------------------------------------------
+
+
+def test_a_non_xlsx_is_refused_with_a_clear_message_and_not_stored(client: TestClient) -> None:
+    answer = upload(client, b"%PDF-1.4\n%%EOF\n", "rapport.pdf")
+    page = client.get(answer.headers["location"]).text
+    assert "Filen togs inte emot." in page and "är en PDF" in page and "Ingen rapport har lämnats in" in page
+    assert inbox_files(client) == [] and [r["code"] for r in log_rows(client)] == ["pdf"]
+
+
+@pytest.mark.parametrize("form", [
+    {"data": {}, "files": None},  # the empty form: no file chosen, no field at all
+    {"data": {}, "files": {"file": ("", b"")}},  # what a browser sends when no file was chosen
+    {"data": {"file": "rapport.xlsx"}, "files": None},  # text where the file belongs
+    {"data": {}, "files": {"fil": ("rapport.xlsx", b"PK")}},  # the wrong field
+])
+def test_an_upload_without_a_file_is_answered_and_logged(client: TestClient, form: dict[str, Any]) -> None:
+    token = csrf_of(client.get("/").text)
+    answer = client.post("/", data={"csrf_token": token, **form["data"]}, files=form["files"])
+    assert answer.status_code == 400 and "Ingen fil kom med." in answer.text
+    assert [r["code"] for r in log_rows(client)] == ["no_file"] and inbox_files(client) == []
+
+
+def test_a_form_without_a_valid_csrf_token_is_refused(client: TestClient, examples) -> None:
+    content = examples[GOOD].read_bytes()
+    assert upload(client, content, token="").status_code == 403
+    assert upload(client, content, token="0" * 64).status_code == 403
+    other = TestClient(client.app)  # another browser's token does not fit this browser's cookie
+    answer = upload(client, content, token=csrf_of(other.get("/").text))
+    assert answer.status_code == 403 and "Ladda om sidan" in answer.text
+    fresh = TestClient(client.app, follow_redirects=False)  # no cookie at all
+    assert fresh.post("/", data={"csrf_token": csrf_of(client.get("/").text)},
+                      files={"file": (GOOD, content)}).status_code == 403
+    assert inbox_files(client) == [] and {r["code"] for r in log_rows(client)} == {"expired_form"}
+    assert len(log_rows(client)) == 4
+    assert upload(client, content).status_code == 303  # with the page's own token it goes through
+
+
+def test_an_oversize_upload_is_refused_with_413_before_it_is_read(tmp_path: Path, examples) -> None:
+    client = make_client(tmp_path, max_mb=0.05)  # 51 kB, and 16 kB for the form around the file
+    content = examples[GOOD].read_bytes() * 4  # 80 kB
+    answer = upload(client, content)
+    assert answer.status_code == 413 and "Filen är större än 51 kB och togs inte emot." in answer.text
+    api = client.post("/api/uploads", files={"file": (GOOD, content)})
+    assert api.status_code == 413 and api.json()["receipt"]["code"] == "too_large"
+    chunked = client.post("/api/uploads", content=iter([b"x" * 8000] * 10),  # no Content-Length
+                          headers={"content-type": "multipart/form-data; boundary=x"})
+    assert chunked.status_code == 413 and "content-length" not in chunked.request.headers
+    # Between the file limit and the request limit the reader's own size check refuses it.
+    between = client.post("/api/uploads", files={"file": (GOOD, content[:60_000])})
+    assert between.status_code == 422 and between.json()["receipt"]["code"] == "file_too_large"
+    assert inbox_files(client) == [] and [r["code"] for r in log_rows(client)] == ["too_large"] * 3 + [
+        "file_too_large"]
+    [kept] = (web(client).settings.state / "avvisade").iterdir()  # the 413s were never read, so never kept
+    assert kept.stat().st_size == 60_000
+
+
+def test_a_declared_oversize_body_is_answered_without_reading_a_byte(tmp_path: Path) -> None:
+    app = make_client(tmp_path, max_mb=0.01).app
+    scope = {"type": "http", "method": "POST", "path": "/api/uploads", "raw_path": b"/api/uploads",
+             "root_path": "", "scheme": "http", "query_string": b"", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 5000), "http_version": "1.1", "asgi": {"version": "3.0"},
+             "headers": [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"50000000")]}
+    received: list[Any] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        received.append(1)
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": True}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413 and received == []
+    assert json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["receipt"]["outcome"] == "refused"
+
+
+def test_escaping_of_file_names_and_cell_values(client: TestClient, tmp_path: Path) -> None:
+    hostile = '<img src=x onerror="alert(1)">'
+    answers = dict(ANSWERS[GOOD], initiative_name=f"Nyttiga {hostile}", women_actual=f"<b>{hostile}</b>",
+                   case_number="<script>alert(2)</script>")
+    report = write_template(tmp_path / "elak.xlsx", answers=answers)
+    page = client.get(upload(client, report.read_bytes(), f"{hostile}.xlsx").headers["location"]).text
+    assert "har fel" in page  # the count is not a number
+    assert "<img" not in page and "<script>alert" not in page and "<b>" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page  # shown, as text
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    login(client)
+    rar = client.get("/rar").text
+    assert "<img" not in rar and "<script>alert" not in rar and "&lt;script&gt;alert(2)&lt;/script&gt;" in rar
+
+
+def test_hostile_file_names_over_http(client: TestClient, examples) -> None:
+    content = examples[GOOD].read_bytes()
+    names = ["../../../utanfor.xlsx", "..\\..\\utanfor.xlsx", "a" * 1000 + ".xlsx", "rap\x00port\x1b.xlsx",
+             "\u202eslx.exe"]
+    for name in names:
+        assert upload(client, content, name).status_code == 303
+    [stored] = inbox_files(client)  # the same bytes every time: stored once, in the inbox itself
+    assert stored.parent == web(client).settings.inbox and len(stored.name.encode()) < 200
+    shown = [row["file_name"] for row in log_rows(client)]
+    assert shown[:2] == ["utanfor.xlsx", "utanfor.xlsx"] and len(shown[2]) == 255
+    assert shown[3].endswith(".xlsx") and "\x00" not in shown[3] and "\x1b" not in shown[3]
+    assert shown[4] == "slx.exe"
+    # A name longer than a multipart header line may be (python-multipart: 4 kB) is a bad form.
+    huge = upload(client, content, "a" * 10_000 + ".xlsx")
+    assert huge.status_code == 400 and "Uppladdningen gick inte att läsa" in huge.text
+    assert log_rows(client)[-1]["code"] == "bad_form"
+
+
+# --- the JSON API ----------------------------------------------------------------------------------
+
+
+def test_the_api_answers_with_the_receipt_and_the_readers_json(client: TestClient, examples) -> None:
+    answer = client.post("/api/uploads", files={"file": (BROKEN, examples[BROKEN].read_bytes())})
+    assert answer.status_code == 201
+    data = answer.json()
+    assert data["result"] == {**read_report(examples[BROKEN]).to_json(), "file": BROKEN}  # validate --format json
+    receipt = data["receipt"]
+    assert receipt["outcome"] == "has_errors" and receipt["report_number"] == 3
+    assert receipt["annotated_copy_url"] == f"/kvitto/{receipt['token']}/kontrollkopia"
+    assert client.get(f"/api/uploads/{receipt['token']}").json() == data
+    assert client.post("/api/uploads", files={"file": (BROKEN, examples[BROKEN].read_bytes())}).status_code == 200
+    refused = client.post("/api/uploads", files={"file": ("x.xlsx", b"a;b\n1;2\n")})
+    assert refused.status_code == 422 and refused.json()["result"]["issues"][0]["message"].startswith("Filen är en textfil")
+    assert client.post("/api/uploads", data={"x": "y"}).status_code == 400
+    assert client.get("/api/uploads/saknas").status_code == 404
+    assert client.get("/api/uploads").status_code == 405
+
+
+def test_every_corpus_file_over_http_is_stored_exactly_when_it_is_the_form(client: TestClient, tmp_path: Path) -> None:
+    import corpus
+
+    tally = {"stored": 0, "refused": 0}
+    for case in corpus.CASES:
+        folder = tmp_path / case.name
+        folder.mkdir()
+        path = case.build(folder)
+        answer = client.post("/api/uploads", files={"file": (path.name, path.read_bytes())})
+        expected = read_report(path)
+        data = answer.json()
+        assert data["result"]["issues"] == [issue.to_json() for issue in expected.issues], case.name
+        form = bool(expected.values) and not expected.skipped
+        assert answer.status_code in ((200, 201) if form else (422,)), case.name
+        assert (data["receipt"]["stored_name"] is not None) == form, case.name
+        if case.group == "typed" or case.expect in ("accepted", "warning"):
+            assert form, case.name  # a typing mistake never costs the coordinator the upload
+        if case.group == "hostile" or case.kind not in (None, "xlsx", "xlsm"):
+            assert not form, case.name  # never a non-workbook or a hostile file in the inbox
+        tally["stored" if form else "refused"] += 1
+    assert tally["stored"] > 60 and tally["refused"] > 30
+    stored = {row["stored_name"] for row in log_rows(client) if row["stored_name"]}
+    assert {p.name for p in inbox_files(client)} == stored  # every stored file, nothing else
+    assert len(log_rows(client)) == len(corpus.CASES)
+
+
+# --- RAR's page -----------------------------------------------------------------------------------------
+
+
+def test_rar_needs_a_login_and_the_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
+    assert client.get("/rar").headers["location"] == "/rar/login"
+    assert client.get("/rar/status.json").status_code == 401
+    wrong = login(client, "fel")
+    assert wrong.status_code == 401 and "Fel lösenord" in wrong.text and SESSION_COOKIE not in client.cookies
+    answer = login(client)
+    assert answer.status_code == 303 and answer.headers["location"] == "/rar"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Max-Age=28800" in cookie and "Secure" not in cookie
+    assert client.get("/rar").status_code == 200
+    assert client.get("/rar/login").headers["location"] == "/rar"  # already logged in
+
+
+def test_logout_ends_the_session_for_good(client: TestClient) -> None:
+    login(client)
+    stolen = client.cookies[SESSION_COOKIE]
+    page = client.get("/rar").text
+    assert client.post("/rar/logout", data={}).status_code == 403  # a form without its token
+    assert client.post("/rar/logout", data={"csrf_token": csrf_of(page)}).headers["location"] == "/rar/login"
+    again = TestClient(client.app, follow_redirects=False, cookies={SESSION_COOKIE: stolen})
+    assert again.get("/rar").status_code == 303
+
+
+def test_with_https_every_cookie_is_secure(tmp_path: Path) -> None:
+    client = make_client(tmp_path, https=True)
+    assert "Secure" in client.get("/").headers["set-cookie"]
+    client.cookies.clear()
+    token = csrf_of(client.get("https://testserver/rar/login").text)
+    answer = client.post("https://testserver/rar/login", data={"csrf_token": token, "password": PASSWORD})
+    assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+
+
+def test_login_needs_its_csrf_token_and_repeated_failures_lock_the_client_out(client: TestClient) -> None:
+    client.get("/rar/login")
+    assert client.post("/rar/login", data={"password": PASSWORD}).status_code == 403
+    attempts = web(client).settings.login_attempts
+    for _ in range(attempts):
+        assert login(client, "gissning").status_code == 401
+    locked = login(client)  # even the right password, until the window has passed
+    assert locked.status_code == 429 and "För många felaktiga försök" in locked.text
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_without_a_password_rars_page_is_closed(tmp_path: Path) -> None:
+    settings = build_settings(tmp_path / "inkorg", environ={})
+    client = TestClient(create_app(settings), follow_redirects=False)
+    page = client.get("/rar/login")
+    assert "inget lösenord är satt" in page.text and 'type="password"' not in page.text
+    assert client.post("/rar/login", data={"password": ""}).status_code == 403
+
+
+def test_rars_page_shows_each_register_row_with_its_state_and_last_upload(
+    tmp_path: Path, examples
+) -> None:
+    register = register_file(tmp_path)
+    client = make_client(tmp_path, register=register)
+    for name in (FIRST, CORRECTED, BROKEN, WARNED, "Unga_vuxna_i_Flen_rapport_2.xlsx"):
+        client.post("/api/uploads", files={"file": (name, examples[name].read_bytes())})
+    client.post("/api/uploads", files={"file": ("anteckningar.xlsx", b"inte en rapport")})
+    login(client)
+    status = client.get("/rar/status.json").json()
+    rows, _problems = read_register(register)
+    inbox = web(client).settings.inbox
+    expected = register_coverage(consolidate(inbox, workers=1), rows)
+    assert [(r["row"], r["state_text"]) for r in status["rows"]] == [(r.row, r.state.value) for r in expected.rows]
+    assert [r["state"] for r in status["rows"]] == ["received", "rejected", "missing", "received", "missing"]
+    steget, halsa, nyttiga, unga, new = status["rows"]
+    assert steget["accepted"].endswith(CORRECTED) and steget["superseded"][0].endswith(FIRST)
+    assert halsa["rejected"][0].endswith(BROKEN) and nyttiga["other_periods"][0].endswith("rapport_4.xlsx")
+    assert steget["last_upload"] and halsa["last_upload"] and nyttiga["last_upload"] and new["last_upload"] is None
+    assert status["states"] == {"received": 2, "rejected": 1, "missing": 2}
+    assert status["uploads"] == {"uploads": 6, "received": 4, "has_errors": 1, "refused": 1, "duplicates": 0,
+                                 "stored": 5}
+    assert status["files"]["found"] == 5 and status["unmatched"] == []
+    page = client.get("/rar").text
+    for text in ("<strong>2</strong> Inkommen", "<strong>1</strong> Bara avvisade filer", "<strong>2</strong> Saknas",
+                 "register.csv", "Ny insats"):
+        assert text in page
+
+
+def test_without_a_register_the_page_lists_the_insatser_of_the_inbox(client: TestClient, examples) -> None:
+    for name in (FIRST, CORRECTED, BROKEN):
+        client.post("/api/uploads", files={"file": (name, examples[name].read_bytes())})
+    login(client)
+    status = client.get("/rar/status.json").json()
+    assert not status["from_register"]
+    assert [(r["initiative_name"], r["report_number"], r["state"]) for r in status["rows"]] == [
+        ("Hälsa och arbete Eskilstuna", 3, "rejected"),
+        ("Steget vidare Katrineholm", 2, "received"),
+    ]
+    assert status["rows"][1]["period_end"] == "2022-08-31"
+    assert "servern startades utan register" in client.get("/rar").text
+
+
+def test_the_master_button_downloads_what_lagesrapport_consolidate_writes(
+    client: TestClient, examples, tmp_path: Path
+) -> None:
+    for name in (FIRST, CORRECTED, BROKEN, GOOD, WARNED):
+        client.post("/api/uploads", files={"file": (name, examples[name].read_bytes())})
+    assert client.post("/rar/sammanstallning", data={}).headers["location"] == "/rar/login"
+    login(client)
+    assert client.post("/rar/sammanstallning", data={"csrf_token": "fel"}).status_code == 403
+    answer = client.post("/rar/sammanstallning", data={"csrf_token": csrf_of(client.get("/rar").text)})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    downloaded = tmp_path / "nedladdad.xlsx"
+    downloaded.write_bytes(answer.content)
+    by_command = tmp_path / "kommandot.xlsx"
+    assert cli_main(["consolidate", str(web(client).settings.inbox), "-o", str(by_command), "-q"]) == 0
+    assert cell_values(downloaded) == cell_values(by_command)
+    written = list((web(client).settings.state / "sammanstallningar").iterdir())
+    assert len(written) == 1 and not written[0].is_relative_to(web(client).settings.inbox)
+
+
+def test_the_master_button_on_an_empty_inbox(client: TestClient) -> None:
+    login(client)
+    answer = client.post("/rar/sammanstallning", data={"csrf_token": csrf_of(client.get("/rar").text)})
+    assert answer.status_code == 404 and "Inkorgen är tom" in answer.text
+
+
+def cell_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every sheet's values, the run's own time (Om: Körd) left out: it is when each was written."""
+    with warnings.catch_warnings():  # openpyxl skips the master's conditional-format extensions, not values
+        warnings.simplefilter("ignore", UserWarning)
+        workbook = load_workbook(path)
+    sheets = {}
+    for sheet in workbook.worksheets:
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            if row and row[0] == "Körd" and isinstance(row[1], dt.datetime):
+                continue
+            rows.append(row)
+        sheets[sheet.title] = rows
+    return sheets
+
+
+def test_links_follow_the_root_path_behind_a_proxy(tmp_path: Path, examples) -> None:
+    settings = build_settings(tmp_path / "inkorg", environ={"LAGESRAPPORT_PASSWORD": PASSWORD}, login_delay=0)
+    client = TestClient(create_app(settings), root_path="/lagesrapport", follow_redirects=False)
+    page = client.get("/lagesrapport/")
+    assert 'action="/lagesrapport/"' in page.text and 'href="/lagesrapport/static/style.css"' in page.text
+    assert "Path=/lagesrapport" in page.headers["set-cookie"]
+    answer = client.post("/lagesrapport/", data={"csrf_token": csrf_of(page.text)},
+                         files={"file": (GOOD, examples[GOOD].read_bytes())})
+    assert answer.headers["location"].startswith("/lagesrapport/kvitto/")

@@ -1,0 +1,266 @@
+"""Receiving uploads without HTTP (web/intake.py): what is stored, logged, superseded and refused.
+
+Real reports are generated from the template and filled as a person would; the inbox is then
+read back with `consolidate`, the way RAR reads it, to prove the server's state agrees with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from lagesrapport_xl.consolidate import Status, consolidate
+from lagesrapport_xl.examples import demo_files
+from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.template import write_template
+from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name
+from lagesrapport_xl.web.settings import SettingsError, build_settings
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples  # noqa: F401
+
+EXAMPLES = {example.name: example for example in demo_files()}
+
+
+@pytest.fixture(scope="module")
+def contents(examples: dict[str, Path]) -> dict[str, bytes]:
+    """The demo reports' bytes, by name."""
+    return {name: path.read_bytes() for name, path in examples.items()}
+
+
+@pytest.fixture()
+def intake(tmp_path: Path) -> Intake:
+    return Intake(build_settings(tmp_path / "inkorg", environ={}))
+
+
+def sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def log_rows(intake: Intake) -> list[sqlite3.Row]:
+    with intake.store.connect() as db:
+        return db.execute("SELECT * FROM uploads ORDER BY id").fetchall()
+
+
+def report_bytes(tmp_path: Path, name: str, answers: dict[str, Any]) -> bytes:
+    return write_template(tmp_path / name, answers=answers).read_bytes()
+
+
+def test_a_good_report_is_stored_with_its_hash_its_receipt_time_and_a_log_row(intake: Intake, contents) -> None:
+    content = contents[GOOD]
+    receipt = intake.receive(content, GOOD, client="127.0.0.1")
+    assert receipt.outcome is Outcome.RECEIVED and receipt.verdict == "RAR har tagit emot rapporten."
+    assert (receipt.case_number, receipt.initiative_name, receipt.report_number) == ("2020-0042", "Nyttiga affärer", 2)
+    assert receipt.sha256 == sha(content) and receipt.size == len(content)
+    stored = intake.inbox / receipt.stored_name
+    assert stored.read_bytes() == content
+    assert receipt.stored_name.endswith(f"_{sha(content)[:12]}_{GOOD}")
+    assert abs(os.stat(stored).st_mtime - receipt.received.timestamp()) < 1e-5
+    [row] = log_rows(intake)
+    assert (row["outcome"], row["sha256"], row["stored_name"], row["client"]) == (
+        "received", sha(content), receipt.stored_name, "127.0.0.1")
+    assert row["received_ns"] == os.stat(stored).st_mtime_ns  # the receipt time is the file's mtime
+    assert intake.receipt(receipt.token) == receipt
+    # The issues are exactly validate's: the same reader on the same bytes.
+    assert receipt.result == {**read_report(stored).to_json(), "file": GOOD}
+    # Nothing of the server's own is in the inbox: consolidate sees the one report.
+    assert [p.name for p in intake.inbox.iterdir()] == [receipt.stored_name]
+    assert consolidate(intake.inbox, workers=1).counts["accepted"] == 1
+
+
+def test_a_report_with_errors_is_stored_and_its_annotated_copy_lists_the_problems(intake: Intake, contents) -> None:
+    receipt = intake.receive(contents[BROKEN], BROKEN)
+    assert receipt.outcome is Outcome.HAS_ERRORS
+    assert "fel som måste rättas" in receipt.verdict and "räknas inte som inkommen" in receipt.advice
+    stored = intake.inbox / receipt.stored_name
+    expected = read_report(stored)
+    assert [i["message"] for i in receipt.issues] == [i.message for i in expected.issues]
+    assert {(i["sheet"], i["cell"]) for i in receipt.issues if i["severity"] == "error"} == {
+        ("Lägesrapport", "B14"), ("Budget", "D8")}
+    copy = intake.annotated_copy(receipt.token)
+    assert copy is not None and copy.name == BROKEN.replace(".xlsx", "_kontroll.xlsx")
+    assert not copy.is_relative_to(intake.inbox)
+    sheet = load_workbook(copy)["Kontroll"]
+    listed = [row[5] for row in sheet.iter_rows(min_row=7, values_only=True)]
+    assert listed == [issue.message for issue in expected.issues]
+    assert consolidate(intake.inbox, workers=1).files[0].status is Status.REJECTED
+
+
+def test_the_same_bytes_twice_are_logged_twice_and_stored_once(intake: Intake, contents) -> None:
+    first = intake.receive(contents[GOOD], GOOD)
+    again = intake.receive(contents[GOOD], "kopia.xlsx")
+    assert again.outcome is Outcome.RECEIVED and again.already_received == first.received
+    assert again.stored_name == first.stored_name and again.token != first.token
+    assert len(log_rows(intake)) == 2 and len(list(intake.inbox.iterdir())) == 1
+    assert intake.counts() == {"uploads": 2, "received": 2, "has_errors": 0, "refused": 0, "duplicates": 1,
+                               "stored": 1}
+
+
+def test_a_corrected_report_supersedes_the_first_as_consolidate_decides(intake: Intake, contents) -> None:
+    first = intake.receive(contents[FIRST], FIRST)
+    corrected = intake.receive(contents[CORRECTED], CORRECTED)
+    assert first.supersedes == () and first.superseded_by is None
+    assert corrected.supersedes == (first.stored_name,) and corrected.superseded_by is None
+    statuses = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
+    assert statuses == {first.stored_name: Status.SUPERSEDED, corrected.stored_name: Status.ACCEPTED}
+
+
+def test_an_older_version_uploaded_later_does_not_win_over_a_later_signature(intake: Intake, contents) -> None:
+    corrected = intake.receive(contents[CORRECTED], CORRECTED)
+    older = intake.receive(contents[FIRST], FIRST)  # signed 14 days earlier, uploaded later
+    assert older.superseded_by == corrected.stored_name and "senare underskriftsdatum" in older.superseded_reason
+    assert older.supersedes == () and older.outcome is Outcome.RECEIVED
+    statuses = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
+    assert statuses == {corrected.stored_name: Status.ACCEPTED, older.stored_name: Status.SUPERSEDED}
+
+
+def test_with_the_same_signature_date_the_later_upload_wins(intake: Intake, tmp_path: Path) -> None:
+    answers = dict(EXAMPLES[GOOD].answers)
+    first = intake.receive(report_bytes(tmp_path, "a.xlsx", answers), "rapport.xlsx")
+    answers["deviations"] = "Rättad text: en avvikelse saknades i första versionen."
+    second = intake.receive(report_bytes(tmp_path, "b.xlsx", answers), "rapport.xlsx")
+    assert second.supersedes == (first.stored_name,)
+    statuses = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
+    assert statuses == {first.stored_name: Status.SUPERSEDED, second.stored_name: Status.ACCEPTED}
+    assert second.received > first.received
+
+
+def test_a_text_file_is_refused_kept_for_audit_and_never_put_in_the_inbox(intake: Intake) -> None:
+    receipt = intake.receive("Insats;Nyttiga affärer\n".encode(), "rapport.xlsx")
+    assert receipt.outcome is Outcome.REFUSED and receipt.verdict == "Filen togs inte emot."
+    assert receipt.code == "csv" and "textfil" in receipt.issues[0]["message"]
+    assert receipt.stored_name is None and not any(intake.inbox.iterdir())
+    [kept] = intake.refused_dir.iterdir()
+    assert kept.read_bytes() == "Insats;Nyttiga affärer\n".encode() and kept.name.endswith("_rapport.xlsx")
+    assert [row["outcome"] for row in log_rows(intake)] == ["refused"]
+    assert intake.annotated_copy(receipt.token) is None
+
+
+def test_another_workbook_and_a_lock_file_are_not_reports(intake: Intake, tmp_path: Path, contents) -> None:
+    other = tmp_path / "budget.xlsx"
+    workbook = Workbook()
+    workbook.active["A1"] = "Min egen budget"
+    workbook.save(other)
+    receipt = intake.receive(other.read_bytes(), "budget.xlsx")
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "not_template"
+    lock = intake.receive(b"\x00" * 165, "~$rapport.xlsx")
+    assert lock.outcome is Outcome.REFUSED and lock.code == "lock_file" and "låsfil" in lock.issues[0]["message"]
+    assert not any(intake.inbox.iterdir())
+
+
+def test_uploads_that_never_reach_the_reader_are_logged_too(intake: Intake) -> None:
+    receipt = intake.refuse(None, "no_file", "Ingen fil kom med.")
+    assert receipt.outcome is Outcome.REFUSED and receipt.file_name == "" and receipt.sha256 is None
+    assert [(r["outcome"], r["code"]) for r in log_rows(intake)] == [("refused", "no_file")]
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown", "safe"),
+    [
+        ("rapport.xlsx", "rapport.xlsx", "rapport.xlsx"),
+        ("../../../etc/cron.d/evil.xlsx", "evil.xlsx", "evil.xlsx"),
+        ("C:\\Users\\Anna\\Skrivbord\\Lägesrapport 2.xlsx", "Lägesrapport 2.xlsx", "Lägesrapport 2.xlsx"),
+        ("<img src=x onerror=alert(1)>.xlsx", "<img src=x onerror=alert(1)>.xlsx", "_img src_x onerror_alert(1)_.xlsx"),
+        ("<script>alert(1)</script>.xlsx", "script>.xlsx", "script_.xlsx"),  # "/" ends a folder's name
+        ("rap\x00port\r\n\x1b[31m.xlsx", "rapport[31m.xlsx", "rapport_31m.xlsx"),
+        ("..", "..", "rapport.xlsx"),
+        (".hidden.xlsx", ".hidden.xlsx", "hidden.xlsx"),
+        ("", "rapport.xlsx", "rapport.xlsx"),
+        ("~$rapport.xlsx", "~$rapport.xlsx", "~$rapport.xlsx"),  # the reader still knows a lock file
+        ("rapport\u202exslx.exe", "rapportxslx.exe", "rapportxslx.exe"),  # no right-to-left override
+    ],
+)
+def test_file_names(sent: str, shown: str, safe: str) -> None:
+    assert shown_name(sent) == shown
+    assert safe_name(sent) == safe
+
+
+def test_a_huge_file_name_is_shortened_and_keeps_its_extension() -> None:
+    name = safe_name("å" * 10_000 + ".xlsx")
+    assert name.endswith(".xlsx") and len(name.encode("utf-8")) <= MAX_STORED_NAME_BYTES
+    assert len(shown_name("a" * 10_000 + ".xlsx")) == 255
+
+
+def test_hostile_file_names_stay_inside_the_inbox(intake: Intake, contents) -> None:
+    for name in ("../../utanfor.xlsx", "/etc/passwd", "..\\..\\x.xlsx", "a/" * 2000 + "b.xlsx", "\x00.xlsx"):
+        receipt = intake.receive(contents[GOOD], name)
+        assert receipt.stored_name is not None
+    assert [p.parent for p in intake.inbox.iterdir()] == [intake.inbox]
+    assert not (intake.inbox.parent / "utanfor.xlsx").exists()
+
+
+def test_concurrent_uploads_of_the_same_and_of_different_files_lose_nothing(
+    intake: Intake, tmp_path: Path, contents
+) -> None:
+    different = []
+    for number in range(8):
+        answers = dict(EXAMPLES[GOOD].answers, deviations=f"Version {number}")
+        different.append(report_bytes(tmp_path, f"v{number}.xlsx", answers))
+    uploads = [contents[GOOD]] * 8 + different
+    receipts: list[Any] = [None] * len(uploads)
+    start = threading.Barrier(len(uploads))
+
+    def send(index: int) -> None:
+        start.wait()
+        receipts[index] = intake.receive(uploads[index], f"rapport_{index}.xlsx")
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(uploads))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = log_rows(intake)
+    assert len(rows) == len(uploads) and all(r.outcome is Outcome.RECEIVED for r in receipts)
+    stored = {p.name: sha(p.read_bytes()) for p in intake.inbox.iterdir()}
+    assert sorted(stored.values()) == sorted({sha(c) for c in uploads})  # each content once
+    assert sum(1 for r in receipts if r.already_received) == 7  # the same bytes: one stored them
+    assert {r.stored_name for r in receipts} == set(stored)
+    times = [row["received_ns"] for row in rows]
+    assert len(set(times)) == len(times)  # every receipt time is its own
+    # Of the nine versions of report 2 exactly one counts, and it is the last one received.
+    outcomes = consolidate(intake.inbox, workers=1).files
+    [winner] = [o for o in outcomes if o.accepted]
+    assert winner.name == max(rows, key=lambda r: r["received_ns"] if r["duplicate_of"] is None else 0)["stored_name"]
+
+
+def test_the_state_folder_may_not_be_inside_the_inbox(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="får inte ligga i inkorgen"):
+        build_settings(tmp_path / "inkorg", state=tmp_path / "inkorg" / "server", environ={})
+    assert build_settings(tmp_path / "inkorg", environ={}).state == tmp_path / "inkorg-server"
+
+
+def test_the_receipt_time_is_local_and_increasing(intake: Intake, contents) -> None:
+    first = intake.receive(contents[GOOD], GOOD)
+    second = intake.receive(b"", "tom.xlsx")
+    assert first.received.tzinfo is not None and second.received > first.received
+    assert second.outcome is Outcome.REFUSED and "tom" in second.issues[0]["message"]
+    assert abs(first.received - dt.datetime.now().astimezone()) < dt.timedelta(minutes=5)
+
+
+def test_an_inbox_that_cannot_be_written_refuses_the_upload_and_logs_why(intake: Intake, contents, monkeypatch) -> None:
+    def full_disk(*_args: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(intake, "_store", full_disk)
+    receipt = intake.receive(contents[GOOD], GOOD)
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
+    assert "kunde inte spara filen" in receipt.issues[0]["message"] and receipt.size == len(contents[GOOD])
+    assert [(row["outcome"], row["code"]) for row in log_rows(intake)] == [("refused", "storage_failed")]
+    assert not any(intake.inbox.iterdir())
+
+
+def test_a_snapshot_of_the_inbox_makes_uploads_wait_until_it_is_read(intake: Intake, contents) -> None:
+    done = threading.Event()
+    with intake.snapshot():
+        worker = threading.Thread(target=lambda: (intake.receive(contents[GOOD], GOOD), done.set()))
+        worker.start()
+        assert not done.wait(0.5)  # the upload is read, but not stored while the inbox is being read
+        assert not any(intake.inbox.iterdir()) and log_rows(intake) == []
+    worker.join()
+    assert done.is_set() and len(list(intake.inbox.iterdir())) == 1
