@@ -13,6 +13,7 @@ not used. The original file is only read.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -25,6 +26,7 @@ from defusedxml import ElementTree as SafeET
 from .atomic import atomic_path
 from .issues import SEVERITY_SV, json_value
 from .result import ReadResult
+from .safety import READABLE_KINDS, inspect_file
 from .spec import FormSpec, default_spec
 from .template import CONTROL_COLUMNS, CONTROL_TITLE, FORM_VERSION_NAME
 
@@ -51,18 +53,23 @@ def write_annotated_copy(
     """Write OUTDIR/<name>_kontroll.xlsx: the original with the list on its Kontroll sheet."""
     control_sheet = (spec or default_spec()).control_sheet
     source = Path(source)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    target = outdir / annotated_name(source)
+    target = Path(outdir) / annotated_name(source)  # its folder is made when the copy is written
     if target.resolve() == source.resolve():  # never overwrite the original
         raise AnnotateError(
             "Ingen kontrollkopia: den skulle skriva över originalfilen. Välj en annan mapp."
         )
-    if not zipfile.is_zipfile(source):
+    # The safety check's limits hold for the copy too: a zip bomb or an XML bomb is never inflated
+    # here, and the parts it did inflate are the ones copied.
+    check = inspect_file(source, keep_parts=True)
+    if not check.readable or check.parts is None or check.content is None:
+        if check.kind in READABLE_KINDS:
+            raise AnnotateError(
+                "Ingen kontrollkopia: filen vägrades av säkerhetskontrollen (se felen ovan)."
+            )
         raise AnnotateError("Ingen kontrollkopia: filen är inte en Excel-arbetsbok.")
     try:
-        with zipfile.ZipFile(source) as archive:
-            parts = {info.filename: (info, archive.read(info.filename)) for info in archive.infolist()}
+        with zipfile.ZipFile(io.BytesIO(check.content)) as archive:
+            parts = {info.filename: (info, check.parts[info.filename]) for info in archive.infolist()}
         new_parts, removed = _annotate(parts, result, control_sheet)
     except AnnotateError:
         raise

@@ -16,11 +16,13 @@ from openpyxl.comments import Comment
 from python_calamine import CalamineWorkbook
 
 from conftest import sha256
-from lagesrapport_xl.annotate import write_annotated_copy
+import corpus
+from lagesrapport_xl.annotate import AnnotateError, write_annotated_copy
 from lagesrapport_xl.cli import main
 from lagesrapport_xl.issues import Issue, Severity
 from lagesrapport_xl.reader import read_report
 from lagesrapport_xl.result import ReadResult
+from lagesrapport_xl.safety import inspect_file
 from lagesrapport_xl.template import CONTROL_NOT_CHECKED, CONTROL_NOTE
 
 
@@ -338,3 +340,30 @@ def test_libreoffice_opens_every_kind_of_annotated_copy(fill, answers, spec, tmp
         (row,) = [r for r in workbook[spec.control_sheet].iter_rows(values_only=True) if r[0] == "Fel"]
         assert row[2] == spec.fields["women_actual"].cell and row[4] == "ca 40", saved.name
         assert read_report(saved).values["women_actual"] == "ca 40"
+
+
+HOSTILE = [case for case in corpus.CASES if case.group == "hostile"]
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=lambda case: case.name)
+def test_an_annotated_copy_only_of_what_the_safety_check_let_through(case, tmp_path, spec, capsys):
+    """The copy is made from the parts the safety check inflated within its limits: a zip or XML
+    bomb is refused here as well, with a message, and never inflated a second time; a hostile file
+    the safety check lets through (the reader rejects it) gets its copy with the list."""
+    path = case.build(tmp_path)
+    result = read_report(path, spec)
+    code, out, _ = run(capsys, "--annotate", str(tmp_path / "kopior"), str(path))
+    assert code == 1
+    if inspect_file(path).readable:
+        copy = write_annotated_copy(path, result, tmp_path / "igen", spec)
+        assert f"Kontrollkopia: {tmp_path / 'kopior' / copy.name}" in out
+        assert read_report(copy, spec).to_json()["issues"] == result.to_json()["issues"]
+        return
+    with pytest.raises(AnnotateError) as refused:
+        write_annotated_copy(path, result, tmp_path / "igen", spec)
+    assert str(refused.value) in (
+        "Ingen kontrollkopia: filen vägrades av säkerhetskontrollen (se felen ovan).",
+        "Ingen kontrollkopia: filen är inte en Excel-arbetsbok.",
+    )
+    assert str(refused.value) in out
+    assert not (tmp_path / "kopior").exists() and not (tmp_path / "igen").exists()
