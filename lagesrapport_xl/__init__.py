@@ -7,7 +7,7 @@ from typing import Any
 
 from .spec import FormSpec, SpecError, default_spec, load_spec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str) -> Any:

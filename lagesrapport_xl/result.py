@@ -51,7 +51,7 @@ class ReadResult:
     def to_json(self) -> dict[str, Any]:
         """The public contract of `validate --format json`, one object per file.
 
-        `values` (added after version 0.1.0) holds every answer that parsed, also of a file with
+        `values` (added in version 0.2.0) holds every answer that parsed, also of a file with
         errors, so that a program can show what was read; `report` stays null until the file has no
         error.
         """
