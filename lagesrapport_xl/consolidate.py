@@ -408,6 +408,7 @@ class Consolidation:
     files: list[FileOutcome]
     tables: dict[str, Table] = field(default_factory=dict)
     coverage: CoverageReport | None = None  # with a register: who has reported for the period
+    register_file: str | None = None  # the register's file, listed on the Om sheet with its SHA-256
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         return self.tables[key].frame
@@ -449,11 +450,13 @@ def build_consolidation(
     inputs: Sequence[str] = (),
     started: dt.datetime | None = None,
     register: Sequence[RegisterRow] | None = None,
+    register_file: str | Path | None = None,
 ) -> Consolidation:
     """The consolidation of results already read (ReadResults with their models, or read_one pairs).
 
     With `register` (register.read_register's rows) it also says which insatser of the register
-    have reported for the period (coverage.py), on the Kontroll sheet and in the exports."""
+    have reported for the period (coverage.py), on the Kontroll sheet and in the exports;
+    `register_file`, the file they were read from, is listed with the inputs on the Om sheet."""
     spec = spec or default_spec()
     check_tolerance(tolerance)
     outcomes = []
@@ -472,6 +475,7 @@ def build_consolidation(
         inputs=tuple(str(i) for i in inputs),
         started=started or dt.datetime.now(),
         files=outcomes,
+        register_file=str(register_file) if register_file is not None else None,
     )
     if register is not None:
         from .coverage import register_coverage  # coverage builds on this module
@@ -501,12 +505,14 @@ def consolidate(
     started: dt.datetime | None = None,
     meanwhile: Callable[[], object] | None = None,
     register: Sequence[RegisterRow] | None = None,
+    register_file: str | Path | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
     `workers=1` reads in this process; the default uses every core. `progress(done, total)` is
     called as files are read; `meanwhile()` once while they are read (see read_files); `register`
-    as for build_consolidation. Raises InputError for an input that does not exist.
+    and `register_file` as for build_consolidation. Raises InputError for an input that does not
+    exist.
     """
     spec = spec or default_spec()
     check_tolerance(tolerance)
@@ -525,6 +531,7 @@ def consolidate(
             inputs=inputs,
             started=started,
             register=register,
+            register_file=register_file,
         )
 
 

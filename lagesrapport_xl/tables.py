@@ -1002,6 +1002,7 @@ def _about(c: Consolidation) -> tuple[Table, Table]:
         ("form_version", "Formulärversion (programmets)", c.spec.version, "text"),
         ("file_versions", "Formulärversioner i filerna", ", ".join(versions), "text"),
         ("inputs", "Inkorg (mappar och filer)", "\n".join(c.inputs), "text"),
+        *([("register", REGISTER_INPUT, c.register_file, "text")] if c.register_file else []),
         ("files", "Antal filer", len(c.files), "int"),
         ("accepted", "Antal godkända rapporter", sum(1 for o in c.files if o.accepted), "int"),
         ("tolerance", "Tolerans för tidsandel (±)", c.tolerance, "pct"),
@@ -1035,9 +1036,29 @@ def _about(c: Consolidation) -> tuple[Table, Table]:
                 "status": o.status.value,
             }
             for o in c.files
-        ],
+        ]
+        + _register_input(c),
     )
     return about, files
+
+
+REGISTER_INPUT = "Register över insatser"
+
+
+def _register_input(c: Consolidation) -> list[Row]:
+    """The register, when one was used, as one more input with its checksum (it is not a report)."""
+    if not c.register_file:
+        return []
+    from .consolidate import file_digest  # consolidate imports this module
+
+    sha256, size, modified = file_digest(c.register_file)
+    return [{
+        "file": c.register_file,
+        "size": size,
+        "modified": modified.replace(microsecond=0) if modified else None,
+        "sha256": sha256,
+        "status": REGISTER_INPUT,
+    }]
 
 
 

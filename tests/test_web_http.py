@@ -24,6 +24,7 @@ from lagesrapport_xl.register import read_register
 from lagesrapport_xl.template import write_template
 from lagesrapport_xl.web.app import CSRF_COOKIE, SESSION_COOKIE, create_app
 from lagesrapport_xl.web.settings import build_settings
+from conftest import sha256
 from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
 
 ANSWERS = {example.name: example.answers for example in demo_files()}
@@ -414,6 +415,29 @@ def test_the_master_button_downloads_what_lagesrapport_consolidate_writes(
     assert cell_values(downloaded) == cell_values(by_command)
     written = list((web(client).settings.state / "sammanstallningar").iterdir())
     assert len(written) == 1 and not written[0].is_relative_to(web(client).settings.inbox)
+
+
+def test_with_a_register_the_master_button_writes_what_consolidate_register_writes(
+    tmp_path: Path, examples
+) -> None:
+    """The Kontroll sheet of the downloaded master has the register's table, and Om lists the
+    register with its checksum, as `lagesrapport consolidate INBOX --register R` writes them."""
+    register = register_file(tmp_path)
+    client = make_client(tmp_path, register=register)
+    for name in (FIRST, CORRECTED, BROKEN, "Unga_vuxna_i_Flen_rapport_2.xlsx"):
+        client.post("/api/uploads", files={"file": (name, examples[name].read_bytes())})
+    login(client)
+    answer = client.post("/rar/sammanstallning", data={"csrf_token": csrf_of(client.get("/rar").text)})
+    downloaded = tmp_path / "nedladdad.xlsx"
+    downloaded.write_bytes(answer.content)
+    by_command = tmp_path / "kommandot.xlsx"
+    inbox = web(client).settings.inbox
+    assert cli_main(["consolidate", str(inbox), "-o", str(by_command), "-q", "--register", str(register)]) == 0
+    assert cell_values(downloaded) == cell_values(by_command)
+    kontroll = [row for row in cell_values(downloaded)["Kontroll"] if row and row[1] in ("Saknas", "Inkommen")]
+    assert len(kontroll) == 4  # Steget and Unga received, Nyttiga 5 and Ny insats missing
+    om = [row for row in cell_values(downloaded)["Om"] if row and row[-1] == "Register över insatser"]
+    assert len(om) == 1 and om[0][0] == str(register) and om[0][3] == sha256(register)
 
 
 def test_the_master_button_on_an_empty_inbox(client: TestClient) -> None:

@@ -231,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         consolidation = consolidate(
             args.inputs, spec=spec, tolerance=tolerance, workers=args.workers, progress=progress, exclude=exclude,
-            meanwhile=_import_writers, register=register,
+            meanwhile=_import_writers, register=register, register_file=args.register,
         )
     except InputError as exc:
         print(str(exc), file=sys.stderr)

@@ -113,20 +113,28 @@ def inbox_rows(consolidation: Consolidation) -> list[RegisterRow]:
     return [RegisterRow(index, rows[key]) for index, key in enumerate(order, start=1)]
 
 
+def _register(settings: Any) -> tuple[list[RegisterRow] | None, list[str]]:
+    """The register's rows (None without a register, or when it cannot be read) and its problems
+    as texts; read anew each time, so that RAR may edit it while the server runs."""
+    if settings.register is None:
+        return None, []
+    try:
+        rows, found = read_register(settings.register, settings.spec)
+    except (RegisterError, OSError) as exc:
+        return None, [f"Registret {settings.register.name} kan inte läsas: {exc}"]
+    return rows, [str(p) for p in found]
+
+
 def build_overview(intake: Intake) -> Overview:
     settings = intake.settings
+    register, problems = _register(settings)
     with intake.snapshot():
         consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
         last, uploads = intake.last_uploads(), intake.counts()
-    problems: list[str] = []
-    if settings.register is not None:
-        try:
-            rows, found = read_register(settings.register, settings.spec)
-            problems = [str(p) for p in found]
-        except (RegisterError, OSError) as exc:
-            rows, problems = [], [f"Registret {settings.register.name} kan inte läsas: {exc}"]
-    else:
-        rows = inbox_rows(consolidation)
+    if register is not None:
+        rows = register
+    else:  # an unreadable register leaves its table empty, under the problem; none: the inbox's insatser
+        rows = [] if settings.register is not None else inbox_rows(consolidation)
     report: CoverageReport = register_coverage(consolidation, rows)
     insats_rows = []
     for row in report.rows:
@@ -144,11 +152,13 @@ def build_overview(intake: Intake) -> Overview:
 
 
 def write_master_workbook(intake: Intake) -> Path | None:
-    """The master workbook of the inbox, as `lagesrapport consolidate INBOX -o …` writes it
-    (None when the inbox has no file, where the command writes nothing either)."""
+    """The master workbook of the inbox, as `lagesrapport consolidate INBOX -o … [--register R]`
+    writes it (None when the inbox has no file, where the command writes nothing either)."""
     settings = intake.settings
+    register, _problems = _register(settings)  # shown on RAR's page; the Kontroll sheet has the rows
     with intake.snapshot():
-        consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
+        consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1, register=register,
+                                    register_file=settings.register if register is not None else None)
     if not consolidation.files:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")
