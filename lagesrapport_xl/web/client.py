@@ -53,7 +53,7 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
 class IntakeClient:
     """One client of one server, with its own cookies (`cookies`, a standard cookie jar).
 
-    `handlers` go to urllib's opener in place of its defaults, e.g.
+    `handlers` go to urllib's opener, each in place of its default of the same kind, e.g.
     `urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=...))` for a server
     whose certificate RAR's own authority signed."""
 
