@@ -13,7 +13,7 @@ import base64
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,13 +40,14 @@ FLAGS = (
 
 
 @contextmanager
-def chromium(profile: Path, downloads: Path | None = None, width: int = 1200, height: int = 900
-             ) -> Iterator[webdriver.Chrome]:
-    """A headless chromium with an empty profile in `profile`, saving downloads into `downloads`."""
+def chromium(profile: Path, downloads: Path | None = None, width: int = 1200, height: int = 900,
+             flags: Sequence[str] = ()) -> Iterator[webdriver.Chrome]:
+    """A headless chromium with an empty profile in `profile`, saving downloads into `downloads`;
+    `flags` are added to chromium's command line."""
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+    for flag in (*FLAGS, *flags, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
         options.add_argument(flag)
     if downloads is not None:
         downloads.mkdir(parents=True, exist_ok=True)

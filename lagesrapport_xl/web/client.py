@@ -51,12 +51,17 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
 
 
 class IntakeClient:
-    """One client of one server, with its own cookies."""
+    """One client of one server, with its own cookies (`cookies`, a standard cookie jar).
 
-    def __init__(self, base_url: str, timeout: float = 120):
+    `handlers` go to urllib's opener, each in place of its default of the same kind, e.g.
+    `urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=...))` for a server
+    whose certificate RAR's own authority signed."""
+
+    def __init__(self, base_url: str, timeout: float = 120, handlers: Sequence[urllib.request.BaseHandler] = ()):
         self.base = base_url.rstrip("/")
         self.timeout = timeout
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), *handlers)
 
     def request(self, path: str, data: bytes | None = None, headers: dict[str, str] | None = None
                 ) -> tuple[int, dict[str, str], bytes]:
@@ -136,18 +141,26 @@ def local_server(
     if password is not None:
         environment["LAGESRAPPORT_PASSWORD"] = password
     url = f"http://{LOOPBACK}:{port}"
-    with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    with tempfile.TemporaryFile("w+") as log, child_process(
+        command, env=environment, stdout=log, stderr=subprocess.STDOUT
+    ) as process:
+        _wait_until_ready(url, process, log, timeout)
+        yield url
+
+
+@contextmanager
+def child_process(command: Sequence[str], **popen: Any) -> Iterator[subprocess.Popen]:
+    """`command` as a child process until the block ends: then terminated (killed after 20 s)."""
+    process = subprocess.Popen(command, **popen)
+    try:
+        yield process
+    finally:
+        process.terminate()
         try:
-            _wait_until_ready(url, process, log, timeout)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen, log: Any, timeout: float) -> None:
