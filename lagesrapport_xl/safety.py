@@ -124,7 +124,7 @@ def _count(number: int) -> str:
     return f"{number:,}".replace(",", "\u00a0")
 
 
-def _size(number: int) -> str:
+def size_text(number: int) -> str:
     """Bytes as a Swede reads them: '20 MB', '512 kB'."""
     if number >= MiB:
         return f"{number / MiB:.0f} MB".replace(".", ",")
@@ -150,8 +150,8 @@ def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *, keep_part
         if size > limits.max_file_bytes:
             return FileCheck(
                 "too_large",
-                [_error("file_too_large", f"Filen är {_size(size)}; en rapport är högst några hundra kB och "
-                        f"filer över {_size(limits.max_file_bytes)} läses inte. {SEND_AGAIN}")],
+                [_error("file_too_large", f"Filen är {size_text(size)}; en rapport är högst några hundra kB och "
+                        f"filer över {size_text(limits.max_file_bytes)} läses inte. {SEND_AGAIN}")],
             )
         content = path.read_bytes()  # once (at most max_file_bytes): every check sees the same bytes
         if content.startswith(ZIP_MAGIC):
@@ -297,7 +297,7 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> list[Issue
                        f"arbetsbok. {REFUSED} {SEND_AGAIN}")]
     total = sum(info.file_size for info in infos)
     if total > limits.max_uncompressed_bytes:
-        return [_zip_bomb(f"packas upp till {_size(total)}; högst {_size(limits.max_uncompressed_bytes)} godtas")]
+        return [_zip_bomb(f"packas upp till {size_text(total)}; högst {size_text(limits.max_uncompressed_bytes)} godtas")]
     for info in infos:
         if info.flag_bits & 0x1:
             return [_error("zip_encrypted_entry", "Delar av filen är krypterade med lösenord och kan inte läsas. "
@@ -322,11 +322,11 @@ _DRIVE = re.compile(r"[A-Za-z]:")
 
 def _part_size_problem(size: int, compressed: int, limits: Limits) -> Issue | None:
     if size > limits.max_part_bytes:
-        return _zip_bomb(f"har en del som packas upp till {_size(size)}; högst {_size(limits.max_part_bytes)} godtas")
+        return _zip_bomb(f"har en del som packas upp till {size_text(size)}; högst {size_text(limits.max_part_bytes)} godtas")
     if size > limits.ratio_floor_bytes and size > limits.max_ratio * max(compressed, 1):
         return _zip_bomb(
             f"har en del som packas upp {size // max(compressed, 1)} gånger; högst "
-            f"{limits.max_ratio:.0f} gånger godtas för delar över {_size(limits.ratio_floor_bytes)}"
+            f"{limits.max_ratio:.0f} gånger godtas för delar över {size_text(limits.ratio_floor_bytes)}"
         )
     return None
 
@@ -406,7 +406,7 @@ class _ContentScan:
             size += len(chunk)
             self.total += len(chunk)
             if self.total > self.limits.max_uncompressed_bytes:
-                return _zip_bomb(f"packas upp till mer än {_size(self.limits.max_uncompressed_bytes)}")
+                return _zip_bomb(f"packas upp till mer än {size_text(self.limits.max_uncompressed_bytes)}")
             problem = _part_size_problem(size, info.compress_size, self.limits)
             if problem:
                 return problem

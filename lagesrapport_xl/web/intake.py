@@ -37,7 +37,7 @@ from ..consolidate import FileOutcome, decide_statuses
 from ..issues import Issue, Severity
 from ..reader import read_report
 from ..result import ReadResult
-from ..safety import _size as size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
+from ..safety import size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
 from ..tables import Status
 from .auth import new_token
 from .settings import Settings
