@@ -21,7 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,7 +67,26 @@ def click_and_wait(driver: webdriver.Chrome, element: WebElement, timeout: float
     """Click a button or link that loads a new page, and wait until the new page is there."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, timeout).until(staleness_of(page))
+    WebDriverWait(driver, timeout).until(lambda _driver: _gone(page))
+
+
+# What chromedriver answers, instead of "stale element", when asked about a node of a document it is
+# just replacing (seen in CI: a race of the navigation with the question, not an error of the page).
+_NODE_OF_OLD_DOCUMENT = ("does not belong to the document", "No node with given id")
+
+
+def _gone(element: WebElement) -> bool:
+    """Has the element's document been replaced? (selenium's staleness_of, which knows only the
+    "stale element" answer)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if any(text in (exc.msg or "") for text in _NODE_OF_OLD_DOCUMENT):
+            return True
+        raise
+    return False
 
 
 def wait_for_download(folder: Path, pattern: str = "*.xlsx", timeout: float = 60) -> Path:
