@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import FormSpec, SpecError, default_spec, load_spec
-
-__version__ = "0.2.0"
+from .common.version import __version__
+from .form.spec import FormSpec, SpecError, default_spec, load_spec
 
 
 def __getattr__(name: str) -> Any:
     """`lagesrapport_xl.write_template`, imported on first use: reading never needs XlsxWriter."""
     if name == "write_template":
-        from .template import write_template
+        from .template.writer import write_template
 
         return write_template
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -78,7 +78,7 @@ IN_PROCESS = {
     "t": """
         import statistics, sys, tempfile, time
         from pathlib import Path
-        from lagesrapport_xl.template import write_template
+        from lagesrapport_xl.template.writer import write_template
         folder = Path(tempfile.mkdtemp())
         times = []
         for i in range(15):
@@ -89,7 +89,7 @@ IN_PROCESS = {
     """,
     "v": """
         import statistics, sys, time
-        from lagesrapport_xl.reader import read_report
+        from lagesrapport_xl.reader.read import read_report
         times = []
         for _ in range(15):
             started = time.perf_counter()
@@ -110,7 +110,7 @@ _FILLER = (
 
 def _varied(answers: dict, index: int) -> dict:
     """Free texts of 1–5 KB, and a problem in every tenth report (as in a real inbox)."""
-    from lagesrapport_xl.spec import default_spec
+    from lagesrapport_xl.form.spec import default_spec
 
     rng = random.Random(index)
     spec = default_spec()
@@ -127,7 +127,7 @@ def _varied(answers: dict, index: int) -> dict:
 
 
 def _write_chunk(job: tuple[str, list[tuple[int, str, dict]]]) -> int:
-    from lagesrapport_xl.template import write_template
+    from lagesrapport_xl.template.writer import write_template
 
     folder, items = job
     for index, name, answers in items:
@@ -137,7 +137,7 @@ def _write_chunk(job: tuple[str, list[tuple[int, str, dict]]]) -> int:
 
 def generate(count: int, folder: Path) -> list[Path]:
     """N realistic filled reports in `folder`, reused when already there."""
-    from lagesrapport_xl.examples import bulk_files
+    from lagesrapport_dev.examples import bulk_files
 
     stamp = folder / ".complete"
     if stamp.exists():

@@ -16,11 +16,11 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.libreoffice import LibreOffice
-from lagesrapport_xl.samples import example_answers
-from lagesrapport_xl.spec import FormSpec, default_spec
-from lagesrapport_xl.template import write_template
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_dev.libreoffice import LibreOffice
+from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.form.spec import FormSpec, default_spec
+from lagesrapport_xl.template.writer import write_template
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,11 @@ from typing import Any, Callable
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import coordinate_from_string
 
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.libreoffice import LibreOffice
-from lagesrapport_xl.samples import example_answers
-from lagesrapport_xl.spec import FormSpec, default_spec
-from lagesrapport_xl.template import VERSION_PROPERTY, write_template
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_dev.libreoffice import LibreOffice
+from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.form.spec import FormSpec, default_spec
+from lagesrapport_xl.template.writer import VERSION_PROPERTY, write_template
 
 SPEC: FormSpec = default_spec()
 REPORT = "rapport.xlsx"

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lagesrapport_xl.web.client import LOOPBACK, child_process
+from lagesrapport_dev.client import LOOPBACK, child_process
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "web.md"
 SECTION = "## Bakom en omvänd proxy"

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from lagesrapport_xl.atomic import atomic_path
-from lagesrapport_xl.template import write_template
+from lagesrapport_xl.common.atomic import atomic_path
+from lagesrapport_xl.template.writer import write_template
 
 
 def test_a_failure_halfway_leaves_the_old_file_and_no_temporary_file(tmp_path):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lagesrapport_xl.examples import bulk_files, write_examples
-from lagesrapport_xl.spec import FormSpec
+from lagesrapport_dev.examples import bulk_files, write_examples
+from lagesrapport_xl.form.spec import FormSpec
 
 FEW, MANY = 30, 230
 TEXT = "Vi har genomfört träffar med deltagarna och samverkat med Arbetsförmedlingen och kommunen. "

@@ -14,15 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import sha256
 
 import lagesrapport_xl
-from lagesrapport_xl import reader
-from lagesrapport_xl.consolidate import InputError, Status, consolidate, find_input_files
-from lagesrapport_xl.examples import ExampleFile, bulk_files, demo_files, write_examples
-from lagesrapport_xl.master import write_master
-from lagesrapport_xl.spec import FormSpec
-
-from conftest import sha256
+from lagesrapport_dev.examples import ExampleFile, bulk_files, demo_files, write_examples
+from lagesrapport_xl.consolidate.batch import InputError, Status, consolidate, find_input_files
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master.writer import write_master
+from lagesrapport_xl.reader import read as reader
 
 STARTED = dt.datetime(2024, 1, 15, 9, 0)
 TOLERANCE = 0.15
@@ -282,7 +281,7 @@ def test_meanwhile_runs_once_while_other_processes_read(batch, spec: FormSpec) -
 def test_reading_never_imports_the_writers() -> None:
     """`validate` and the reading workers start without XlsxWriter, openpyxl or pandas (0.05–0.5 s each)."""
     code = (
-        "import sys, lagesrapport_xl, lagesrapport_xl.reader, lagesrapport_xl.consolidate, lagesrapport_xl.cli;"
+        "import sys, lagesrapport_xl, lagesrapport_xl.reader.read, lagesrapport_xl.consolidate.batch, lagesrapport_xl.cli;"
         "lagesrapport_xl.cli.build_parser();"
         "print(sorted(m for m in ('xlsxwriter', 'openpyxl', 'pandas') if m in sys.modules))"
     )

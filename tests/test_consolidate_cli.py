@@ -9,14 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import sha256
 from openpyxl import load_workbook
 
+from lagesrapport_dev.examples import demo_files, write_examples
 from lagesrapport_xl.cli import main
 from lagesrapport_xl.cli.consolidate_cmd import ProgressBar, parse_tolerance
-from lagesrapport_xl.examples import demo_files, write_examples
-from lagesrapport_xl.spec import FormSpec
-
-from conftest import sha256
+from lagesrapport_xl.form.spec import FormSpec
 
 
 class Terminal(io.StringIO):

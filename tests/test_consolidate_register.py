@@ -16,25 +16,24 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-
-from lagesrapport_xl import master as master_module
-from lagesrapport_xl.cli import main
-from lagesrapport_xl.cli.consolidate_cmd import MAX_LISTED
-from lagesrapport_xl.consolidate import Consolidation, consolidate
-from lagesrapport_xl.coverage import Coverage
-from lagesrapport_xl.examples import DEMO_REGISTER, demo_files, write_demo_register, write_examples
-from lagesrapport_xl.exports import tables_json, write_csv
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.libreoffice import LibreOffice
-from lagesrapport_xl.master import write_master
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.register import read_register
-from lagesrapport_xl.samples import example_answers
-from lagesrapport_xl.spec import FormSpec
-
 from test_consolidate import ROOT, STARTED
 from test_coverage import HEADINGS
 from test_master import same, table_cells
+
+from lagesrapport_dev.examples import DEMO_REGISTER, demo_files, write_demo_register, write_examples
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_dev.libreoffice import LibreOffice
+from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.cli import main
+from lagesrapport_xl.cli.consolidate_cmd import MAX_LISTED
+from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
+from lagesrapport_xl.consolidate.coverage import Coverage
+from lagesrapport_xl.consolidate.exports import tables_json, write_csv
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master import writer as master_module
+from lagesrapport_xl.master.writer import write_master
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.register import read_register
 
 REJECTED = "Halsa_och_arbete_Eskilstuna_rapport_3.xlsx"
 UNKNOWN = "Okand_insats_rapport_1.xlsx"

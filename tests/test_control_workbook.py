@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from lagesrapport_xl import control_workbook as cw
 from lagesrapport_xl.cli import main
 from lagesrapport_xl.excel.payload import VBA, book_payload
+from lagesrapport_xl.template import control_workbook as cw
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,20 @@ import collections
 import shutil
 from pathlib import Path
 
-import pytest
-from openpyxl import load_workbook
-
 import corpus
+import pytest
 from conftest import sha256
 from corpus import CASES, Case
-from lagesrapport_xl import master as master_module
-from lagesrapport_xl import reader
-from lagesrapport_xl.consolidate import Status, consolidate
-from lagesrapport_xl.master import write_master
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.result import ReadResult
-from lagesrapport_xl.safety import inspect_file
-from lagesrapport_xl.spec import FormSpec
+from openpyxl import load_workbook
+
+from lagesrapport_xl.consolidate.batch import Status, consolidate
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master import writer as master_module
+from lagesrapport_xl.master.writer import write_master
+from lagesrapport_xl.reader import read as reader
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.result import ReadResult
+from lagesrapport_xl.reader.safety import inspect_file
 
 SOURCES = ("fast", "openpyxl")
 SEVERITY_OF = {"rejected": "error", "warning": "warning", "skipped": "warning"}

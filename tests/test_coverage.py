@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lagesrapport_xl.consolidate import consolidate
-from lagesrapport_xl.coverage import Coverage, Identity, _Candidates, register_coverage
-from lagesrapport_xl.examples import demo_files, write_examples
-from lagesrapport_xl.register import read_register
-from lagesrapport_xl.spec import FormSpec
+from lagesrapport_dev.examples import demo_files, write_examples
+from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.coverage import Coverage, Identity, _Candidates, register_coverage
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.reader.register import read_register
 
 HEADINGS = "Diarienummer hos RAR;Insatsens namn;Lägesrapport nr;Tidsperiod som rapporten avser (till)"
 

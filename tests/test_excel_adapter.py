@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from lagesrapport_xl.check import check_cells
 from lagesrapport_xl.excel.payload import OFFICE_JS, VBA, book_payload
-from lagesrapport_xl.sources import read_fast
+from lagesrapport_xl.reader.check import check_cells
+from lagesrapport_xl.reader.sources import read_fast
 
 LICENCE = {"XLWINGS_LICENSE_KEY": "noncommercial"}
 ROOT = Path(__file__).resolve().parents[1]
@@ -427,11 +427,11 @@ def test_a_typed_formula_is_seen_by_the_file_reader_only(xw, fill, answers, spec
 def test_a_rolled_forward_report_reads_the_same_through_excel(xw, spec, libreoffice, tmp_path):
     """The payload has the carried cells' values as the spreadsheet computed them, not their formulas:
     the same report as the file reader's, which computes them itself from the carried values."""
-    from lagesrapport_xl.examples import DEMO_INSATSER, report_answers
+    from lagesrapport_dev.examples import DEMO_INSATSER, report_answers
+    from lagesrapport_dev.fill import fill_workbook
     from lagesrapport_xl.excel.adapter import book_cells, check_book
-    from lagesrapport_xl.fill import fill_workbook
-    from lagesrapport_xl.rollforward import roll_forward
-    from lagesrapport_xl.template import write_template
+    from lagesrapport_xl.template.rollforward import roll_forward
+    from lagesrapport_xl.template.writer import write_template
 
     insats = DEMO_INSATSER[0]
     first = write_template(tmp_path / "rapport_1.xlsx", spec, answers=report_answers(insats, 1, spec))
@@ -473,8 +473,8 @@ def test_without_a_kontroll_sheet_the_message_box_lists_the_problems(fill, answe
 
 def test_desktop_values_follow_the_file_readers_rules(xw):
     """Desktop Excel hands over typed values and formulas; they become the same RawCells."""
-    from lagesrapport_xl.cells import RawCell
     from lagesrapport_xl.excel.adapter import raw_cell
+    from lagesrapport_xl.reader.cells import RawCell
 
     desktop = {"remote": False, "text_cell": False}
     assert raw_cell(dt.datetime(2021, 12, 10), "2021-12-10", **desktop) == RawCell(dt.date(2021, 12, 10))
@@ -533,7 +533,7 @@ def _readable_workbooks() -> list[Any]:
 @pytest.mark.parametrize("case", _readable_workbooks())
 def test_every_corpus_workbook_gets_the_same_issues_through_excel(xw, case, tmp_path, spec):
     from lagesrapport_xl.excel.adapter import check_book
-    from lagesrapport_xl.sources import read_openpyxl
+    from lagesrapport_xl.reader.sources import read_openpyxl
 
     path = case.build(tmp_path)
     via_file = check_cells(read_openpyxl(str(path)), spec)  # the reference source: no calamine panic

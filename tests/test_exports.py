@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from lagesrapport_xl.consolidate import consolidate
-from lagesrapport_xl.examples import ExampleFile, demo_files, write_examples
-from lagesrapport_xl.exports import csv_safe, csv_value, write_csv, write_json
-from lagesrapport_xl.spec import FormSpec
-
 from test_consolidate import STARTED
 from test_master import HOSTILE
+
+from lagesrapport_dev.examples import ExampleFile, demo_files, write_examples
+from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.exports import csv_safe, csv_value, write_csv, write_json
+from lagesrapport_xl.form.spec import FormSpec
 
 
 @pytest.fixture(scope="module")

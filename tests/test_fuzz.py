@@ -13,14 +13,14 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+import corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-import corpus
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.safety import OLE2_MAGIC, inspect_file
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.safety import OLE2_MAGIC, inspect_file
 
 SETTINGS = settings(
     max_examples=int(__import__("os").environ.get("H4_FUZZ_EXAMPLES", 50)),

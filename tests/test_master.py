@@ -11,14 +11,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-
-from lagesrapport_xl import master as master_module
-from lagesrapport_xl.consolidate import SHEETS, Consolidation, consolidate
-from lagesrapport_xl.examples import ExampleFile, demo_files, write_examples
-from lagesrapport_xl.master import LAYOUT, MasterInfo, write_master
-from lagesrapport_xl.spec import FormSpec
-
 from test_consolidate import STARTED, known_files
+
+from lagesrapport_dev.examples import ExampleFile, demo_files, write_examples
+from lagesrapport_xl.consolidate.batch import SHEETS, Consolidation, consolidate
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master import writer as master_module
+from lagesrapport_xl.master.writer import LAYOUT, MasterInfo, write_master
 
 HOSTILE = {
     "activities": '=HYPERLINK("http://example.invalid")',

@@ -17,7 +17,7 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from lagesrapport_xl import master
+from lagesrapport_xl.master import writer as master
 
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -140,8 +140,8 @@ def test_every_shared_string_is_used_and_counted(tmp_path: Path, spec) -> None:
     and the table's counts agree with the cells that refer to it."""
     from test_consolidate import known_files
 
-    from lagesrapport_xl.consolidate import consolidate
-    from lagesrapport_xl.examples import write_examples
+    from lagesrapport_dev.examples import write_examples
+    from lagesrapport_xl.consolidate.batch import consolidate
 
     inbox = tmp_path / "inkorg"
     write_examples(inbox, known_files(spec), spec)

@@ -13,17 +13,16 @@ from typing import Any
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from test_consolidate import ROOT, STARTED, known_files
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from lagesrapport_xl import master as master_module
-from lagesrapport_xl.consolidate import Consolidation, consolidate
-from lagesrapport_xl.examples import DEMO_REGISTER, ExampleFile, demo_files, write_examples
-from lagesrapport_xl.libreoffice import LibreOffice
-from lagesrapport_xl.master import write_master
-from lagesrapport_xl.register import read_register
-from lagesrapport_xl.spec import FormSpec
-
-from test_consolidate import ROOT, STARTED, known_files
+from lagesrapport_dev.examples import DEMO_REGISTER, ExampleFile, demo_files, write_examples
+from lagesrapport_dev.libreoffice import LibreOffice
+from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master import writer as master_module
+from lagesrapport_xl.master.writer import write_master
+from lagesrapport_xl.reader.register import read_register
 
 TOLERANCE = 0.005
 

@@ -9,15 +9,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from lagesrapport_xl import master_split
-from lagesrapport_xl.consolidate import Consolidation, consolidate
-from lagesrapport_xl.examples import bulk_files, write_examples
-from lagesrapport_xl.master import _place, _row_costs, write_master
-from lagesrapport_xl.spec import FormSpec
-
 from test_consolidate import STARTED
 
+from lagesrapport_dev.examples import bulk_files, write_examples
+from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master import split as master_split
+from lagesrapport_xl.master.writer import _place, _row_costs, write_master
 
 
 def test_the_helper_can_fork_here() -> None:

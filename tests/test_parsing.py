@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from lagesrapport_xl.fieldtypes import (
+from lagesrapport_xl.form.fieldtypes import (
     MAX_CELL_TEXT,
     ValueProblem,
     is_blank,
@@ -22,7 +22,7 @@ from lagesrapport_xl.fieldtypes import (
     parse_text,
     parse_yes_no,
 )
-from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.reader.read import read_report
 
 DEC_10 = dt.date(2021, 12, 10)
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lagesrapport_xl.privacy import find_personal_data, luhn_ok
-from lagesrapport_xl.reader import read_report
+from lagesrapport_xl.reader.privacy import find_personal_data, luhn_ok
+from lagesrapport_xl.reader.read import read_report
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from conftest import sha256
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import StringProperty
 
-from conftest import sha256
-import lagesrapport_xl.sources as sources
-from lagesrapport_xl.cells import NameTarget, RawCell, WorkbookCells, cell_index
-from lagesrapport_xl.check import check_cells
-from lagesrapport_xl.models import budget_rows
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.sources import SOURCES, parse_name_target, read_fast, read_openpyxl
-from lagesrapport_xl.template import FORM_VERSION_NAME, VERSION_PROPERTY
+import lagesrapport_xl.reader.sources as sources
+from lagesrapport_xl.reader.cells import NameTarget, RawCell, WorkbookCells, cell_index
+from lagesrapport_xl.reader.check import check_cells
+from lagesrapport_xl.reader.models import budget_rows
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.sources import SOURCES, parse_name_target, read_fast, read_openpyxl
+from lagesrapport_xl.template.writer import FORM_VERSION_NAME, VERSION_PROPERTY
 
 
 def edit(path: Path, target: Path, change: Callable[[Any], None]) -> Path:

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sha256
 from openpyxl import load_workbook
 
-from conftest import sha256
-from lagesrapport_xl.annotate import write_annotated_copy
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.samples import example_answers
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.reader.annotate import write_annotated_copy
+from lagesrapport_xl.reader.read import read_report
 
 pytestmark = pytest.mark.libreoffice
 

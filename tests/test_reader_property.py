@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from lagesrapport_xl.fieldtypes import EARLIEST_DATE, LATEST_DATE, MAX_AMOUNT, MAX_CELL_TEXT, is_blank
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.samples import example_answers
-from lagesrapport_xl.spec import default_spec
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.form.fieldtypes import EARLIEST_DATE, LATEST_DATE, MAX_AMOUNT, MAX_CELL_TEXT, is_blank
+from lagesrapport_xl.form.spec import default_spec
+from lagesrapport_xl.reader.read import read_report
 
 SPEC = default_spec()
 _ILLEGAL = [chr(c) for c in range(32) if chr(c) not in "\t\n"] + ["\ufffe", "\uffff"]

@@ -11,15 +11,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from lagesrapport_xl.cli import main
-from lagesrapport_xl.issues import Severity
-from lagesrapport_xl.register import (
-    RegisterError,
-    read_register,
-    register_columns,
-    template_filename,
-    write_prefilled_templates,
-)
-from lagesrapport_xl.spec import load_spec
+from lagesrapport_xl.common.issues import Severity
+from lagesrapport_xl.form.spec import load_spec
+from lagesrapport_xl.reader.register import RegisterError, read_register, register_columns
+from lagesrapport_xl.template.prefill import template_filename, write_prefilled_templates
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CSV = ROOT / "workbook_templates" / "register_exempel.csv"

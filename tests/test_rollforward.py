@@ -14,18 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sha256
 from openpyxl import load_workbook
 
-from conftest import sha256
+from lagesrapport_dev.examples import DEMO_INSATSER, report_answers
+from lagesrapport_dev.fill import fill_workbook
 from lagesrapport_xl.cli import main
-from lagesrapport_xl.consolidate import Status, build_consolidation
-from lagesrapport_xl.examples import DEMO_INSATSER, report_answers
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.issues import Severity
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.rollforward import RollForwardError, next_period, roll_forward, roll_forward_register
-from lagesrapport_xl.spec import SpecError, load_spec
-from lagesrapport_xl.template import write_template
+from lagesrapport_xl.common.issues import Severity
+from lagesrapport_xl.consolidate.batch import Status, build_consolidation
+from lagesrapport_xl.form.spec import SpecError, load_spec
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.template.rollforward import (
+    RollForwardError,
+    next_period,
+    roll_forward,
+    roll_forward_register,
+)
+from lagesrapport_xl.template.writer import write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "workbook_templates" / "examples"
@@ -464,7 +469,7 @@ def test_a_batch_does_not_repeat_what_the_rolled_file_already_says(fill_rolled, 
 
 
 def test_the_demo_batch_is_consistent_report_after_report():
-    from lagesrapport_xl.consolidate import consolidate
+    from lagesrapport_xl.consolidate.batch import consolidate
 
     c = consolidate(EXAMPLES, workers=1)
     new = {"cumulative_below_previous", "report_number_gap", "period_not_after_previous"}

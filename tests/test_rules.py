@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.spec import cell_address
+from lagesrapport_xl.form.spec import cell_address
+from lagesrapport_xl.reader.read import read_report
 
 
 def issue_for(result, code: str):

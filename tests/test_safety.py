@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Callable
 from xml.etree import ElementTree
 
+import corpus
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import corpus
-from lagesrapport_xl import safety, sheet_scan
-from lagesrapport_xl.issues import Issue, Severity
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.safety import DEFAULT_LIMITS, Limits, inspect_file
-from lagesrapport_xl.sources import _local
-from lagesrapport_xl.spec import FormSpec, col_letter
+from lagesrapport_xl.common.issues import Issue, Severity
+from lagesrapport_xl.form.spec import FormSpec, col_letter
+from lagesrapport_xl.reader import safety, sheet_scan
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.safety import DEFAULT_LIMITS, Limits, inspect_file
+from lagesrapport_xl.reader.sources import _local
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "safety.md"
 MB = 2**20
@@ -282,7 +282,7 @@ def test_hostile_files_do_not_grow_the_process(tmp_path: Path) -> None:
     valid = str(corpus.filled(tmp_path / REFUSED_CHEAPLY[0].name, name="giltig.xlsx"))
     script = (
         "import json, resource, sys\n"
-        "from lagesrapport_xl.reader import read_report\n"
+        "from lagesrapport_xl.reader.read import read_report\n"
         "valid, paths = sys.argv[1], json.loads(sys.argv[2])\n"
         "for source in ('fast', 'openpyxl'): assert read_report(valid, source=source).ok\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

@@ -11,15 +11,15 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
-import corpus
-from lagesrapport_xl import privacy, sources
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.safety import inspect_file
-from lagesrapport_xl.spec import FormSpec
-from lagesrapport_xl.template import FORM_VERSION_NAME
+from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.reader import privacy, sources
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.safety import inspect_file
+from lagesrapport_xl.template.writer import FORM_VERSION_NAME
 
 # Digits (also other scripts' digits, which \d matches), the separators of phone numbers and
 # personnummer, '@' and the letters and dots of e-mail addresses, and ordinary text.

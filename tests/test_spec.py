@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lagesrapport_xl.spec import SpecError, load_spec
+from lagesrapport_xl.form.spec import SpecError, load_spec
 
-FIELDS_MD = Path(__file__).resolve().parents[1] / ".." / "shared" / "form" / "FIELDS.md"
+FIELDS_MD = Path(__file__).resolve().parents[1] / "docs" / "form" / "FIELDS.md"  # the field catalogue, kept in the repository
 
 
 def _fields_md_rows() -> dict[str, str]:

@@ -15,9 +15,9 @@ import pytest
 from openpyxl import load_workbook
 
 from lagesrapport_xl.cli import main
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.spec import col_letter, load_spec
-from lagesrapport_xl.template import (
+from lagesrapport_xl.form.spec import col_letter, load_spec
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.template.writer import (
     BUTTON_NAME,
     BUTTON_TEXT,
     CONTROL_COLUMNS,
@@ -32,7 +32,7 @@ from lagesrapport_xl.template import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FORM = ROOT / ".." / "shared" / "form"
+SHARED_FORM = ROOT / "docs" / "form"  # the original form and the field catalogue, kept in the repository
 FIELDS_MD = SHARED_FORM / "FIELDS.md"
 EXAMPLE_FORM = SHARED_FORM / "rar-lagesrapport-example.txt"
 COMMITTED_TEMPLATE = ROOT / "workbook_templates" / "lagesrapport_mall.xlsx"

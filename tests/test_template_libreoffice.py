@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from lagesrapport_xl.fill import fill_workbook
-from lagesrapport_xl.register import read_register
-from lagesrapport_xl.samples import example_answers
-from lagesrapport_xl.spec import default_spec
-from lagesrapport_xl.template import (
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.form.spec import default_spec
+from lagesrapport_xl.reader.register import read_register
+from lagesrapport_xl.template.writer import (
     CONTROL_COLUMNS,
     CONTROL_NOTE,
     CONTROL_TITLE,

@@ -10,20 +10,20 @@ import sys
 import zipfile
 from pathlib import Path
 
+import corpus
 import pytest
+from conftest import sha256
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from python_calamine import CalamineWorkbook
 
-from conftest import sha256
-import corpus
-from lagesrapport_xl.annotate import AnnotateError, write_annotated_copy
 from lagesrapport_xl.cli import main
-from lagesrapport_xl.issues import Issue, Severity
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.result import ReadResult
-from lagesrapport_xl.safety import inspect_file
-from lagesrapport_xl.template import CONTROL_NOT_CHECKED, CONTROL_NOTE
+from lagesrapport_xl.common.issues import Issue, Severity
+from lagesrapport_xl.reader.annotate import AnnotateError, write_annotated_copy
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.result import ReadResult
+from lagesrapport_xl.reader.safety import inspect_file
+from lagesrapport_xl.template.writer import CONTROL_NOT_CHECKED, CONTROL_NOTE
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

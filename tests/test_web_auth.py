@@ -20,7 +20,13 @@ from lagesrapport_xl.web.auth import (
     load_secret,
     verify_password,
 )
-from lagesrapport_xl.web.settings import ENV_PASSWORD, ENV_PASSWORD_HASH, SettingsError, build_settings, web_config
+from lagesrapport_xl.web.settings import (
+    ENV_PASSWORD,
+    ENV_PASSWORD_HASH,
+    SettingsError,
+    build_settings,
+    web_config,
+)
 from lagesrapport_xl.web.store import Store
 
 
@@ -160,7 +166,7 @@ def test_serve_is_listed_in_the_help() -> None:
 
 
 def test_the_core_and_the_command_line_never_import_the_web_framework() -> None:
-    probe = ("import sys; from lagesrapport_xl.cli import build_parser; import lagesrapport_xl.consolidate; "
+    probe = ("import sys; from lagesrapport_xl.cli import build_parser; import lagesrapport_xl.consolidate.batch; "
              "build_parser(); print(sorted(m for m in ('starlette', 'uvicorn', 'jinja2', 'multipart') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "[]", done.stderr

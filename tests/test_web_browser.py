@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
-
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.tables import SHEETS
-from lagesrapport_xl.web.browser import chromium, click_and_wait, wait_for_download
-from lagesrapport_xl.web.client import IntakeClient, local_server
 from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, examples, register_file  # noqa: F401
+
+from lagesrapport_dev.browser import chromium, click_and_wait, wait_for_download
+from lagesrapport_dev.client import IntakeClient, local_server
+from lagesrapport_xl.consolidate.tables import SHEETS
+from lagesrapport_xl.reader.read import read_report
 
 pytestmark = pytest.mark.browser
 

@@ -12,20 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sha256
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
 
+from lagesrapport_dev.examples import demo_files
 from lagesrapport_xl.cli import main as cli_main
-from lagesrapport_xl.consolidate import consolidate
-from lagesrapport_xl.coverage import register_coverage
-from lagesrapport_xl.examples import demo_files
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.register import read_register
-from lagesrapport_xl.template import write_template
+from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.coverage import register_coverage
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.register import read_register
+from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.app import CSRF_COOKIE, SESSION_COOKIE, create_app
 from lagesrapport_xl.web.settings import build_settings
-from conftest import sha256
-from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
 
 ANSWERS = {example.name: example.answers for example in demo_files()}
 

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples  # noqa: F401
 
-from lagesrapport_xl.consolidate import Status, consolidate
-from lagesrapport_xl.examples import demo_files
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.template import write_template
+from lagesrapport_dev.examples import demo_files
+from lagesrapport_xl.consolidate.batch import Status, consolidate
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name
 from lagesrapport_xl.web.settings import SettingsError, build_settings
-from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples  # noqa: F401
 
 EXAMPLES = {example.name: example for example in demo_files()}
 

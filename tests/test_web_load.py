@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lagesrapport_xl.web.loadtest import run
+from lagesrapport_dev.loadtest import run
 
 
 def test_200_uploads_from_8_clients_are_all_accounted_for(tmp_path: Path, capsys) -> None:

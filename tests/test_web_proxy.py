@@ -31,23 +31,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nginxtools import (
+    documented_nginx,
+    documented_serve_options,
+    nginx,
+    proxied_server_block,
+    self_signed,
+    substitute,
+    without_options,
+)
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
 
+from lagesrapport_dev.browser import chromium, click_and_wait
+from lagesrapport_dev.client import LOOPBACK, IntakeClient, free_port, local_server, multipart
 from lagesrapport_xl.cli import build_parser
-from lagesrapport_xl.reader import read_report
-from lagesrapport_xl.safety import DEFAULT_LIMITS
-from lagesrapport_xl.tables import SHEETS
+from lagesrapport_xl.consolidate.tables import SHEETS
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.safety import DEFAULT_LIMITS
 from lagesrapport_xl.web.app import CSRF_COOKIE, SESSION_COOKIE
-from lagesrapport_xl.web.browser import chromium, click_and_wait
-from lagesrapport_xl.web.client import LOOPBACK, IntakeClient, free_port, local_server, multipart
 from lagesrapport_xl.web.intake import too_large_message
 from lagesrapport_xl.web.settings import Settings
 from lagesrapport_xl.web.store import Store
-from nginxtools import (
-    documented_nginx, documented_serve_options, nginx, proxied_server_block, self_signed, substitute, without_options,
-)
-from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
 
 pytestmark = pytest.mark.proxy
 

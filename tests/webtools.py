@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lagesrapport_xl.examples import demo_files
-from lagesrapport_xl.template import write_template
+from lagesrapport_dev.examples import demo_files
+from lagesrapport_xl.template.writer import write_template
 
 GOOD = "Nyttiga_affarer_rapport_2.xlsx"
 BROKEN = "Halsa_och_arbete_Eskilstuna_rapport_3.xlsx"  # an unreadable amount and a missing answer

@@ -1,4 +1,8 @@
-"""The `lagesrapport` command. Each subcommand lives in its own module with a `register` function."""
+"""The `lagesrapport` command. Each subcommand lives in its own module with a `register` function.
+
+The top layer: it may import every other layer (the web only for `serve`), and imports each one
+inside the subcommand that needs it, so `lagesrapport --help` starts without XlsxWriter or pandas.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import gc
 import sys
 from importlib import import_module
 
-from .. import __version__
-from ..spec import SpecError
+from ..common.version import __version__
+from ..form.spec import SpecError
 
 CONFIG_HELP = "RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader"
 
@@ -21,7 +25,7 @@ def print_register_problems(problems, consequence: str, *, quiet: bool = False) 
     """Print a register's problems on stderr as every command does ("Fel: Rad 4, kolumn …"), then
     one line naming the rows left out and what that means (`consequence`, e.g. "skrevs inte").
     Warnings are left out when `quiet`. Returns the numbers of the rows with errors."""
-    from ..issues import SEVERITY_SV, Severity
+    from ..common.issues import SEVERITY_SV, Severity
 
     for problem in problems:
         if problem.severity is Severity.ERROR or not quiet:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from . import add_config_option, print_register_problems
 
 if TYPE_CHECKING:
-    from ..consolidate import Consolidation
-    from ..coverage import CoverageReport, RegisterCoverage
-    from ..register import RegisterRow
-    from ..spec import FormSpec
+    from ..consolidate.batch import Consolidation
+    from ..consolidate.coverage import CoverageReport, RegisterCoverage
+    from ..form.spec import FormSpec
+    from ..reader.register import RegisterRow
 
 MAX_LISTED = 10
 
@@ -126,7 +126,7 @@ class Stopwatch:
 
 def summary(consolidation: Consolidation, output: Path) -> str:
     """The one-screen summary printed after a run."""
-    from ..tables import STATUS_PLURAL, Status
+    from ..consolidate.tables import STATUS_PLURAL, Status
 
     counts = consolidation.counts
     width = max(len(label) for label in STATUS_PLURAL.values()) + 2
@@ -153,7 +153,7 @@ def _listed(items: list[str]) -> list[str]:
 
 def _coverage_summary(coverage: CoverageReport, width: int) -> list[str]:
     """The register's part of the summary: counts per state, then who has no accepted report."""
-    from ..tables import COVERAGE_PLURAL, Coverage
+    from ..consolidate.tables import COVERAGE_PLURAL, Coverage
 
     lines = [f"Registret: {len(coverage.rows)} insatser"]
     lines += [f"  {COVERAGE_PLURAL[state]:<{width}}{coverage.count(state):>6}" for state in Coverage]
@@ -186,7 +186,7 @@ def _expected(row: RegisterCoverage) -> str:
 def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] | None:
     """The register's rows, its problems printed as `template --register` prints them; None (and
     the reason printed) when it cannot be used."""
-    from ..register import RegisterError, read_register
+    from ..reader.register import RegisterError, read_register
 
     try:
         rows, problems = read_register(path, spec)
@@ -199,12 +199,13 @@ def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] 
 
 def _import_writers() -> None:
     """XlsxWriter and the writers, imported while other processes read the files (0.05 s)."""
-    from .. import exports, master  # noqa: F401
+    from .. import master  # noqa: F401
+    from ..consolidate import exports  # noqa: F401
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..consolidate import DEFAULT_TOLERANCE, InputError, consolidate
-    from ..spec import load_spec
+    from ..consolidate.batch import DEFAULT_TOLERANCE, InputError, consolidate
+    from ..form.spec import load_spec
 
     if not args.output:
         print("Ange sammanställningens filnamn med -o, t.ex. -o sammanstallning.xlsx", file=sys.stderr)
@@ -240,8 +241,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Inga filer hittades i: {', '.join(args.inputs)}. Ingen sammanställning skrevs.", file=sys.stderr)
         return 1
     watch.lap("tabeller")
-    from ..exports import write_csv, write_json
-    from ..master import write_master
+    from ..consolidate.exports import write_csv, write_json
+    from ..master.writer import write_master
 
     try:
         write_master(consolidation, output, keep_formulas=False)

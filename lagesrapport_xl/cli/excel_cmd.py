@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT  # light: XlsxWriter only when it writes
+from ..template.control_workbook import DEFAULT_INBOX, DEFAULT_OUTPUT  # light: XlsxWriter only when it writes
 from . import add_config_option
 
 USAGE = "Ange filnamn med -o, t.ex. lagesrapport control-workbook -o rar_sammanstallning.xlsx"
@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..control_workbook import write_control_workbook
-    from ..spec import load_spec
+    from ..form.spec import load_spec
+    from ..template.control_workbook import write_control_workbook
 
     if not args.output:
         print(USAGE, file=sys.stderr)

@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
             print(NEEDS_WEB, file=sys.stderr)
             return 2
         raise
-    from ..register import RegisterError, read_register
-    from ..spec import load_spec
+    from ..form.spec import load_spec
+    from ..reader.register import RegisterError, read_register
 
     spec = load_spec(args.config)
     try:

@@ -43,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..spec import load_spec
-    from ..template import write_template
+    from ..form.spec import load_spec
+    from ..template.writer import write_template
 
     single = bool(args.output) and not (args.register or args.out_dir or args.previous)
     by_register = bool(args.register and args.out_dir) and not (args.output or args.from_report)
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_from_report(args: argparse.Namespace, spec) -> int:
-    from ..rollforward import RollForwardError, roll_forward
+    from ..template.rollforward import RollForwardError, roll_forward
 
     if Path(args.output).resolve() == Path(args.from_report).resolve():
         print("Mallen kan inte skrivas över rapporten den förs fram från; ange ett annat filnamn med -o.",
@@ -88,9 +88,10 @@ def _run_from_report(args: argparse.Namespace, spec) -> int:
 
 
 def _run_register(args: argparse.Namespace, spec) -> int:
-    from ..consolidate import InputError
-    from ..register import RegisterError, write_prefilled_templates
-    from ..rollforward import roll_forward_register
+    from ..consolidate.batch import InputError
+    from ..reader.register import RegisterError
+    from ..template.prefill import write_prefilled_templates
+    from ..template.rollforward import roll_forward_register
 
     try:
         if args.previous:

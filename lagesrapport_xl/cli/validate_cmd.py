@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..sources import SOURCES  # the reader's own import: `validate` needs it anyway
+from ..reader.sources import SOURCES  # the reader's own import: `validate` needs it anyway
 from . import add_config_option
 
 if TYPE_CHECKING:
-    from ..result import ReadResult
+    from ..reader.result import ReadResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,9 +51,9 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..annotate import AnnotateError, write_annotated_copy
-    from ..reader import read_report
-    from ..spec import load_spec
+    from ..form.spec import load_spec
+    from ..reader.annotate import AnnotateError, write_annotated_copy
+    from ..reader.read import read_report
 
     spec = load_spec(args.config)
     files = _expand(args.files)

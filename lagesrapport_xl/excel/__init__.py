@@ -2,7 +2,8 @@
 
 Optional: `pip install "lagesrapport_xl[excel]"` brings xlwings, pinned to one exact version
 because xlwings' Excel-side client must match it. This subpackage is the only place that imports
-xlwings; the rest of lagesrapport_xl works without it. See docs/excel.md.
+xlwings; the rest of lagesrapport_xl works without it. It may import every layer below it but
+web/ and cli/. See docs/excel.md.
 """
 
 from .adapter import book_cells, check_book

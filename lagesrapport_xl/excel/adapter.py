@@ -23,11 +23,11 @@ from typing import Any
 
 import xlwings as xw
 
-from ..cells import NameTarget, RawCell, WorkbookCells, cell_index
-from ..check import check_cells
-from ..result import ReadResult
-from ..sources import clean_value, parse_name_target
-from ..spec import FormSpec, default_spec
+from ..form.spec import FormSpec, default_spec
+from ..reader.cells import NameTarget, RawCell, WorkbookCells, cell_index
+from ..reader.check import check_cells
+from ..reader.result import ReadResult
+from ..reader.sources import clean_value, parse_name_target
 
 # Exactly what the Office.js client (Date.toISOString) and the VBA client
 # (Format "yyyy-mm-ddTHH:mm:ss.000Z") send for a cell with a date or time format.

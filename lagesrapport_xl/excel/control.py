@@ -15,10 +15,10 @@ from typing import Any
 
 import xlwings as xw
 
-from ..consolidate import InputError, consolidate
-from .. import control_workbook as cw
-from ..master import write_master
-from ..spec import SpecError, load_spec
+from ..consolidate.batch import InputError, consolidate
+from ..form.spec import SpecError, load_spec
+from ..master.writer import write_master
+from ..template import control_workbook as cw
 from .feedback import as_text
 
 ALERT_TITLE = "Sammanställ lägesrapporter"

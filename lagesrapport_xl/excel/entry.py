@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from ..result import ReadResult
-from ..spec import INLINE_COLS, col_letter, default_spec
-from ..template import BUTTON_NAME
+from ..form.spec import INLINE_COLS, col_letter, default_spec
+from ..reader.result import ReadResult
+from ..template.writer import BUTTON_NAME
 from .adapter import check_book
-from .feedback import ALERT_TITLE, show_result
 from .control import ConsolidationRun, run_consolidation
+from .feedback import ALERT_TITLE, show_result
 
 # The template's Validera shape sits at the top of the report sheet, over the second inline column.
 BUTTON_CELL = f"{col_letter(INLINE_COLS[1])}1"

@@ -15,10 +15,10 @@ from typing import Any
 
 import xlwings as xw
 
-from ..issues import SEVERITY_SV, Issue, json_value
-from ..result import ReadResult
-from ..spec import default_spec
-from ..template import CONTROL_COLUMNS, CONTROL_TITLE
+from ..common.issues import SEVERITY_SV, Issue, json_value
+from ..form.control_sheet import CONTROL_COLUMNS, CONTROL_TITLE
+from ..form.spec import default_spec
+from ..reader.result import ReadResult
 
 CONTROL_SHEET = default_spec().control_sheet  # the template ships it open: Excel cannot add it later
 TITLE = CONTROL_TITLE

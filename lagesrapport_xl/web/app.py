@@ -35,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..issues import SEVERITY_SV, Severity
+from ..common.issues import SEVERITY_SV, Severity
 from .auth import LoginThrottle, Sessions, csrf_token, csrf_valid, load_secret, new_token, verify_password
 from .intake import BAD_FORM, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
 from .overview import FILE_COUNT_LABELS, build_overview, write_master_workbook

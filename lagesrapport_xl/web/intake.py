@@ -31,14 +31,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..annotate import AnnotateError, write_annotated_copy
-from ..atomic import atomic_path
-from ..consolidate import FileOutcome, decide_statuses
-from ..issues import Issue, Severity
-from ..reader import read_report
-from ..result import ReadResult
-from ..safety import size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
-from ..tables import Status
+from ..common.atomic import atomic_path
+from ..common.issues import Issue, Severity
+from ..consolidate.batch import FileOutcome, decide_statuses
+from ..consolidate.tables import Status
+from ..reader.annotate import AnnotateError, write_annotated_copy
+from ..reader.read import read_report
+from ..reader.result import ReadResult
+from ..reader.safety import size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
 from .auth import new_token
 from .settings import Settings
 from .store import Store

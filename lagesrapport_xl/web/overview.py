@@ -18,11 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..consolidate import Consolidation, consolidate
-from ..coverage import Coverage, CoverageReport, RegisterCoverage, outcome_identity, register_coverage
-from ..master import write_master
-from ..register import RegisterError, RegisterRow, read_register
-from ..tables import STATUS_PLURAL, Status
+from ..consolidate.batch import Consolidation, consolidate
+from ..consolidate.coverage import (
+    Coverage,
+    CoverageReport,
+    RegisterCoverage,
+    outcome_identity,
+    register_coverage,
+)
+from ..consolidate.tables import STATUS_PLURAL, Status
+from ..master.writer import write_master
+from ..reader.register import RegisterError, RegisterRow, read_register
 from .intake import Intake
 
 MASTER_FOLDER = "sammanstallningar"

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..safety import DEFAULT_LIMITS, MiB, Limits
-from ..spec import FormSpec, SpecError, default_spec
-from .auth import hash_password, check_password_hash
+from ..form.spec import FormSpec, SpecError, default_spec
+from ..reader.safety import DEFAULT_LIMITS, Limits, MiB
+from .auth import check_password_hash, hash_password
 
 ENV_PASSWORD_HASH = "LAGESRAPPORT_PASSWORD_HASH"
 ENV_PASSWORD = "LAGESRAPPORT_PASSWORD"

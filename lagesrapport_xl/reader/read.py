@@ -11,12 +11,12 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+from ..common.issues import Issue, Severity
+from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .check import check_cells
-from .issues import Issue, Severity
 from .result import ReadResult
 from .safety import DEFAULT_LIMITS, Limits, inspect_file
 from .sources import SOURCES
-from .spec import FORM_VERSION_NAME, FormSpec, default_spec
 
 
 def read_report(

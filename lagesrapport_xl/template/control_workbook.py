@@ -14,8 +14,8 @@ import keyword
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import atomic_path
-from .spec import FormSpec, default_spec
+from ..common.atomic import atomic_path
+from ..form.spec import FormSpec, default_spec
 
 SHEET = "Sammanställning"
 INBOX_NAME = "inkorg"

@@ -4,7 +4,7 @@
 "Accounted for" means: every upload got an answer and a receipt of its own; the log has exactly
 one row per upload, with the SHA-256 of the bytes that were sent; every report among them is in
 the inbox exactly once (the same bytes are stored once) with that SHA-256, and nothing else is;
-and RAR's page counts the same. `python -m lagesrapport_xl.web.loadtest` (scripts/loadtest)
+and RAR's page counts the same. `python -m lagesrapport_dev.loadtest` (scripts/loadtest)
 prints the figures; tests/test_web_load.py asserts the account. No time is asserted anywhere.
 """
 
@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..examples import bulk_files, demo_files, write_examples
+from lagesrapport_xl.web.settings import default_state
+from lagesrapport_xl.web.store import Store
+
 from .client import IntakeClient, local_server
-from .settings import default_state
-from .store import Store
+from .examples import bulk_files, demo_files, write_examples
 
 PASSWORD = "lasttestens lösenord"  # a throwaway server's
 

@@ -20,14 +20,14 @@ from enum import Enum
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .conditions import holds
-from .spec import FormSpec
+from ..common.version import __version__
+from ..form.conditions import holds
+from ..form.spec import FormSpec
 
 if TYPE_CHECKING:  # only for annotations: consolidate and coverage import this module
     import pandas as pd
 
-    from .consolidate import Consolidation, FileOutcome
+    from .batch import Consolidation, FileOutcome
     from .coverage import CoverageReport
 
 PROGRAM = "lagesrapport_xl"
@@ -1049,7 +1049,7 @@ def _register_input(c: Consolidation) -> list[Row]:
     """The register, when one was used, as one more input with its checksum (it is not a report)."""
     if not c.register_file:
         return []
-    from .consolidate import file_digest  # consolidate imports this module
+    from .batch import file_digest  # consolidate imports this module
 
     sha256, size, modified = file_digest(c.register_file)
     return [{

@@ -26,11 +26,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import reader  # imported before the workers fork: each inherits it instead of importing it
-from .issues import Issue, Severity
-from .result import ReadResult
-from .rules import Findings, Previous, check_previous
-from .spec import FormSpec, default_spec
+from ..common.issues import Issue, Severity
+from ..form.previous import Previous
+from ..form.spec import FormSpec, default_spec
+from ..reader import (
+    read as reader,  # imported before the workers fork: each inherits it instead of importing it
+)
+from ..reader.result import ReadResult
+from ..reader.rules import Findings, check_previous
 from .tables import (
     ABOUT,
     BUDGET,
@@ -54,8 +57,8 @@ from .tables import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..reader.register import RegisterRow
     from .coverage import CoverageReport
-    from .register import RegisterRow
 
 DEFAULT_TOLERANCE = 0.15
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .issues import Issue, Severity
-from .spec import FormSpec, cell_address
+from ..common.issues import Issue, Severity
+from ..form.previous import Previous
+from ..form.spec import FormSpec, cell_address
 
 HALF_YEAR_DAYS = 182
 
@@ -194,35 +195,6 @@ def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
                 cost_sum - fund_sum,
                 sheet=budget_sheet(findings), cell=cell_address(budget.balance_row, column.col),
             )
-
-
-@dataclass(frozen=True)
-class Previous:
-    """The report before this one of the same insats, as far as the rules compare with it.
-
-    Carried in the file (a template rolled forward from it keeps these facts under the
-    `previous_*` names of its Data sheet) or found in the same batch (consolidate.py); both are
-    compared by `check_previous`. `cumulative` maps each carried cell (spec.carried, e.g.
-    budget_staff_actual_cumulative) to the previous report's amount, None where it had none.
-    """
-
-    file: str
-    report_number: int | None
-    period_end: dt.date | None
-    cumulative: Mapping[str, Decimal | None]
-    sha256: str | None = None
-
-    @classmethod
-    def of(cls, answers: Mapping[str, Any], spec: FormSpec, file: str, sha256: str | None = None) -> Previous:
-        """The facts of a report read without errors (its answers)."""
-        cumulative = {key: answers.get(key) for key in spec.carried}
-        return cls(file, answers.get("report_number"), answers.get("period_end"), cumulative, sha256)
-
-    @property
-    def named(self) -> str:
-        """'nr 1 (rapport_1.xlsx)', as the messages name it (a carried fact may be missing)."""
-        number = f"nr {self.report_number}" if self.report_number is not None else ""
-        return " ".join(part for part in (number, f"({self.file})" if self.file else "") if part)
 
 
 def check_previous(values: dict[str, Any], previous: Previous, findings: Findings, *, rolled: bool) -> None:

@@ -31,10 +31,10 @@ from typing import Any, Callable, NamedTuple
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
+from ..common.issues import Issue, Severity
+from ..form.spec import VERSION_PROPERTY, col_letter
 from .cells import CellValue, NameTarget, RawCell, WorkbookCells, cell_index, normalise_number
-from .issues import Issue, Severity
 from .sheet_scan import SheetScan, scan_sheet
-from .spec import VERSION_PROPERTY, col_letter
 
 Wanted = Collection[str] | None  # defined names to read (None: every single-cell name)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .issues import Issue, Severity, json_answers, json_value
+from ..common.issues import Issue, Severity, json_answers, json_value
 from .models import ReportBase
 
 

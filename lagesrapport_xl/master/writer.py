@@ -31,10 +31,10 @@ import xlsxwriter.workbook
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_path
-from .consolidate import Consolidation, batch_gc
-from .master_split import HelperRows, OwnRows, SplitRows, split_rows
-from .tables import (
+from ..common.atomic import atomic_path
+from ..common.xlsx_style import FONT, HEADER_FILL, Formats
+from ..consolidate.batch import Consolidation, batch_gc
+from ..consolidate.tables import (
     ABOUT,
     BUDGET,
     CONTROL,
@@ -50,12 +50,11 @@ from .tables import (
     Status,
     Table,
 )
-from .tables import missing as _missing
+from ..consolidate.tables import missing as _missing
+from .split import HelperRows, OwnRows, SplitRows, split_rows
 
 RowWriter = OwnRows | HelperRows | SplitRows
 
-FONT = "Arial"
-HEADER_FILL = "#D9E1F2"
 RED_FILL = "#F8CBAD"
 YELLOW_FILL = "#FFE699"
 GREEN_FILL = "#C6EFCE"
@@ -555,10 +554,11 @@ def _chart_value(written: Any, formula: bool) -> Any:
 # --- formats --------------------------------------------------------------------------------------
 
 
-class _Formats:
+class _Formats(Formats):
+    """The master's cell formats: one per kind of value (bold or not), titles, notes, links, fills."""
+
     def __init__(self, wb: xlsxwriter.Workbook):
-        self.wb = wb
-        self.base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        super().__init__(wb, {"font_name": FONT, "font_size": 10, "valign": "top"})
         self.title = wb.add_format({**self.base, "bold": True, "font_size": 13})
         self.note = wb.add_format({**self.base, "italic": True, "font_color": "#404040"})
         self.link = wb.add_format({**self.base, "italic": True, "font_color": "#0563C1", "underline": 1})
@@ -568,25 +568,21 @@ class _Formats:
         self.fills = {
             color: wb.add_format({"bg_color": color}) for color in (RED_FILL, YELLOW_FILL, GREEN_FILL, GREY_FILL)
         }
-        self._cells: dict[tuple[str, bool], Any] = {}
         # Every format gets its XF index now, in this order, whatever is written first: a helper
         # process that skips some tables (master_split) must number the formats alike.
         for kind in ("text", "long_text", "text_wrap", *NUMBER_FORMATS, "flag"):
             for bold in (False, True):
                 self.cell(kind, bold)
-        for fmt in (self.title, self.note, self.link, self.header, *self._cells.values()):
+        for fmt in (self.title, self.note, self.link, self.header, *self.made()):
             fmt._get_xf_index()
 
     def cell(self, kind: str, bold: bool = False):
-        key = (kind, bold)
-        if key not in self._cells:
-            options = {**self.base, "bold": bold}
-            if kind in NUMBER_FORMATS:
-                options["num_format"] = NUMBER_FORMATS[kind]
-            if kind in ("long_text", "text_wrap", "text"):
-                options["text_wrap"] = True
-            self._cells[key] = self.wb.add_format(options)
-        return self._cells[key]
+        options: dict[str, Any] = {"bold": bold}
+        if kind in NUMBER_FORMATS:
+            options["num_format"] = NUMBER_FORMATS[kind]
+        if kind in ("long_text", "text_wrap", "text"):
+            options["text_wrap"] = True
+        return self.once((kind, bold), options)
 
 
 # --- writing cells --------------------------------------------------------------------------------

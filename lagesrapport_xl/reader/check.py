@@ -18,15 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..common.issues import Issue, Severity
+from ..form.conditions import holds
+from ..form.fieldtypes import ValueProblem, is_blank, parse_count, parse_text
+from ..form.previous import Previous
+from ..form.spec import FORM_VERSION_NAME, PREVIOUS_PREFIX, Carried, Field, FormSpec, default_spec
 from .cells import NameTarget, RawCell, WorkbookCells, cell_index
-from .conditions import holds
-from .fieldtypes import ValueProblem, is_blank, parse_count, parse_text
-from .issues import Issue, Severity
 from .models import report_model
 from .privacy import find_personal_data, privacy_message
 from .result import ReadResult
-from .rules import Findings, Previous, check_previous, check_rules
-from .spec import FORM_VERSION_NAME, PREVIOUS_PREFIX, Carried, Field, FormSpec, default_spec
+from .rules import Findings, check_previous, check_rules
 
 NEW_TEMPLATE = "Fyll i svaren i en ny, oförändrad mall från RAR."
 _EMPTY = RawCell(None)  # a located cell the source had nothing for

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .consolidate import Consolidation, consolidate
-from .coverage import identity
-from .issues import Severity
-from .reader import read_report
-from .register import RegisterProblem, RegisterResult, RegisterRow, read_register, write_row_templates
-from .rules import Previous
-from .spec import FormSpec, default_spec
-from .template import write_template
+from ..common.issues import Severity
+from ..consolidate.batch import Consolidation, consolidate
+from ..consolidate.coverage import identity
+from ..form.previous import Previous
+from ..form.spec import FormSpec, default_spec
+from ..reader.read import read_report
+from ..reader.register import RegisterProblem, RegisterResult, RegisterRow, read_register
+from ..template.prefill import write_row_templates
+from .writer import write_template
 
 ROLLED = ("report_number", "period_start", "period_end")  # computed by rolling forward, never copied
 PERIOD_MONTHS = 6

@@ -14,8 +14,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from .issues import json_answers
-from .spec import FormSpec, default_spec
+from ..common.issues import json_answers
+from ..form.spec import FormSpec, default_spec
 
 
 class ReportBase(BaseModel):

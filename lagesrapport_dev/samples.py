@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from .spec import FormSpec, default_spec
+from lagesrapport_xl.form.spec import FormSpec, default_spec
 
 _BUDGET = {
     # line: (granted total, budget for the period, utfall for the period, cumulative utfall)

@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .rollforward import add_months
-from .spec import FormSpec, default_spec
-from .template import write_template
+from lagesrapport_xl.form.spec import FormSpec, default_spec
+from lagesrapport_xl.template.rollforward import add_months
+from lagesrapport_xl.template.writer import write_template
 
 # Share of the granted budget per cost line (lines a RAR override adds get nothing).
 LINE_WEIGHTS = {
@@ -388,7 +388,7 @@ def demo_register(spec: FormSpec | None = None) -> list[dict[str, Any]]:
 
 def write_demo_register(path: str | Path, spec: FormSpec | None = None) -> Path:
     """The demo register as an Excel register (deterministic bytes, like the examples)."""
-    from .register import write_register_workbook
+    from lagesrapport_xl.template.prefill import write_register_workbook
 
     return write_register_workbook(path, spec, demo_register(spec))
 
@@ -460,7 +460,7 @@ __all__ = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m lagesrapport_xl.examples [MAPP [REGISTER]]`: (re)write the demo set and its
+    """`python -m lagesrapport_dev.examples [MAPP [REGISTER]]`: (re)write the demo set and its
     register (by default DEMO_REGISTER beside the folder; scripts/make-examples)."""
     import sys
 

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .consolidate import normalise
+from .batch import normalise
 from .tables import Coverage, Status  # Coverage sits beside Status: both are texts of the Kontroll sheet
 
 if TYPE_CHECKING:
-    from .consolidate import Consolidation, FileOutcome
-    from .register import RegisterRow
+    from ..reader.register import RegisterRow
+    from .batch import Consolidation, FileOutcome
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from .issues import Issue
+from ..common.issues import Issue
 
 CellValue = None | str | int | float | bool | dt.date | dt.datetime | dt.time
 

@@ -23,12 +23,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import ElementTree as SafeET
 
-from .atomic import atomic_path
-from .issues import SEVERITY_SV, json_value
+from ..common.atomic import atomic_path
+from ..common.issues import SEVERITY_SV, json_value
+from ..form.control_sheet import CONTROL_COLUMNS, CONTROL_TITLE
+from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .result import ReadResult
 from .safety import READABLE_KINDS, inspect_file
-from .spec import FormSpec, default_spec
-from .template import CONTROL_COLUMNS, CONTROL_TITLE, FORM_VERSION_NAME
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -20,11 +20,13 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_path
-from .conditions import holds
-from .fieldtypes import is_blank
-from .rules import Previous
-from .spec import (  # the version's name and property are re-exported: the template writes them
+from ..common.atomic import atomic_path
+from ..common.xlsx_style import FONT, HEADER_FILL, Formats
+from ..form.conditions import holds
+from ..form.control_sheet import CONTROL_COLUMNS, CONTROL_NOT_CHECKED, CONTROL_NOTE, CONTROL_TITLE
+from ..form.fieldtypes import is_blank
+from ..form.previous import Previous
+from ..form.spec import (  # the version's name and property are re-exported: the template writes them
     FORM_VERSION_NAME,
     INLINE_COLS,
     LABEL_COL,
@@ -39,35 +41,18 @@ from .spec import (  # the version's name and property are re-exported: the temp
     default_spec,
 )
 
-FONT = "Arial"
 INPUT_FILL = "#FFFFFF"
 LOCKED_FILL = "#F2F2F2"
 PREFILLED_FILL = "#E7E6E6"
 MISSING_FILL = "#F4B6B6"
 REQUIRED_NOW_FILL = "#FFE699"
 STATUS_FILL = "#FFF2CC"
-HEADER_FILL = "#D9E1F2"
 BORDER_COLOR = "#8EA9DB"
 BUTTON_FILL = "#2F5597"
 FIXED_TIME = dt.datetime(2021, 12, 10)  # document timestamps: identical bytes for identical input
 MISSING_COUNT_NAME = "missing_count"
 BUTTON_NAME = "btnValidera"  # the xlwings Lite button: @script(button="[btnValidera]Lägesrapport!D1")
 BUTTON_TEXT = "Validera"
-# The open control sheet (spec.control_sheet): its texts before the first check, and the columns
-# of the list of problems, shared by the Validera button (excel/feedback.py) and the annotated
-# copies (annotate.py) so both lists look alike.
-CONTROL_TITLE = "Kontroll av lägesrapporten"
-CONTROL_NOT_CHECKED = (
-    "Inte kontrollerad ännu. Klicka på knappen Validera på bladet Lägesrapport (kräver tillägget "
-    "xlwings eller xlwings Lite); utan tillägg visar statusrutan överst på det bladet vad som saknas."
-)
-CONTROL_NOTE = (
-    "Här listas varje fel och varning med blad, cell och fråga. Bladet skrivs om varje gång du klickar "
-    "på Validera och skrivs inte ut med rapporten."
-)
-CONTROL_COLUMNS = (  # (header, width in characters)
-    ("Allvar", 9), ("Blad", 14), ("Cell", 8), ("Fråga", 45), ("Värde", 24), ("Meddelande", 90),
-)
 PROTECTION_OPTIONS = {
     "select_locked_cells": True,
     "select_unlocked_cells": True,
@@ -165,14 +150,12 @@ def page_breaks(
 # --- formats ---------------------------------------------------------------------------------------
 
 
-class _Formats:
+class _Formats(Formats):
     """All cell formats of the template, created once per workbook."""
 
     def __init__(self, wb: xlsxwriter.Workbook):
-        self._wb = wb
-        self._cache: dict[tuple[Any, ...], Any] = {}
         base = {"font_name": FONT, "font_size": 10, "font_scheme": "none", "valign": "top"}
-        self.base = base
+        super().__init__(wb, base)
         self.title = wb.add_format({**base, "bold": True, "font_size": 16, "valign": "vcenter"})
         self.subtitle = wb.add_format({**base, "italic": True, "valign": "vcenter"})
         self.status = wb.add_format(
@@ -227,22 +210,19 @@ class _Formats:
         self.control_note = wb.add_format({**base, "italic": True})
 
     def cell(self, number_format: str, *, locked: bool, fill: str, wrap: bool = False, bold: bool = False):
-        key = (number_format, locked, fill, wrap, bold)
-        if key not in self._cache:
-            self._cache[key] = self._wb.add_format(
-                {
-                    **self.base,
-                    "num_format": number_format,
-                    "locked": locked,
-                    "bg_color": fill,
-                    "border": 1,
-                    "border_color": BORDER_COLOR if not locked else "#BFBFBF",
-                    "text_wrap": wrap,
-                    "valign": "top" if wrap else "vcenter",
-                    "bold": bold,
-                }
-            )
-        return self._cache[key]
+        return self.once(
+            (number_format, locked, fill, wrap, bold),
+            {
+                "num_format": number_format,
+                "locked": locked,
+                "bg_color": fill,
+                "border": 1,
+                "border_color": BORDER_COLOR if not locked else "#BFBFBF",
+                "text_wrap": wrap,
+                "valign": "top" if wrap else "vcenter",
+                "bold": bold,
+            },
+        )
 
     def input(self, field: Field, prefilled: bool):
         return self.cell(
