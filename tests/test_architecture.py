@@ -43,7 +43,6 @@ NOT_YET_SPLIT = {
     "lagesrapport_xl/reader/check.py",
     "lagesrapport_xl/reader/safety.py",
     "lagesrapport_xl/reader/sources.py",
-    "lagesrapport_xl/template/writer.py",
 }
 NOT_YET_UNTANGLED = [["lagesrapport_xl.consolidate.batch", "lagesrapport_xl.consolidate.coverage",
                       "lagesrapport_xl.consolidate.tables"]]

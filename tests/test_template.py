@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from posixpath import dirname, join, normpath
@@ -15,21 +17,18 @@ import pytest
 from openpyxl import load_workbook
 
 from lagesrapport_xl.cli import main
-from lagesrapport_xl.form.spec import col_letter, load_spec
-from lagesrapport_xl.reader.read import read_report
-from lagesrapport_xl.template.writer import (
-    BUTTON_NAME,
-    BUTTON_TEXT,
+from lagesrapport_xl.form.control_sheet import (
     CONTROL_COLUMNS,
     CONTROL_NOT_CHECKED,
     CONTROL_NOTE,
     CONTROL_TITLE,
-    VERSION_PROPERTY,
-    count_missing,
-    page_capacity,
-    status_text,
-    write_template,
 )
+from lagesrapport_xl.form.spec import VERSION_PROPERTY, col_letter, load_spec
+from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.template.button import BUTTON_NAME, BUTTON_TEXT
+from lagesrapport_xl.template.page import page_capacity
+from lagesrapport_xl.template.status import count_missing, status_text
+from lagesrapport_xl.template.writer import write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_FORM = ROOT / "docs" / "form"  # the original form and the field catalogue, kept in the repository
@@ -526,6 +525,17 @@ def test_committed_template_matches_the_code(template_path):
     assert not differing, (
         f"Den incheckade mallen skiljer sig från koden i {', '.join(differing)}. {REGENERATE}."
     )
+
+
+def test_the_package_names_write_template_and_its_light_modules_leave_xlsxwriter_unimported():
+    """`lagesrapport_xl.template.write_template` is imported on first use, so importing the control
+    workbook's defaults (the Excel layer does) costs no XlsxWriter."""
+    import lagesrapport_xl.template as template
+
+    assert template.write_template is write_template
+    script = "import sys, lagesrapport_xl.template.control_workbook; print('xlsxwriter' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_cli_writes_the_template_with_a_password(tmp_path, capsys):

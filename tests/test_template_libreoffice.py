@@ -14,16 +14,11 @@ from openpyxl import load_workbook
 
 from lagesrapport_dev.fill import fill_workbook
 from lagesrapport_dev.samples import example_answers
+from lagesrapport_xl.form.control_sheet import CONTROL_COLUMNS, CONTROL_NOTE, CONTROL_TITLE
 from lagesrapport_xl.form.spec import default_spec
 from lagesrapport_xl.reader.register import read_register
-from lagesrapport_xl.template.writer import (
-    CONTROL_COLUMNS,
-    CONTROL_NOTE,
-    CONTROL_TITLE,
-    count_missing,
-    status_text,
-    write_template,
-)
+from lagesrapport_xl.template.status import count_missing, status_text
+from lagesrapport_xl.template.writer import write_template
 
 pytestmark = pytest.mark.libreoffice
 

@@ -23,7 +23,7 @@ from lagesrapport_xl.reader.annotate import AnnotateError, write_annotated_copy
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.reader.result import ReadResult
 from lagesrapport_xl.reader.safety import inspect_file
-from lagesrapport_xl.template.writer import CONTROL_NOT_CHECKED, CONTROL_NOTE
+from lagesrapport_xl.form.control_sheet import CONTROL_NOT_CHECKED, CONTROL_NOTE
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

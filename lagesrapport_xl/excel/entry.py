@@ -17,7 +17,7 @@ import xlwings as xw
 
 from ..form.spec import INLINE_COLS, col_letter, default_spec
 from ..reader.result import ReadResult
-from ..template.writer import BUTTON_NAME
+from ..template.button import BUTTON_NAME
 from .adapter import check_book
 from .control import ConsolidationRun, run_consolidation
 from .feedback import ALERT_TITLE, show_result
