@@ -18,7 +18,9 @@ from conftest import sha256
 
 import lagesrapport_xl
 from lagesrapport_dev.examples import ExampleFile, bulk_files, demo_files, write_examples
-from lagesrapport_xl.consolidate.batch import InputError, Status, consolidate, find_input_files
+from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.inputs import InputError, find_input_files
+from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master.writer import write_master
 from lagesrapport_xl.reader import read as reader

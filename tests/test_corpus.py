@@ -17,7 +17,8 @@ from conftest import sha256
 from corpus import CASES, Case
 from openpyxl import load_workbook
 
-from lagesrapport_xl.consolidate.batch import Status, consolidate
+from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import writer as master_module
 from lagesrapport_xl.master.writer import write_master

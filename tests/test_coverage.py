@@ -32,7 +32,7 @@ def coverage_of(inbox: Path, tmp_path: Path, lines: list[str], spec: FormSpec):
     register.write_text("\n".join([HEADINGS, *lines]) + "\n", encoding="utf-8")
     rows, problems = read_register(register, spec)
     assert not [p for p in problems if p.severity.value == "error"], problems
-    return register_coverage(consolidate([inbox], spec=spec, workers=1), rows)
+    return register_coverage(consolidate([inbox], spec=spec, workers=1).files, rows)
 
 
 def test_each_register_row_gets_its_state_and_its_files(inbox: Path, tmp_path: Path, spec: FormSpec) -> None:

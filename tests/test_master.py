@@ -14,7 +14,8 @@ from openpyxl.utils import get_column_letter
 from test_consolidate import STARTED, known_files
 
 from lagesrapport_dev.examples import ExampleFile, demo_files, write_examples
-from lagesrapport_xl.consolidate.batch import SHEETS, Consolidation, consolidate
+from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
+from lagesrapport_xl.consolidate.tables import SHEETS
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import writer as master_module
 from lagesrapport_xl.master.writer import LAYOUT, MasterInfo, write_master

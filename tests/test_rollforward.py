@@ -21,7 +21,8 @@ from lagesrapport_dev.examples import DEMO_INSATSER, report_answers
 from lagesrapport_dev.fill import fill_workbook
 from lagesrapport_xl.cli import main
 from lagesrapport_xl.common.issues import Severity
-from lagesrapport_xl.consolidate.batch import Status, build_consolidation
+from lagesrapport_xl.consolidate.batch import build_consolidation
+from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.form.spec import SpecError, load_spec
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.rollforward import (

@@ -367,7 +367,7 @@ def test_rars_page_shows_each_register_row_with_its_state_and_last_upload(
     status = client.get("/rar/status.json").json()
     rows, _problems = read_register(register)
     inbox = web(client).settings.inbox
-    expected = register_coverage(consolidate(inbox, workers=1), rows)
+    expected = register_coverage(consolidate(inbox, workers=1).files, rows)
     assert [(r["row"], r["state_text"]) for r in status["rows"]] == [(r.row, r.state.value) for r in expected.rows]
     assert [r["state"] for r in status["rows"]] == ["received", "rejected", "missing", "received", "missing"]
     steget, halsa, nyttiga, unga, new = status["rows"]

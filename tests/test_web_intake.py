@@ -19,7 +19,8 @@ from openpyxl import Workbook, load_workbook
 from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples  # noqa: F401
 
 from lagesrapport_dev.examples import demo_files
-from lagesrapport_xl.consolidate.batch import Status, consolidate
+from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name

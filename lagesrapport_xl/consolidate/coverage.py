@@ -1,12 +1,12 @@
 """Which insatser of RAR's register have reported for the period, and which have not.
 
-RAR's register (register.py) lists every insats it funds, with the report it expects next
-(report number and period). A consolidation (consolidate.py) knows every file and what became
-of it. `register_coverage` puts the two side by side: for each register row the files of that
+RAR's register (reader/register.py) lists every insats it funds, with the report it expects next
+(report number and period). A consolidation (batch.py) knows every file and what became of it
+(statuses.py). `register_coverage` puts the two side by side: for each register row the files of that
 insats for that period, and one state — received, only rejected files, or missing — so that the
 Kontroll sheet, the JSON, the command's summary and the web intake's RAR page all say the same.
 
-Matching follows the consolidation's own rule for "the same insats" (consolidate.normalise):
+Matching follows the consolidation's own rule for "the same insats" (statuses.normalise):
 the case number when both sides have one, otherwise the name; case and spaces never matter.
 A rejected file is matched by what could be read of it (`ReadResult.values`); a file of which
 nothing could be read belongs to no insats and is listed as unmatched.
@@ -19,12 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .batch import normalise
-from .tables import Coverage, Status  # Coverage sits beside Status: both are texts of the Kontroll sheet
+from .statuses import Coverage, FileOutcome, Status, normalise
 
 if TYPE_CHECKING:
     from ..reader.register import RegisterRow
-    from .batch import Consolidation, FileOutcome
 
 
 @dataclass(frozen=True)
@@ -145,14 +143,15 @@ def for_period(row: Identity, file: Identity) -> bool:
 # --- the coverage ----------------------------------------------------------------------------
 
 
-def register_coverage(consolidation: Consolidation, rows: Sequence[RegisterRow]) -> CoverageReport:
-    """For each register row: its files for the period and its state (see Coverage).
+def register_coverage(outcomes: Sequence[FileOutcome], rows: Sequence[RegisterRow]) -> CoverageReport:
+    """For each register row: its files for the period among a consolidation's `outcomes` (its
+    `files`) and its state (see Coverage).
 
     A file that could belong to two rows (two register rows of the same insats) is counted for
     the first row whose period it fits, else for the first row of its insats. The rows are looked
     up by case number and name, so the work grows with files plus rows, not files times rows.
     """
-    identities = [(outcome, outcome_identity(outcome)) for outcome in consolidation.files]
+    identities = [(outcome, outcome_identity(outcome)) for outcome in outcomes]
     wanted = [identity(row.prefill) for row in rows]
     candidates = _Candidates(wanted)
     mine: dict[int, list[tuple[FileOutcome, Identity]]] = {}  # register row index → its files

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.atomic import atomic_path
 from ..common.issues import json_answers, json_value
-from ..common.version import __version__
-from .batch import Consolidation, FileOutcome
-from .tables import PROGRAM, Table
-from .tables import missing as _missing
+from ..common.version import PROGRAM, __version__
+from .tables.base import missing as _missing
 
 if TYPE_CHECKING:
+    from .consolidation import Consolidation
     from .coverage import CoverageReport
+    from .statuses import FileOutcome
+    from .tables.base import Table
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

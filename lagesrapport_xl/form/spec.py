@@ -209,6 +209,15 @@ class FormSpec:
             return f"{line}_{column}"
         return f"budget_{line}_{column}"
 
+    @cached_property  # asked for every line of every report: budget_key searches the financing lines
+    def budget_keys(self) -> dict[tuple[str, str], str]:
+        """(line, column) → defined name, for every cost and financing line and every column."""
+        return {
+            (line.key, column.key): self.budget_key(line.key, column.key)
+            for line in self.budget.lines + self.budget.financing
+            for column in self.budget.columns
+        }
+
     @property
     def sheets(self) -> tuple[str, ...]:
         """The form's own sheets, all protected (the open control sheet comes after them)."""

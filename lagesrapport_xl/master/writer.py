@@ -32,8 +32,9 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 from xlsxwriter.worksheet import Worksheet
 
 from ..common.atomic import atomic_path
+from ..common.memory import batch_gc
 from ..common.xlsx_style import FONT, HEADER_FILL, Formats
-from ..consolidate.batch import Consolidation, batch_gc
+from ..consolidate.batch import Consolidation
 from ..consolidate.tables import (
     ABOUT,
     BUDGET,

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+from ..common.digest import file_sha256
 from ..common.issues import Issue, Severity
 from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .check import check_cells
@@ -45,7 +46,7 @@ def read_report(
         "modified": dt.datetime.fromtimestamp(stat.st_mtime),
         # Hashed even when refused (a batch needs it to spot duplicates), unless absurdly large.
         "sha256": hashlib.sha256(check.content).hexdigest() if check.content is not None
-        else _sha256(path) if stat.st_size <= limits.max_file_bytes else None,
+        else file_sha256(path) if stat.st_size <= limits.max_file_bytes else None,
     }
     if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
         return ReadResult(**facts, issues=check.issues)
@@ -54,18 +55,6 @@ def read_report(
     cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content, scans=check.sheet_scans)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
     return check_cells(cells, spec, **facts)
-
-
-def _sha256(path: Path) -> str | None:
-    """The file's SHA-256, or None when it cannot be read (safety has said why)."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def _unopenable(path: Path, exc: OSError) -> Issue:

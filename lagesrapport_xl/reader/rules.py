@@ -11,7 +11,6 @@ does not match costs, signing before the period ended).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -132,19 +131,9 @@ def _signed_date(values: dict[str, Any], findings: Findings) -> None:
         )
 
 
-@functools.cache  # FormSpec hashes by identity; spec.budget_key searches the financing lines each call
-def _budget_keys(spec: FormSpec) -> dict[tuple[str, str], str]:
-    """(line, column) → defined name, for every cost and financing line and every column."""
-    return {
-        (line.key, column.key): spec.budget_key(line.key, column.key)
-        for line in spec.budget.lines + spec.budget.financing
-        for column in spec.budget.columns
-    }
-
-
 def _budget_lines(values: dict[str, Any], findings: Findings) -> None:
     spec = findings.spec
-    keys = _budget_keys(spec)
+    keys = spec.budget_keys
     for line in spec.budget.lines + spec.budget.financing:
         def key_of(column: str) -> str:  # also for a column RAR's configuration removed
             return keys.get((line.key, column)) or spec.budget_key(line.key, column)
@@ -180,7 +169,7 @@ def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
     for column in budget.columns:
         if not column.is_input or column.type.name != "amount":
             continue
-        keys = _budget_keys(spec)
+        keys = spec.budget_keys
         costs = [values.get(keys[line.key, column.key]) for line in budget.lines]
         funds = [values.get(keys[line.key, column.key]) for line in budget.financing]
         if all(v is None for v in costs + funds):

@@ -141,7 +141,7 @@ def build_overview(intake: Intake) -> Overview:
         rows = register
     else:  # an unreadable register leaves its table empty, under the problem; none: the inbox's insatser
         rows = [] if settings.register is not None else inbox_rows(consolidation)
-    report: CoverageReport = register_coverage(consolidation, rows)
+    report: CoverageReport = register_coverage(consolidation.files, rows)
     insats_rows = []
     for row in report.rows:
         names = [row.accepted, *row.superseded, *row.rejected, *row.other_periods]

@@ -1,0 +1,55 @@
+"""Which files a batch reads: every regular file under the folders and files it is given, each once,
+named relative to their common folder, our own outputs left out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """An INBOX argument that does not exist; the message is Swedish and names it."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path  # as found
+    name: str  # shown to people: relative to the common folder of all inputs
+
+
+def find_input_files(inputs: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[InputFile]:
+    """Every regular file under the folders (recursively) and every file named, in a stable order.
+
+    A file reached twice (named twice, or inside two given folders) counts once. `exclude` holds
+    our own outputs (the master, exports), which must not be read back as reports.
+    """
+    excluded = {os.path.realpath(p) for p in exclude}
+    found: list[tuple[Path, str | None]] = []  # (path, its folder's real path when found in a folder)
+    roots: list[str] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            roots.append(os.path.abspath(path))
+            for folder, dirs, files in os.walk(path):
+                dirs.sort()
+                real_folder = os.path.realpath(folder)
+                found.extend((Path(folder) / name, real_folder) for name in sorted(files))
+        elif path.is_file():
+            roots.append(os.path.dirname(os.path.abspath(path)))
+            found.append((path, None))
+        else:
+            raise InputError(f"Hittar inte {raw}: varken en mapp eller en fil.")
+    seen: set[str] = set()
+    files: list[Path] = []
+    for path, real_folder in found:
+        # The real path, for duplicates and our own outputs; resolved in full only for a link.
+        linked = real_folder is None or os.path.islink(path)
+        real = os.path.realpath(path) if linked else os.path.join(real_folder, path.name)
+        if real in seen or real in excluded or not os.path.isfile(path):
+            continue  # a duplicate path, our own output, or not a regular file (fifo, socket …)
+        seen.add(real)
+        files.append(path)
+    common = os.path.commonpath(roots) if roots else os.getcwd()
+    return [InputFile(path, os.path.relpath(os.path.abspath(path), common)) for path in files]
