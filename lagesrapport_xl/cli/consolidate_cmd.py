@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from . import add_config_option, print_register_problems
 
 if TYPE_CHECKING:
-    from ..consolidate.batch import Consolidation
+    from ..consolidate.consolidation import Consolidation
     from ..consolidate.coverage import CoverageReport, RegisterCoverage
     from ..form.spec import FormSpec
     from ..reader.register import RegisterRow
@@ -126,7 +126,7 @@ class Stopwatch:
 
 def summary(consolidation: Consolidation, output: Path) -> str:
     """The one-screen summary printed after a run."""
-    from ..consolidate.tables import STATUS_PLURAL, Status
+    from ..consolidate.statuses import STATUS_PLURAL, Status
 
     counts = consolidation.counts
     width = max(len(label) for label in STATUS_PLURAL.values()) + 2
@@ -153,7 +153,7 @@ def _listed(items: list[str]) -> list[str]:
 
 def _coverage_summary(coverage: CoverageReport, width: int) -> list[str]:
     """The register's part of the summary: counts per state, then who has no accepted report."""
-    from ..consolidate.tables import COVERAGE_PLURAL, Coverage
+    from ..consolidate.statuses import COVERAGE_PLURAL, Coverage
 
     lines = [f"Registret: {len(coverage.rows)} insatser"]
     lines += [f"  {COVERAGE_PLURAL[state]:<{width}}{coverage.count(state):>6}" for state in Coverage]
@@ -204,7 +204,8 @@ def _import_writers() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..consolidate.batch import DEFAULT_TOLERANCE, InputError, consolidate
+    from ..consolidate.batch import DEFAULT_TOLERANCE, consolidate
+    from ..consolidate.inputs import InputError
     from ..form.spec import load_spec
 
     if not args.output:

@@ -88,7 +88,7 @@ def _run_from_report(args: argparse.Namespace, spec) -> int:
 
 
 def _run_register(args: argparse.Namespace, spec) -> int:
-    from ..consolidate.batch import InputError
+    from ..consolidate.inputs import InputError
     from ..reader.register import RegisterError
     from ..template.prefill import write_prefilled_templates
     from ..template.rollforward import roll_forward_register

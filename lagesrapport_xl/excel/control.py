@@ -15,7 +15,8 @@ from typing import Any
 
 import xlwings as xw
 
-from ..consolidate.batch import InputError, consolidate
+from ..consolidate.batch import consolidate
+from ..consolidate.inputs import InputError
 from ..form.spec import SpecError, load_spec
 from ..master.writer import write_master
 from ..template import control_workbook as cw

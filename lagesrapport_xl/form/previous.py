@@ -21,7 +21,7 @@ class Previous:
     """The report before this one of the same insats, as far as the rules compare with it.
 
     Carried in the file (a template rolled forward from it keeps these facts under the
-    `previous_*` names of its Data sheet) or found in the same batch (consolidate.py); both are
+    `previous_*` names of its Data sheet) or found in the same batch (consolidate/statuses.py); both are
     compared by `check_previous`. `cumulative` maps each carried cell (spec.carried, e.g.
     budget_staff_actual_cumulative) to the previous report's amount, None where it had none.
     """

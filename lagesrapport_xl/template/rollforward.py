@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..common.issues import Severity
-from ..consolidate.batch import Consolidation, consolidate
+from ..consolidate.batch import consolidate
+from ..consolidate.consolidation import Consolidation
 from ..consolidate.coverage import identity
 from ..form.previous import Previous
 from ..form.spec import FormSpec, default_spec

@@ -33,8 +33,7 @@ from typing import Any
 
 from ..common.atomic import atomic_path
 from ..common.issues import Issue, Severity
-from ..consolidate.batch import FileOutcome, decide_statuses
-from ..consolidate.tables import Status
+from ..consolidate.statuses import FileOutcome, Status, decide_statuses
 from ..reader.annotate import AnnotateError, write_annotated_copy
 from ..reader.read import read_report
 from ..reader.result import ReadResult

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..consolidate.batch import Consolidation, consolidate
+from ..consolidate.batch import consolidate
+from ..consolidate.consolidation import Consolidation
 from ..consolidate.coverage import (
     Coverage,
     CoverageReport,
@@ -26,7 +27,7 @@ from ..consolidate.coverage import (
     outcome_identity,
     register_coverage,
 )
-from ..consolidate.tables import STATUS_PLURAL, Status
+from ..consolidate.statuses import STATUS_PLURAL, Status
 from ..master.writer import write_master
 from ..reader.register import RegisterError, RegisterRow, read_register
 from .intake import Intake
