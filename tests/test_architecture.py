@@ -39,7 +39,6 @@ LONG = 500
 NOT_YET_SPLIT = {
     "lagesrapport_xl/consolidate/batch.py",
     "lagesrapport_xl/consolidate/tables.py",
-    "lagesrapport_xl/master/writer.py",
     "lagesrapport_xl/reader/check.py",
     "lagesrapport_xl/reader/safety.py",
     "lagesrapport_xl/reader/sources.py",
