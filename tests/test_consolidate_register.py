@@ -30,7 +30,7 @@ from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
 from lagesrapport_xl.consolidate.coverage import Coverage
 from lagesrapport_xl.consolidate.exports import tables_json, write_csv
 from lagesrapport_xl.form.spec import FormSpec
-from lagesrapport_xl.master import writer as master_module
+from lagesrapport_xl.master.placement import place_tables
 from lagesrapport_xl.master.writer import write_master
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.reader.register import read_register
@@ -100,7 +100,7 @@ def result(inbox: Path, register: Path, spec: FormSpec) -> Consolidation:
 
 def test_kontroll_shows_the_register_and_its_counts(result: Consolidation, tmp_path: Path) -> None:
     info = write_master(result, tmp_path / "sammanstallning.xlsx")
-    placements, _ = master_module._place(result)
+    placements, _ = place_tables(result)
     ws = load_workbook(info.path, data_only=True)["Kontroll"]
     table = placements["register"]
     cells = table_cells(ws, (table.first_data_row, table.last_data_row), table.first_col, len(table.table.columns))

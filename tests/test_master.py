@@ -18,7 +18,11 @@ from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
 from lagesrapport_xl.consolidate.tables import SHEETS
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import writer as master_module
-from lagesrapport_xl.master.writer import LAYOUT, MasterInfo, write_master
+from lagesrapport_xl.master.formulas import FormulaRenderer, named_cells
+from lagesrapport_xl.master.placement import place_tables
+from lagesrapport_xl.master.sheets import LAYOUT, MASTER_SHEETS
+from lagesrapport_xl.master.streaming import escape_text, needs_escaping
+from lagesrapport_xl.master.writer import MasterInfo, write_master
 
 HOSTILE = {
     "activities": '=HYPERLINK("http://example.invalid")',
@@ -67,7 +71,7 @@ def test_sheets_tables_and_layout(written) -> None:
     result, info = written
     wb = load_workbook(info.path)
     assert wb.sheetnames == list(SHEETS)
-    placements, _ = master_module._place(result)
+    placements, _ = place_tables(result)
     for sheet in SHEETS:
         ws = wb[sheet]
         tables = {t.displayName: t for t in ws.tables.values()}
@@ -92,11 +96,31 @@ def test_sheets_tables_and_layout(written) -> None:
     assert len(wb["Deltagare"]._charts) == 1 and len(wb["Budget"]._charts) == 1
 
 
+def test_every_sheet_has_one_record_that_names_its_own_tables_and_columns(written) -> None:
+    """sheets.py holds one record per sheet of the consolidation, in its order; what a record draws,
+    links and highlights lies in its own tables' columns."""
+    result, _ = written
+    assert [sheet.name for sheet in MASTER_SHEETS] == list(SHEETS) and list(LAYOUT) == list(SHEETS)
+    for sheet in MASTER_SHEETS:
+        mine = {*sheet.tables, *sheet.optional}
+        assert all(result.tables[key].sheet == sheet.name for key in sheet.keys(result.tables))
+        used = [(h.table, h.column) for h in sheet.highlights]
+        if sheet.chart is not None:
+            used += [(sheet.chart.table, key) for key in (sheet.chart.categories, *(s.column for s in sheet.chart.series))]
+        if sheet.jump is not None:
+            assert sheet.jump.table in mine
+        assert {key for key, _ in sheet.first_cols} <= mine and (sheet.freeze_table in mine or sheet.freeze_table is None)
+        for key, column in used:
+            assert key in mine, (sheet.name, key)
+            if key in result.tables:
+                result.tables[key].column(column)  # raises for a column the table lacks
+
+
 def test_cached_values_equal_the_dataframes(written) -> None:
     """What pandas, previewers and e-mail viewers see (the stored values) is what Python computed."""
     result, info = written
     wb = load_workbook(info.path, data_only=True)
-    placements, _ = master_module._place(result)
+    placements, _ = place_tables(result)
     checked = 0
     for key, table in result.tables.items():
         place = placements[key]
@@ -192,8 +216,8 @@ def test_master_without_any_accepted_report(tmp_path: Path, spec: FormSpec) -> N
 def test_row_patterns_give_the_formulas_render_gives(written) -> None:
     """The shortcut for formulas that only name their own row writes what the general path writes."""
     consolidation, _ = written
-    placements, _ = master_module._place(consolidation)
-    renderer = master_module._FormulaRenderer(placements, master_module._named_cells(placements))
+    placements, _ = place_tables(consolidation)
+    renderer = FormulaRenderer(placements, named_cells(placements))
     compared = 0
     for placement in placements.values():
         table = placement.table
@@ -217,5 +241,5 @@ def test_the_escape_shortcut_agrees_with_the_escapes(text: str) -> None:
     """string_xml skips escaping only for text that escaping would leave unchanged."""
     from xlsxwriter.xmlwriter import XMLwriter
 
-    escaped = XMLwriter()._escape_data(master_module._escape_text(text))
-    assert master_module._needs_escaping(text) == (escaped != text)
+    escaped = XMLwriter()._escape_data(escape_text(text))
+    assert needs_escaping(text) == (escaped != text)

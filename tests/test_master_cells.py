@@ -1,4 +1,4 @@
-"""The master's own cell writer (master._Worksheet) writes exactly the XML XlsxWriter writes.
+"""The master's own cell writer (master/streaming.py) writes exactly the XML XlsxWriter writes.
 
 write_master serialises the cells itself, row by row, instead of letting XlsxWriter keep 120 000
 cells per 1 000 reports in memory. These tests hold it to XlsxWriter's own output for the same
@@ -17,7 +17,9 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from lagesrapport_xl.master import writer as master
+from lagesrapport_xl.master.cells import write_value
+from lagesrapport_xl.master.streaming import StreamingWorksheet
+from lagesrapport_xl.master.writer import write_master
 
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -55,10 +57,10 @@ def sheet_data(path: Path) -> str:
 
 
 def write_both(tmp_path: Path, heights: dict[int, float]) -> tuple[str, str]:
-    """The same cells through XlsxWriter (constant_memory) and through master._Worksheet."""
+    """The same cells through XlsxWriter (constant_memory) and through StreamingWorksheet."""
     reference = xlsxwriter.Workbook(str(tmp_path / "xlsxwriter.xlsx"), {**OPTIONS, "constant_memory": True})
     ours = xlsxwriter.Workbook(str(tmp_path / "master.xlsx"), OPTIONS)
-    sheets = [reference.add_worksheet("Blad"), ours.add_worksheet("Blad", worksheet_class=master._Worksheet)]
+    sheets = [reference.add_worksheet("Blad"), ours.add_worksheet("Blad", worksheet_class=StreamingWorksheet)]
     formats = [
         [book.add_format(options) for options in ({"num_format": "0.0%"}, {"bold": True}, {"num_format": "yyyy-mm-dd"})]
         for book in (reference, ours)
@@ -104,7 +106,7 @@ def write_ours(ws, row: int, col: int, kind: str, value, fmt) -> None:
     if kind == "formula":
         ws.put_formula(row, col, value[0], fmt, value[1])
     else:  # the master's own path for values
-        master._write_value(ws, row, col, value, {"text": "text", "number": "kr", "date": "date"}[kind], fmt)
+        write_value(ws, row, col, value, {"text": "text", "number": "kr", "date": "date"}[kind], fmt)
 
 
 @pytest.mark.parametrize("heights", [{}, {2: 30, 5: 409, 7: 12.75}], ids=["default-heights", "set-heights"])
@@ -119,7 +121,7 @@ def test_a_text_that_looks_like_markup_stays_text(tmp_path: Path) -> None:
     a coordinator's answer is never markup."""
     path = tmp_path / "master.xlsx"
     book = xlsxwriter.Workbook(str(path), OPTIONS)
-    ws = book.add_worksheet("Blad", worksheet_class=master._Worksheet)
+    ws = book.add_worksheet("Blad", worksheet_class=StreamingWorksheet)
     answer = "<r><t>fet</t></r><r><rPr><b/></rPr><t>text</t></r>"
     ws.put_string(0, 0, answer)
     book.close()
@@ -128,7 +130,7 @@ def test_a_text_that_looks_like_markup_stays_text(tmp_path: Path) -> None:
 
 def test_rows_are_written_top_to_bottom(tmp_path: Path) -> None:
     book = xlsxwriter.Workbook(str(tmp_path / "master.xlsx"), OPTIONS)
-    ws = book.add_worksheet("Blad", worksheet_class=master._Worksheet)
+    ws = book.add_worksheet("Blad", worksheet_class=StreamingWorksheet)
     ws.put_number(4, 0, 1)
     with pytest.raises(ValueError, match="top to bottom"):
         ws.put_number(3, 0, 2)
@@ -145,7 +147,7 @@ def test_every_shared_string_is_used_and_counted(tmp_path: Path, spec) -> None:
 
     inbox = tmp_path / "inkorg"
     write_examples(inbox, known_files(spec), spec)
-    info = master.write_master(consolidate([inbox], spec=spec, workers=1), tmp_path / "master.xlsx")
+    info = write_master(consolidate([inbox], spec=spec, workers=1), tmp_path / "master.xlsx")
     with zipfile.ZipFile(info.path) as archive:
         sst = archive.read("xl/sharedStrings.xml").decode("utf-8")
         names = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]

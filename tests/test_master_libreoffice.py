@@ -20,7 +20,7 @@ from lagesrapport_dev.examples import DEMO_REGISTER, ExampleFile, demo_files, wr
 from lagesrapport_dev.libreoffice import LibreOffice
 from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
 from lagesrapport_xl.form.spec import FormSpec
-from lagesrapport_xl.master import writer as master_module
+from lagesrapport_xl.master.placement import place_tables
 from lagesrapport_xl.master.writer import write_master
 from lagesrapport_xl.reader.register import read_register
 
@@ -29,7 +29,7 @@ TOLERANCE = 0.005
 
 def python_figures(result: Consolidation) -> dict[tuple[str, str], Any]:
     """(sheet, cell) → the value Python computed, for every cell that holds a formula."""
-    placements, _ = master_module._place(result)
+    placements, _ = place_tables(result)
     figures: dict[tuple[str, str], Any] = {}
     for key, table in result.tables.items():
         place = placements[key]
@@ -100,7 +100,7 @@ def test_libreoffice_counts_the_register_as_python_does(tmp_path: Path, spec: Fo
     result = consolidate([ROOT / "workbook_templates" / "examples", tmp_path / "annan"], spec=spec, workers=1,
                          started=STARTED, register=rows)
     formulas = recalculated_figures(result, tmp_path, libreoffice)
-    placements, _ = master_module._place(result)
+    placements, _ = place_tables(result)
     counts = placements["register_counts"]
     row = counts.first_data_row
     counted = {key: formulas[("Kontroll", xl_rowcol_to_cell(row, counts.col(key)))]
@@ -119,7 +119,7 @@ def test_changing_the_tolerance_in_om_recalculates_tidsandel(tmp_path: Path, spe
     loose = consolidate([inbox], spec=spec, tolerance=0.5, workers=1, started=STARTED)
     info = write_master(strict, tmp_path / "strikt.xlsx")
     # Edit only the tolerance cell (openpyxl keeps formulas), then let LibreOffice recalculate.
-    placements, _ = master_module._place(strict)
+    placements, _ = place_tables(strict)
     about = placements["about"]
     row = about.first_data_row + strict["about"]["_name"].tolist().index("tolerance")
     wb = load_workbook(info.path)

@@ -15,7 +15,8 @@ from lagesrapport_dev.examples import bulk_files, write_examples
 from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import split as master_split
-from lagesrapport_xl.master.writer import _place, _row_costs, write_master
+from lagesrapport_xl.master.placement import place_tables
+from lagesrapport_xl.master.writer import _row_costs, write_master
 
 
 def test_the_helper_can_fork_here() -> None:
@@ -47,7 +48,7 @@ def test_the_split_master_is_the_same_file(batch: Consolidation, tmp_path: Path,
 
 
 def test_half_the_rows_are_handed_and_charts_stay(batch: Consolidation) -> None:
-    costs = _row_costs(_place(batch)[0])
+    costs = _row_costs(place_tables(batch)[0])
     handed = master_split.handed_tables(costs, helper=True)
     stays = {key for key, _, must in costs if must}
     assert {"participants_latest", "budget_by_initiative", "about"} <= stays  # charts, and Om's own formats
@@ -93,6 +94,6 @@ def test_whatever_the_helper_does_the_file_is_whole(
 
 def test_no_helper_where_fork_is_unsafe(batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(master_split, "can_fork", lambda: False)
-    costs = _row_costs(_place(batch)[0])
+    costs = _row_costs(place_tables(batch)[0])
     assert master_split.handed_tables(costs, helper=True) == frozenset()
     assert isinstance(master_split.split_rows(costs, lambda rows: None, True), master_split.OwnRows)

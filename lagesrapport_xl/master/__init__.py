@@ -2,6 +2,10 @@
 their computed values, charts, highlights, print set-up, and a helper process for the larger half
 of the rows.
 
+sheets.py says what each sheet holds (one record per sheet); placement.py where every table goes;
+formulas.py the formula language of derived columns; writer.py writes the workbook, sheet by
+sheet, table_writer.py the tables, streaming.py the cells; split.py runs the helper.
+
 Imports consolidate/ and common/; nothing below imports it.
 """
 

@@ -36,7 +36,7 @@ _PATIENCE = 120  # seconds to wait for the helper's next table (10 000 reports t
 
 
 class Writer(Protocol):
-    """What the writer of one sheet (master._SheetWriter) offers the row writers."""
+    """What the writer of one sheet (table_writer.TableWriter) offers the row writers."""
 
     ws: Any
     info: Any

@@ -1,0 +1,74 @@
+"""Column widths and row heights of the master's sheets, from the tables' headers and contents.
+
+Heights are set explicitly: Excel fits rows with wrapped text itself, LibreOffice not always.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..consolidate.tables import Column, Table
+from .placement import Placement
+
+BASE_WIDTHS = {"int": 8, "days": 8, "kr": 13, "pct": 9, "date": 11, "datetime": 17, "flag": 8, "long_text": 60}
+MAX_TEXT_WIDTH = 48
+POINTS_PER_LINE = 12.75
+MAX_ROW_HEIGHT = 409  # Excel's limit
+
+
+def _text_length(values: list[Any], enough: int) -> int:
+    """The longest line of the texts among the first 2 000 values, or at least `enough` as soon as
+    one line is that long (a wider column is not made)."""
+    longest = 0
+    for value in values[:2000]:
+        if isinstance(value, str) and len(value) > longest:  # a shorter text has no longer line
+            longest = max(longest, max((len(line) for line in value.splitlines()), default=0))
+            if longest >= enough:
+                break
+    return longest
+
+
+def _column_width(column: Column, table: Table) -> float:
+    header_word = max((len(word) for word in column.header.split()), default=6) + 2
+    if column.kind in BASE_WIDTHS:
+        return max(BASE_WIDTHS[column.kind], header_word)
+    if column.kind == "auto":
+        return MAX_TEXT_WIDTH
+    content = _text_length(table.values(column.key), MAX_TEXT_WIDTH - 2) + 2 if column.key in table.names else 8
+    return max(8, header_word, min(content, MAX_TEXT_WIDTH), min(len(column.header) / 3, MAX_TEXT_WIDTH))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text needs in a column (Arial 10 fits about 1.3 characters per width unit)."""
+    per_line = max(1, int(width * 1.3))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.splitlines() or [""])
+
+
+def column_widths(placements: list[Placement]) -> dict[int, float]:
+    """Column widths of a sheet, from its tables' headers and contents."""
+    widths: dict[int, float] = {}
+    for placement in placements:
+        for column in placement.table.columns:
+            col = placement.col(column.key)
+            widths[col] = max(widths.get(col, 0), _column_width(column, placement.table))
+    return widths
+
+
+def row_heights(placement: Placement, widths: dict[int, float]) -> dict[int, float]:
+    """Heights of a table's header row and of its rows with long answers, by sheet row."""
+    table = placement.table
+    lines = max(_lines(c.header, widths[placement.col(c.key)]) for c in table.columns)
+    heights = {placement.header_row: POINTS_PER_LINE * lines + 4}
+    wrapped = [
+        (table.names.index(c.key), widths[placement.col(c.key)])
+        for c in table.columns
+        if c.kind in ("long_text", "auto") and c.key in table.names
+    ]
+    if not wrapped:
+        return heights
+    for offset, row in enumerate(table.rows):
+        lines = max((_lines(row[at], width) for at, width in wrapped if isinstance(row[at], str)), default=1)
+        if lines > 1:
+            heights[placement.first_data_row + offset] = min(MAX_ROW_HEIGHT, POINTS_PER_LINE * lines + 3)
+    return heights
