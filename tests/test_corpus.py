@@ -8,6 +8,8 @@ it concerns, the same JSON from the fast and the openpyxl source, and leave the 
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from corpus import CASES, Case
 from openpyxl import load_workbook
 
 from lagesrapport_xl.consolidate.batch import consolidate
+from lagesrapport_xl.consolidate.cache import ReportCache
 from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import writer as master_module
@@ -157,6 +160,22 @@ def test_every_file_appears_exactly_once_in_kontroll(corpus_inbox, spec: FormSpe
     assert hashes(inbox) == before
     listed = _kontroll_files(master)
     assert sorted(listed) == sorted(by_file), "the written Kontroll sheet must list every file, once"
+
+
+def test_the_whole_corpus_through_the_cache_gives_the_same_master(corpus_inbox, spec: FormSpec, tmp_path: Path) -> None:
+    """Every hostile and broken kind is cached and recalled exactly: the master from a warm cache is
+    the master without one, byte for byte, and nothing but the cache is read the second time."""
+    inbox, _by_file = corpus_inbox
+    started = dt.datetime(2026, 6, 30, 12, 0)
+    plain, warm = tmp_path / "utan.xlsx", tmp_path / "varm.xlsx"
+    write_master(consolidate(inbox, spec=spec, workers=2, started=started), plain)
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(inbox, spec=spec, workers=2, started=started, cache=cache)
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        write_master(consolidate(inbox, spec=spec, workers=2, started=started, cache=cache), warm)
+        unreadable = sum(1 for p in inbox.rglob("*") if p.is_file() and not os.access(p, os.R_OK))
+        assert cache.misses == unreadable, "only a file that cannot be hashed is read again"
+    assert warm.read_bytes() == plain.read_bytes()
 
 
 def _kontroll_files(master: Path) -> list[str]:

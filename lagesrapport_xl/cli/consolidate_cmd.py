@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from . import add_config_option, print_register_problems
 
 if TYPE_CHECKING:
+    from ..consolidate.cache import ReportCache
     from ..consolidate.consolidation import Consolidation
     from ..consolidate.coverage import CoverageReport, RegisterCoverage
     from ..form.spec import FormSpec
@@ -53,6 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(standard 15%%)",
     )
     parser.add_argument("--workers", type=int, help="antal processer som läser filer (standard: alla kärnor)")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--cache",
+        metavar="FIL",
+        help="cachen med redan lästa filer (SQLite); standard: INKORG.lagesrapport-cache.sqlite bredvid "
+        "den första mappen. En fil läses bara om dess innehåll inte har lästs förut",
+    )
+    cache.add_argument("--no-cache", action="store_true", help="läs alla filer och spara inget i någon cache")
     add_config_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="skriv bara ut fel")
     # For scripts/bench: how long reading, building the tables and writing the master took.
@@ -197,6 +206,22 @@ def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] 
     return rows
 
 
+def _open_cache(args: argparse.Namespace, spec: FormSpec) -> ReportCache | None:
+    """The cache the command uses: --cache, else the default beside the first folder; none with
+    --no-cache or when the inputs are files only. A cache that cannot be used warns once."""
+    from ..consolidate.cache import ReportCache
+
+    if args.no_cache:
+        return None
+    path = args.cache
+    if path is None:
+        folder = next((Path(i) for i in args.inputs if Path(i).is_dir()), None)
+        if folder is None:
+            return None
+        path = ReportCache.beside(folder)
+    return ReportCache(path, spec, warn=lambda message: print(message, file=sys.stderr))
+
+
 def _import_writers() -> None:
     """XlsxWriter and the writers, imported while other processes read the files (0.05 s)."""
     from .. import master  # noqa: F401
@@ -226,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
     exclude = [output] + [Path(extra) for extra in (args.json, args.register) if extra]
     if args.csv:
         exclude += list(Path(args.csv).glob("*.csv"))
+    report_cache = _open_cache(args, spec)
     progress = ProgressBar(sys.stderr) if not args.quiet else None
     watch = Stopwatch()
     if args.timings:
@@ -233,11 +259,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         consolidation = consolidate(
             args.inputs, spec=spec, tolerance=tolerance, workers=args.workers, progress=progress, exclude=exclude,
-            meanwhile=_import_writers, register=register, register_file=args.register,
+            meanwhile=_import_writers, register=register, register_file=args.register, cache=report_cache,
         )
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    finally:
+        if report_cache is not None:
+            report_cache.close()
     if not consolidation.files:
         print(f"Inga filer hittades i: {', '.join(args.inputs)}. Ingen sammanställning skrevs.", file=sys.stderr)
         return 1
@@ -267,6 +296,9 @@ def run(args: argparse.Namespace) -> int:
         print(watch, file=sys.stderr)
     if not args.quiet:
         print(summary(consolidation, output))
+        if report_cache is not None and (report_cache.hits or report_cache.misses):
+            print(f"Cache: {report_cache.hits} filer kända sedan tidigare, {report_cache.misses} lästa nu "
+                  f"({report_cache.path}).")
         for line in extras:
             print(line)
     return 0

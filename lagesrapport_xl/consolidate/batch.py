@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..common.memory import batch_gc
 from ..form.spec import FormSpec, default_spec
 from ..reader.result import ReadResult
+from .cache import ReportCache
 from .consolidation import Consolidation
 from .coverage import register_coverage
 from .inputs import InputError, find_input_files
@@ -111,22 +112,25 @@ def consolidate(
     meanwhile: Callable[[], object] | None = None,
     register: Sequence[RegisterRow] | None = None,
     register_file: str | Path | None = None,
+    cache: ReportCache | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
     `workers=1` reads in this process; the default uses every core. `progress(done, total)` is
     called as files are read; `meanwhile()` once while they are read (see read_files); `register`
-    and `register_file` as for build_consolidation. Raises InputError for an input that does not
-    exist.
+    and `register_file` as for build_consolidation. With `cache` (cache.ReportCache) only the
+    contents it has not seen are read. Raises InputError for an input that does not exist.
     """
     spec = spec or default_spec()
     check_tolerance(tolerance)
     inputs = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
     started = started or dt.datetime.now()
+    if cache is not None:
+        exclude = [*exclude, *cache.files]
     files = find_input_files(inputs, exclude)
     with batch_gc():
         results = read_files(
-            [str(f.path) for f in files], spec, workers=workers, progress=progress, meanwhile=meanwhile
+            [str(f.path) for f in files], spec, workers=workers, progress=progress, meanwhile=meanwhile, cache=cache
         )
         return build_consolidation(
             results,

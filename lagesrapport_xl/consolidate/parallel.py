@@ -24,6 +24,7 @@ from ..reader import (
     read as reader,  # imported before the workers fork: each inherits it instead of importing it
 )
 from ..reader.result import ReadResult
+from .cache import ReportCache
 
 Progress = Callable[[int, int], None]
 
@@ -97,11 +98,40 @@ def read_files(
     workers: int | None = None,
     progress: Progress | None = None,
     meanwhile: Callable[[], object] | None = None,
+    cache: ReportCache | None = None,
 ) -> list[tuple[ReadResult, dict[str, Any] | None]]:
     """Read every file, in parallel chunks over the machine's cores; results in input order.
 
     `meanwhile` is called once in this process while other processes read (before reading, when
-    this process reads alone): work for an otherwise idle core, such as importing the writer."""
+    this process reads alone): work for an otherwise idle core, such as importing the writer.
+    With a `cache`, every file is hashed and only the contents the cache has not seen are read;
+    their results are kept for the next run (cache.py)."""
+    if cache is None or not cache.usable:
+        return _read_all(paths, spec, workers=workers, progress=progress, meanwhile=meanwhile)
+    results, missing = cache.recall(paths)
+    hits = len(paths) - len(missing)
+    if progress and hits:
+        progress(hits, len(paths))
+
+    def moved_on(done: int, _total: int) -> None:
+        progress(hits + done, len(paths))  # type: ignore[misc]
+
+    fresh = _read_all([paths[i] for i in missing], spec, workers=workers,
+                      progress=moved_on if progress else None, meanwhile=meanwhile)
+    for index, outcome in zip(missing, fresh):
+        results[index] = outcome
+    cache.keep(fresh)
+    return results  # type: ignore[return-value]
+
+
+def _read_all(
+    paths: Sequence[str],
+    spec: FormSpec,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[tuple[ReadResult, dict[str, Any] | None]]:
     total = len(paths)
     workers = max(1, min(workers or available_cores(), total or 1))
     worker_spec = None if spec is default_spec() else spec

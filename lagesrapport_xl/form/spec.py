@@ -7,6 +7,8 @@ budget line is one edit in form.toml and every cell below it moves consistently.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -184,6 +186,7 @@ class FormSpec:
     carried: dict[str, Carried]  # field key → the cell a rolled-forward template carries (carry_plus)
     instructions: tuple[tuple[str, str], ...] = ()
     status_cell: str = STATUS_CELL
+    fingerprint: str = ""  # SHA-256 of the merged form data: the parsed-report cache's key (consolidate/cache.py)
 
     @cached_property  # asked for every file read
     def previous_names(self) -> tuple[str, ...]:
@@ -434,7 +437,14 @@ def build_spec(data: dict[str, Any]) -> FormSpec:
         budget=budget,
         carried=_carried(budget),
         instructions=tuple((i.get("heading", ""), i.get("text", "")) for i in data.get("instructions", [])),
+        fingerprint=_fingerprint(data),
     )
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    """The same form data (form.toml and RAR's override, merged) gives the same digest, in any order."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @cache

@@ -1,0 +1,321 @@
+"""The parsed-report cache: a report's bytes are read and checked once, ever.
+
+`consolidate` hashes every file on each run and reads only the files whose content it has not seen;
+the web intake stores each upload's result as it receives it, so RAR's page and the master button
+open no file the intake has checked already.
+
+An entry is keyed by the file's SHA-256 *and* the reading context: a fingerprint of the form
+specification (form.toml with RAR's --config merged in), of the source code of every layer that
+reads and checks (common/, form/, reader/) and of the libraries that parse (python-calamine,
+openpyxl, pydantic). Any change to one of those makes the old entries unused, never wrong. What an
+entry holds is what `read_one` returns for the content alone; the path, size and modification time
+are the file's own and are filled in on every run.
+
+The cache is a convenience, never a source of truth: a file that is corrupt, locked, from another
+schema or not SQLite at all is ignored with one line of warning, and the run reads every file as it
+would without a cache. Entries are JSON with tagged dates, datetimes and decimals (no pickle: a
+cache file someone swapped must not run code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..common.digest import file_digest
+from ..common.issues import Issue, Severity
+from ..form.spec import FormSpec
+from ..reader.result import ReadResult
+
+SCHEMA = 1
+DEFAULT_SUFFIX = ".lagesrapport-cache.sqlite"  # inkorg/ → inkorg.lagesrapport-cache.sqlite beside it
+_LAYERS = ("common", "form", "reader")
+_LIBRARIES = ("python-calamine", "openpyxl", "pydantic", "defusedxml")
+STALE_AFTER = dt.timedelta(days=30)  # entries of another context (an older program, another --config)
+_BATCH = 500  # keys per SELECT … IN (…): well below SQLite's limit of bound parameters
+
+Warn = Callable[[str], None]
+Cached = tuple[ReadResult, dict[str, Any] | None]
+
+
+@cache
+def _code_fingerprint() -> str:
+    """Every source file of the layers that read and check, and the parsing libraries' versions."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for layer in _LAYERS:
+        for path in sorted((package / layer).rglob("*")):
+            if path.suffix in (".py", ".toml") and path.is_file():
+                digest.update(str(path.relative_to(package)).encode())
+                digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none".encode())
+    return digest.hexdigest()
+
+
+def reading_context(spec: FormSpec) -> str:
+    """The key half that is not the file: the form specification and the reading code."""
+    return hashlib.sha256(f"{spec.fingerprint}:{_code_fingerprint()}".encode()).hexdigest()[:32]
+
+
+# --- the codec: ReadResult ↔ JSON, exactly ------------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return {"$f": repr(value)}  # repr round-trips exactly, also nan and inf
+    if isinstance(value, Decimal):
+        return {"$n": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"$t": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$map": {k: _encode(v) for k, v in value.items()}}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+_TAGS: dict[str, Callable[[Any], Any]] = {
+    "$f": float,
+    "$n": Decimal,
+    "$dt": dt.datetime.fromisoformat,
+    "$d": dt.date.fromisoformat,
+    "$t": dt.time.fromisoformat,
+    "$tuple": lambda items: tuple(_decode(v) for v in items),
+    "$map": lambda mapping: {k: _decode(v) for k, v in mapping.items()},
+}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        (tag, inner), = value.items()
+        return _TAGS[tag](inner)
+    return value
+
+
+def _issue_payload(issue: Issue) -> list[Any]:
+    return [issue.severity.value, issue.message, issue.code, issue.sheet, issue.cell, issue.field, issue.label,
+            _encode(issue.value)]
+
+
+def _issue(data: list[Any]) -> Issue:
+    severity, message, code, sheet, cell, field, label, value = data
+    return Issue(Severity(severity), message, code, sheet, cell, field, label, _decode(value))
+
+
+def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
+    """What the content decides, as JSON: issues, values, unread, form version, skipped, answers."""
+    if result.report is not None:
+        raise ValueError("cache a result without its model (read_one's form)")
+    return json.dumps(
+        {
+            "issues": [_issue_payload(i) for i in result.issues],
+            "values": _encode(result.values),
+            "unread": sorted(result.unread),
+            "form_version": result.form_version,
+            "skipped": result.skipped,
+            "answers": None if answers is None else _encode(answers),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
+    """The cached content's result, with this file's own path, size and time."""
+    data = json.loads(payload)
+    result = ReadResult(
+        file=file,
+        issues=[_issue(i) for i in data["issues"]],
+        values=_decode(data["values"]),
+        unread=frozenset(data["unread"]),
+        form_version=data["form_version"],
+        sha256=sha256,
+        size=size,
+        modified=modified,
+        skipped=data["skipped"],
+    )
+    answers = data["answers"]
+    return result, None if answers is None else _decode(answers)
+
+
+# --- the store ------------------------------------------------------------------------------------------
+
+
+class ReportCache:
+    """Results by (content, reading context) in SQLite. Every failure turns the cache off, with one
+    warning through `warn`, and the caller reads the files instead."""
+
+    def __init__(self, path: str | Path, spec: FormSpec, *, warn: Warn | None = None):
+        self.path = Path(path)
+        self.context = reading_context(spec)
+        self._warn = warn or (lambda message: None)
+        self._db: sqlite3.Connection | None = None
+        self.hits = 0
+        self.misses = 0
+        try:
+            self._db = self._open()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            self._disable(exc)
+
+    @property
+    def usable(self) -> bool:
+        return self._db is not None
+
+    @property
+    def files(self) -> list[Path]:
+        """The cache's own files (SQLite's journal beside it): never read as reports."""
+        return [self.path, *(self.path.with_name(self.path.name + end) for end in ("-wal", "-shm", "-journal"))]
+
+    @staticmethod
+    def beside(folder: str | Path) -> Path:
+        """The default place for a folder's cache: a file beside it, named after it."""
+        folder = Path(folder).resolve()
+        return folder.with_name(folder.name + DEFAULT_SUFFIX)
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            elif row[0] != str(SCHEMA):
+                raise ValueError(f"schema {row[0]}, this program uses {SCHEMA}")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS reports (sha256 TEXT NOT NULL, context TEXT NOT NULL, "
+                "payload TEXT NOT NULL, stored TEXT NOT NULL, PRIMARY KEY (sha256, context)) WITHOUT ROWID"
+            )
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _disable(self, exc: BaseException) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+        self._db = None
+        self._warn(
+            f"Varning: cachen {self.path} används inte ({exc}); alla filer läses. "
+            "Ta bort filen eller ange en annan med --cache om det händer varje gång."
+        )
+
+    def lookup(self, digests: Iterable[str]) -> dict[str, str]:
+        """The stored payload of every digest this context has seen (the others are not in the answer)."""
+        wanted = sorted({d for d in digests if d})
+        found: dict[str, str] = {}
+        if self._db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), _BATCH):
+                part = wanted[start : start + _BATCH]
+                marks = ",".join("?" * len(part))
+                found.update(
+                    self._db.execute(
+                        f"SELECT sha256, payload FROM reports WHERE context = ? AND sha256 IN ({marks})",
+                        (self.context, *part),
+                    ).fetchall()
+                )
+        except sqlite3.Error as exc:
+            self._disable(exc)
+            return {}
+        return found
+
+    def store(self, entries: Iterable[tuple[str, ReadResult, dict[str, Any] | None]]) -> int:
+        """Keep each (digest, result, answers); a result of a file that could not be hashed is left out."""
+        if self._db is None:
+            return 0
+        now = dt.datetime.now()
+        stamp = now.isoformat(timespec="seconds")
+        rows = []
+        for sha, result, answers in entries:
+            if not sha:
+                continue
+            try:
+                rows.append((sha, self.context, encode(result, answers), stamp))
+            except (TypeError, ValueError):
+                continue  # a value the codec does not know: that file is simply read again next time
+        stale = (now - STALE_AFTER).isoformat(timespec="seconds")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)", rows)
+            self._db.execute("DELETE FROM reports WHERE context != ? AND stored < ?", (self.context, stale))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self._disable(exc)
+            return 0
+        return len(rows)
+
+    def recall(self, paths: Sequence[str]) -> tuple[list[Cached | None], list[int]]:
+        """Every file hashed; the results of the contents seen before, and the indexes of the rest."""
+        digests = [file_digest(path) for path in paths]
+        payloads = self.lookup(sha for sha, _size, _modified in digests if sha)
+        results: list[Cached | None] = [None] * len(paths)
+        missing: list[int] = []
+        for index, (path, (sha, size, modified)) in enumerate(zip(paths, digests)):
+            payload = payloads.get(sha) if sha else None
+            if payload is None:
+                missing.append(index)
+                continue
+            try:
+                results[index] = decode(payload, file=path, sha256=sha, size=size, modified=modified)
+            except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
+                missing.append(index)
+        self.hits += len(paths) - len(missing)
+        self.misses += len(missing)
+        return results, missing
+
+    def keep(self, results: Iterable[Cached]) -> int:
+        """Store freshly read results, but never a crash's (a process that ran out of memory)."""
+        return self.store(
+            (result.sha256, result, answers) for result, answers in results
+            if result.sha256 and not any(issue.code == "internal_error" for issue in result.issues)
+        )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> ReportCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[str]:  # the digests of this context, for tests and statistics
+        if self._db is None:
+            return iter(())
+        return iter([row[0] for row in self._db.execute("SELECT sha256 FROM reports WHERE context = ?",
+                                                         (self.context,))])

@@ -1,0 +1,210 @@
+"""The parsed-report cache (consolidate/cache.py): each file is read once, ever, and never trusted blindly.
+
+Real files throughout: the demo set and generated reports, consolidated cold and warm, with the
+master written both ways and compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lagesrapport_dev.examples import bulk_files, demo_files, write_examples
+from lagesrapport_dev.fill import fill_workbook
+from lagesrapport_xl.consolidate import consolidate
+from lagesrapport_xl.consolidate.cache import ReportCache, decode, encode, reading_context
+from lagesrapport_xl.consolidate.parallel import read_one
+from lagesrapport_xl.form.spec import FormSpec, load_spec
+from lagesrapport_xl.master import write_master
+
+STARTED = dt.datetime(2026, 6, 30, 12, 0)
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cache") / "inkorg"
+    write_examples(folder, demo_files() + bulk_files(24))
+    return folder
+
+
+def _master(inbox: Path, target: Path, **kwargs) -> bytes:
+    consolidation = consolidate(inbox, started=STARTED, **kwargs)
+    write_master(consolidation, target)
+    return target.read_bytes()
+
+
+def _copy(inbox: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "inkorg"
+    shutil.copytree(inbox, copy)
+    return copy
+
+
+def test_the_master_from_a_warm_cache_is_byte_identical_to_a_cold_run(inbox: Path, tmp_path: Path) -> None:
+    files = _copy(inbox, tmp_path)
+    spec = load_spec()
+    plain = _master(files, tmp_path / "utan.xlsx", workers=2)
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        cold = _master(files, tmp_path / "kall.xlsx", workers=2, cache=cache)
+        assert (cache.hits, cache.misses) == (0, len(list(files.iterdir())))
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        warm = _master(files, tmp_path / "varm.xlsx", workers=2, cache=cache)
+        assert (cache.hits, cache.misses) == (len(list(files.iterdir())), 0)
+    assert cold == plain
+    assert warm == plain
+
+
+def test_every_result_survives_the_cache_exactly(inbox: Path) -> None:
+    """Issues, values of files with errors, answers with dates, decimals and texts: equal after a round trip."""
+    spec = load_spec()
+    for path in sorted(inbox.iterdir()):
+        result, answers = read_one(str(path), spec)
+        again = decode(encode(result, answers), file=result.file, sha256=result.sha256, size=result.size,
+                       modified=result.modified)
+        assert again == (result, answers), path.name
+
+
+def test_a_file_whose_bytes_changed_is_read_again(inbox: Path, tmp_path: Path) -> None:
+    files = _copy(inbox, tmp_path)
+    spec = load_spec()
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        before = consolidate(files, workers=1, cache=cache)
+    accepted = next(o for o in before.files if o.answers is not None)
+    victim, name_before = files / accepted.name, accepted.answers["initiative_name"]
+    fill_workbook(victim, victim, {"initiative_name": "Ett helt nytt namn"})
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        after = consolidate(files, workers=1, cache=cache)
+        assert cache.misses == 1
+    outcome = next(o for o in after.files if o.name == victim.name)
+    assert outcome.answers["initiative_name"] == "Ett helt nytt namn" != name_before
+    assert next(o for o in consolidate(files, workers=1).files if o.name == victim.name).answers == outcome.answers
+
+
+def test_a_copy_under_another_name_is_known_but_keeps_its_own_name_and_time(inbox: Path, tmp_path: Path) -> None:
+    spec = load_spec()
+    source = sorted(inbox.glob("*.xlsx"))[0]
+    first, second = tmp_path / "a" / "rapport.xlsx", tmp_path / "b" / "kopia.xlsx"
+    for target in (first, second):
+        target.parent.mkdir()
+        shutil.copy(source, target)
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(first.parent, workers=1, cache=cache)
+        copy = consolidate(second.parent, workers=1, cache=cache)
+        assert cache.hits == 1
+    result = copy.files[0].result
+    assert result.file == str(second)
+    assert result.modified == dt.datetime.fromtimestamp(second.stat().st_mtime)
+
+
+def test_another_form_specification_uses_none_of_the_old_entries(inbox: Path, tmp_path: Path) -> None:
+    files = _copy(inbox, tmp_path)
+    config = tmp_path / "rar.toml"
+    config.write_text('[form]\nperiod_tolerance_days = 60\n', encoding="utf-8")
+    other = load_spec(config)
+    assert reading_context(other) != reading_context(load_spec())
+    with ReportCache(tmp_path / "cache.sqlite", load_spec()) as cache:
+        consolidate(files, workers=1, cache=cache)
+    with ReportCache(tmp_path / "cache.sqlite", other) as cache:
+        consolidate(files, spec=other, workers=1, cache=cache)
+        assert cache.hits == 0
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty-tables", "other-schema", "a-folder"])
+def test_a_broken_cache_is_ignored_with_one_warning(inbox: Path, tmp_path: Path, damage: str) -> None:
+    files = _copy(inbox, tmp_path)
+    path = tmp_path / "cache.sqlite"
+    if damage == "garbage":
+        path.write_bytes("det här är ingen databas".encode() * 100)
+    elif damage == "empty-tables":
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE reports (x)")
+    elif damage == "other-schema":
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("INSERT INTO meta VALUES ('schema', '999')")
+    else:
+        path.mkdir()
+    warnings: list[str] = []
+    with ReportCache(path, load_spec(), warn=warnings.append) as cache:
+        got = _master(files, tmp_path / "m.xlsx", workers=1, cache=cache)
+    assert len(warnings) == 1 and "används inte" in warnings[0] and "alla filer läses" in warnings[0]
+    assert got == _master(files, tmp_path / "facit.xlsx", workers=1)
+
+
+def test_a_tampered_entry_is_read_afresh_not_trusted(inbox: Path, tmp_path: Path) -> None:
+    files = _copy(inbox, tmp_path)
+    spec = load_spec()
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(files, workers=1, cache=cache)
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        db.execute("UPDATE reports SET payload = 'inte json'")
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        got = _master(files, tmp_path / "m.xlsx", workers=1, cache=cache)
+        assert cache.hits == 0
+    assert got == _master(files, tmp_path / "facit.xlsx", workers=1)
+
+
+def test_a_locked_cache_costs_a_warning_not_the_run(inbox: Path, tmp_path: Path) -> None:
+    files = _copy(inbox, tmp_path)
+    path = tmp_path / "cache.sqlite"
+    ReportCache(path, load_spec()).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writes and does not let go
+    try:
+        warnings: list[str] = []
+        with ReportCache(path, load_spec(), warn=warnings.append) as cache:
+            got = _master(files, tmp_path / "m.xlsx", workers=1, cache=cache)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(warnings) == 1 and "används inte" in warnings[0]
+    assert got == _master(files, tmp_path / "facit.xlsx", workers=1)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lagesrapport_xl", *args], cwd=cwd, capture_output=True,
+                          text=True, check=False)
+
+
+def test_the_command_keeps_its_cache_beside_the_inbox_and_says_what_it_read(inbox: Path, tmp_path: Path) -> None:
+    files = _copy(inbox, tmp_path)
+    count = len(list(files.iterdir()))
+    first = _cli("consolidate", "inkorg", "-o", "m.xlsx", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "inkorg.lagesrapport-cache.sqlite").is_file()
+    assert f"Cache: 0 filer kända sedan tidigare, {count} lästa nu" in first.stdout
+    second = _cli("consolidate", "inkorg", "-o", "m.xlsx", cwd=tmp_path)
+    assert f"Cache: {count} filer kända sedan tidigare, 0 lästa nu" in second.stdout
+    # the cache inside the folder it consolidates is not read as a report
+    inside = _cli("consolidate", ".", "-o", "../m2.xlsx", "--cache", "cache.sqlite", cwd=files)
+    again = _cli("consolidate", ".", "-o", "../m2.xlsx", "--cache", "cache.sqlite", cwd=files)
+    assert inside.returncode == again.returncode == 0, inside.stderr
+    assert f"{count} filer kända sedan tidigare" in again.stdout and "cache.sqlite" not in again.stderr
+
+
+def test_no_cache_writes_no_cache(inbox: Path, tmp_path: Path) -> None:
+    _copy(inbox, tmp_path)
+    answer = _cli("consolidate", "inkorg", "-o", "m.xlsx", "--no-cache", cwd=tmp_path)
+    assert answer.returncode == 0, answer.stderr
+    assert not list(tmp_path.glob("*.sqlite*")) and "Cache:" not in answer.stdout
+
+
+def test_a_cache_that_cannot_be_written_is_reported_and_the_master_still_written(inbox: Path, tmp_path: Path) -> None:
+    _copy(inbox, tmp_path)
+    (tmp_path / "inte-en-mapp").write_text("en fil", encoding="utf-8")
+    answer = _cli("consolidate", "inkorg", "-o", "m.xlsx", "--cache", "inte-en-mapp/cache.sqlite", cwd=tmp_path)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stderr.count("används inte") == 1 and (tmp_path / "m.xlsx").is_file()
+
+
+def test_the_spec_fingerprint_follows_the_form_data(tmp_path: Path) -> None:
+    base: FormSpec = load_spec()
+    assert base.fingerprint == load_spec().fingerprint and len(base.fingerprint) == 64
+    config = tmp_path / "rar.toml"
+    config.write_text('[form]\ntitle = "Lägesrapport till RAR"\n', encoding="utf-8")
+    assert load_spec(config).fingerprint != base.fingerprint
