@@ -21,12 +21,20 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
+def atomic_path(target: str | Path, *, temporary_folder: str | Path | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `target`; when the block ends normally it replaces `target`
-    (with the permissions a new file would get), otherwise it is removed."""
+    (with the permissions a new file would get), otherwise it is removed.
+
+    `temporary_folder` keeps the temporary file out of the target's folder (the web intake's inbox,
+    which the consolidation lists), when it is on the same file system: a move is one step only there."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
+    folder = target.parent
+    if temporary_folder is not None:
+        Path(temporary_folder).mkdir(parents=True, exist_ok=True)
+        if os.stat(temporary_folder).st_dev == os.stat(folder).st_dev:
+            folder = Path(temporary_folder)
+    handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=folder)
     os.close(handle)
     tmp = Path(name)
     try:

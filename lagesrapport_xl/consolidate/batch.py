@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ..common.memory import batch_gc
 from ..form.spec import FormSpec, default_spec
 from ..reader.result import ReadResult
-from .cache import ReportCache
+from ..reader.safety import Limits
+from .cache import Known, ReportCache
 from .consolidation import Consolidation
 from .coverage import register_coverage
 from .inputs import InputError, find_input_files
@@ -113,13 +114,17 @@ def consolidate(
     register: Sequence[RegisterRow] | None = None,
     register_file: str | Path | None = None,
     cache: ReportCache | None = None,
+    known: Mapping[str, Known] | None = None,
+    limits: Limits | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
     `workers=1` reads in this process; the default uses every core. `progress(done, total)` is
     called as files are read; `meanwhile()` once while they are read (see read_files); `register`
     and `register_file` as for build_consolidation. With `cache` (cache.ReportCache) only the
-    contents it has not seen are read. Raises InputError for an input that does not exist.
+    contents it has not seen are read; `known` (path → cache.Known, from a log) spares hashing the
+    files it vouches for. `limits`: safety's limits (default: safety's own). Raises InputError for an input that does
+    not exist.
     """
     spec = spec or default_spec()
     check_tolerance(tolerance)
@@ -130,7 +135,8 @@ def consolidate(
     files = find_input_files(inputs, exclude)
     with batch_gc():
         results = read_files(
-            [str(f.path) for f in files], spec, workers=workers, progress=progress, meanwhile=meanwhile, cache=cache
+            [str(f.path) for f in files], spec, workers=workers, progress=progress, meanwhile=meanwhile, cache=cache,
+            limits=limits, known=known,
         )
         return build_consolidation(
             results,

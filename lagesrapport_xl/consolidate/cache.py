@@ -22,20 +22,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..common.digest import file_digest
 from ..common.issues import Issue, Severity
 from ..form.spec import FormSpec
 from ..reader.result import ReadResult
+from ..reader.safety import DEFAULT_LIMITS, Limits
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the facts column
 DEFAULT_SUFFIX = ".lagesrapport-cache.sqlite"  # inkorg/ → inkorg.lagesrapport-cache.sqlite beside it
 _LAYERS = ("common", "form", "reader")
 _LIBRARIES = ("python-calamine", "openpyxl", "pydantic", "defusedxml")
@@ -64,9 +67,10 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def reading_context(spec: FormSpec) -> str:
-    """The key half that is not the file: the form specification and the reading code."""
-    return hashlib.sha256(f"{spec.fingerprint}:{_code_fingerprint()}".encode()).hexdigest()[:32]
+def reading_context(spec: FormSpec, limits: Limits | None = None) -> str:
+    """The key half that is not the file: the form specification, the safety limits and the reading code."""
+    text = f"{spec.fingerprint}:{limits or DEFAULT_LIMITS!r}:{_code_fingerprint()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 # --- the codec: ReadResult ↔ JSON, exactly ------------------------------------------------------------
@@ -160,6 +164,74 @@ def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: 
     return result, None if answers is None else _decode(answers)
 
 
+# --- facts: the little that RAR's page needs of a file -------------------------------------------------
+
+# Who the file is from and for which period, and what decides its status and the batch's comparison
+# with the report before it (statuses.decide_statuses, compare_with_earlier): the carried cumulative
+# amounts. Everything else of a report stays in its payload.
+FACT_KEYS = ("case_number", "initiative_name", "report_number", "period_start", "period_end", "signed_date")
+
+
+def facts_of(result: ReadResult, answers: dict[str, Any] | None, spec: FormSpec) -> str:
+    """The page's part of a result: identity, period, carried amounts, and each issue's kind only."""
+    keys = (*FACT_KEYS, *spec.carried)
+    kept = None if answers is None else {k: answers.get(k) for k in keys if k in answers}
+    return json.dumps(
+        {
+            "issues": [[i.severity.value, i.code, i.field] for i in result.issues],
+            "values": _encode({k: result.values[k] for k in FACT_KEYS if k in result.values}),
+            "unread": sorted(set(result.unread) & set(FACT_KEYS)),
+            "form_version": result.form_version,
+            "skipped": result.skipped,
+            "answers": None if kept is None else _encode(kept),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode_facts(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
+    """A light result: the statuses and the register's states come out as from the full one; the
+    issues have their kind but no message (RAR's page counts them, the master shows them)."""
+    data = json.loads(payload)
+    result = ReadResult(
+        file=file,
+        issues=[Issue(Severity(severity), "", code, field=field) for severity, code, field in data["issues"]],
+        values=_decode(data["values"]),
+        unread=frozenset(data["unread"]),
+        form_version=data["form_version"],
+        sha256=sha256,
+        size=size,
+        modified=modified,
+        skipped=data["skipped"],
+    )
+    answers = data["answers"]
+    return result, None if answers is None else _decode(answers)
+
+
+class Known(NamedTuple):
+    """A file's SHA-256 as a log recorded it, with the size and time the file had then."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def _digest(path: str, known: Mapping[str, Known] | None) -> tuple[str | None, int | None, dt.datetime | None]:
+    """The file's SHA-256, size and time. A SHA-256 that `known` vouches for is not computed again
+    while the file still has the size and time the log recorded; otherwise the file is hashed."""
+    vouched = known.get(path) if known else None
+    if vouched is None:
+        return file_digest(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None, None, None
+    if (stat.st_size, stat.st_mtime_ns) != (vouched.size, vouched.mtime_ns):
+        return file_digest(path)
+    return vouched.sha256, stat.st_size, dt.datetime.fromtimestamp(stat.st_mtime)
+
+
 # --- the store ------------------------------------------------------------------------------------------
 
 
@@ -167,9 +239,11 @@ class ReportCache:
     """Results by (content, reading context) in SQLite. Every failure turns the cache off, with one
     warning through `warn`, and the caller reads the files instead."""
 
-    def __init__(self, path: str | Path, spec: FormSpec, *, warn: Warn | None = None):
+    def __init__(self, path: str | Path, spec: FormSpec, *, limits: Limits | None = None, warn: Warn | None = None):
         self.path = Path(path)
-        self.context = reading_context(spec)
+        self.spec = spec
+        self.context = reading_context(spec, limits)
+        self._lock = threading.Lock()  # one connection, shared by the web server's threads
         self._warn = warn or (lambda message: None)
         self._db: sqlite3.Connection | None = None
         self.hits = 0
@@ -208,7 +282,8 @@ class ReportCache:
                 raise ValueError(f"schema {row[0]}, this program uses {SCHEMA}")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS reports (sha256 TEXT NOT NULL, context TEXT NOT NULL, "
-                "payload TEXT NOT NULL, stored TEXT NOT NULL, PRIMARY KEY (sha256, context)) WITHOUT ROWID"
+                "payload TEXT NOT NULL, facts TEXT NOT NULL, stored TEXT NOT NULL, "
+                "PRIMARY KEY (sha256, context)) WITHOUT ROWID"
             )
         except BaseException:
             db.close()
@@ -227,25 +302,29 @@ class ReportCache:
             "Ta bort filen eller ange en annan med --cache om det händer varje gång."
         )
 
-    def lookup(self, digests: Iterable[str]) -> dict[str, str]:
-        """The stored payload of every digest this context has seen (the others are not in the answer)."""
+    def lookup(self, digests: Iterable[str], *, column: str = "payload") -> dict[str, str]:
+        """The stored payload (or facts) of every digest this context has seen; the others are not
+        in the answer."""
+        if column not in ("payload", "facts"):
+            raise ValueError(column)
         wanted = sorted({d for d in digests if d})
         found: dict[str, str] = {}
-        if self._db is None:
-            return found
-        try:
-            for start in range(0, len(wanted), _BATCH):
-                part = wanted[start : start + _BATCH]
-                marks = ",".join("?" * len(part))
-                found.update(
-                    self._db.execute(
-                        f"SELECT sha256, payload FROM reports WHERE context = ? AND sha256 IN ({marks})",
-                        (self.context, *part),
-                    ).fetchall()
-                )
-        except sqlite3.Error as exc:
-            self._disable(exc)
-            return {}
+        with self._lock:
+            if self._db is None:
+                return found
+            try:
+                for start in range(0, len(wanted), _BATCH):
+                    part = wanted[start : start + _BATCH]
+                    marks = ",".join("?" * len(part))
+                    found.update(
+                        self._db.execute(
+                            f"SELECT sha256, {column} FROM reports WHERE context = ? AND sha256 IN ({marks})",
+                            (self.context, *part),
+                        ).fetchall()
+                    )
+            except sqlite3.Error as exc:
+                self._disable(exc)
+                return {}
         return found
 
     def store(self, entries: Iterable[tuple[str, ReadResult, dict[str, Any] | None]]) -> int:
@@ -259,28 +338,35 @@ class ReportCache:
             if not sha:
                 continue
             try:
-                rows.append((sha, self.context, encode(result, answers), stamp))
+                rows.append((sha, self.context, encode(result, answers), facts_of(result, answers, self.spec), stamp))
             except (TypeError, ValueError):
                 continue  # a value the codec does not know: that file is simply read again next time
         stale = (now - STALE_AFTER).isoformat(timespec="seconds")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)", rows)
-            self._db.execute("DELETE FROM reports WHERE context != ? AND stored < ?", (self.context, stale))
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        with self._lock:
+            if self._db is None:
+                return 0
             try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-            self._disable(exc)
-            return 0
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?)", rows)
+                self._db.execute("DELETE FROM reports WHERE context != ? AND stored < ?", (self.context, stale))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                self._disable(exc)
+                return 0
         return len(rows)
 
-    def recall(self, paths: Sequence[str]) -> tuple[list[Cached | None], list[int]]:
-        """Every file hashed; the results of the contents seen before, and the indexes of the rest."""
-        digests = [file_digest(path) for path in paths]
-        payloads = self.lookup(sha for sha, _size, _modified in digests if sha)
+    def recall(
+        self, paths: Sequence[str], known: Mapping[str, Known] | None = None, *, column: str = "payload"
+    ) -> tuple[list[Cached | None], list[int]]:
+        """Every file hashed (but those `known`); the results of the contents seen before, and the
+        indexes of the rest. `column="facts"` recalls only what RAR's page needs (see facts_of)."""
+        digests = [_digest(path, known) for path in paths]
+        payloads = self.lookup((sha for sha, _size, _modified in digests if sha), column=column)
+        parse = decode if column == "payload" else decode_facts
         results: list[Cached | None] = [None] * len(paths)
         missing: list[int] = []
         for index, (path, (sha, size, modified)) in enumerate(zip(paths, digests)):
@@ -289,7 +375,7 @@ class ReportCache:
                 missing.append(index)
                 continue
             try:
-                results[index] = decode(payload, file=path, sha256=sha, size=size, modified=modified)
+                results[index] = parse(payload, file=path, sha256=sha, size=size, modified=modified)
             except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
                 missing.append(index)
         self.hits += len(paths) - len(missing)
@@ -304,9 +390,10 @@ class ReportCache:
         )
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self) -> ReportCache:
         return self

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -24,16 +24,18 @@ from ..reader import (
     read as reader,  # imported before the workers fork: each inherits it instead of importing it
 )
 from ..reader.result import ReadResult
-from .cache import ReportCache
+from ..reader.safety import Limits
+from .cache import Known, ReportCache
 
 Progress = Callable[[int, int], None]
 
 _WORKER_SPEC: FormSpec | None = None
+_WORKER_LIMITS: Limits | None = None
 
 
-def _init_worker(spec: FormSpec | None) -> None:
-    global _WORKER_SPEC
-    _WORKER_SPEC = spec
+def _init_worker(spec: FormSpec | None, limits: Limits | None = None) -> None:
+    global _WORKER_SPEC, _WORKER_LIMITS
+    _WORKER_SPEC, _WORKER_LIMITS = spec, limits
 
 
 def internal_error_result(path: str, exc: BaseException) -> ReadResult:
@@ -56,7 +58,9 @@ def internal_error_result(path: str, exc: BaseException) -> ReadResult:
     )
 
 
-def read_one(path: str, spec: FormSpec | None = None) -> tuple[ReadResult, dict[str, Any] | None]:
+def read_one(
+    path: str, spec: FormSpec | None = None, limits: Limits | None = None
+) -> tuple[ReadResult, dict[str, Any] | None]:
     """Read one file: (result without its model, the validated answers or None).
 
     The model is replaced by its plain answers so that results travel cheaply between processes:
@@ -64,11 +68,8 @@ def read_one(path: str, spec: FormSpec | None = None) -> tuple[ReadResult, dict[
     file with errors keeps its `values` (the JSON export shows what was read; such files are few).
     """
     try:
-        result = reader.read_report(path, spec)  # the one line that binds the consolidation to the reader
-        answers = result.report.answers() if result.report is not None and result.ok else None
-        form_version = result.form_version or (result.report.form_version if result.report else None)
-        values = {} if answers is not None else result.values
-        result = replace(result, report=None, form_version=form_version, values=values)
+        # the one line that binds the consolidation to the reader
+        result, answers = batch_form(reader.read_report(path, spec, limits=limits))
         if result.sha256 is None:
             result.sha256, result.size, result.modified = file_digest(path)
         return result, answers
@@ -78,8 +79,17 @@ def read_one(path: str, spec: FormSpec | None = None) -> tuple[ReadResult, dict[
         return internal_error_result(path, exc), None
 
 
+def batch_form(result: ReadResult) -> tuple[ReadResult, dict[str, Any] | None]:
+    """A read report as a batch keeps it: the model replaced by its plain answers (an error-free
+    report's values are then dropped: they are its answers), the form version kept."""
+    answers = result.report.answers() if result.report is not None and result.ok else None
+    form_version = result.form_version or (result.report.form_version if result.report else None)
+    values = {} if answers is not None else result.values
+    return replace(result, report=None, form_version=form_version, values=values), answers
+
+
 def _read_chunk(paths: list[str]) -> list[tuple[ReadResult, dict[str, Any] | None]]:
-    results = [read_one(path, _WORKER_SPEC) for path in paths]
+    results = [read_one(path, _WORKER_SPEC, _WORKER_LIMITS) for path in paths]
     if not gc.isenabled():  # common.memory.batch_gc: the few cycles of these files go now, not at the end
         gc.collect()
     return results
@@ -99,16 +109,19 @@ def read_files(
     progress: Progress | None = None,
     meanwhile: Callable[[], object] | None = None,
     cache: ReportCache | None = None,
+    limits: Limits | None = None,
+    known: Mapping[str, Known] | None = None,
 ) -> list[tuple[ReadResult, dict[str, Any] | None]]:
     """Read every file, in parallel chunks over the machine's cores; results in input order.
 
     `meanwhile` is called once in this process while other processes read (before reading, when
     this process reads alone): work for an otherwise idle core, such as importing the writer.
     With a `cache`, every file is hashed and only the contents the cache has not seen are read;
-    their results are kept for the next run (cache.py)."""
+    their results are kept for the next run (cache.py); `known` (path → cache.Known, from a log)
+    spares hashing the files it vouches for. `limits`: the safety limits (default: safety's)."""
     if cache is None or not cache.usable:
-        return _read_all(paths, spec, workers=workers, progress=progress, meanwhile=meanwhile)
-    results, missing = cache.recall(paths)
+        return _read_all(paths, spec, workers=workers, progress=progress, meanwhile=meanwhile, limits=limits)
+    results, missing = cache.recall(paths, known)
     hits = len(paths) - len(missing)
     if progress and hits:
         progress(hits, len(paths))
@@ -117,7 +130,7 @@ def read_files(
         progress(hits + done, len(paths))  # type: ignore[misc]
 
     fresh = _read_all([paths[i] for i in missing], spec, workers=workers,
-                      progress=moved_on if progress else None, meanwhile=meanwhile)
+                      progress=moved_on if progress else None, meanwhile=meanwhile, limits=limits)
     for index, outcome in zip(missing, fresh):
         results[index] = outcome
     cache.keep(fresh)
@@ -131,6 +144,7 @@ def _read_all(
     workers: int | None = None,
     progress: Progress | None = None,
     meanwhile: Callable[[], object] | None = None,
+    limits: Limits | None = None,
 ) -> list[tuple[ReadResult, dict[str, Any] | None]]:
     total = len(paths)
     workers = max(1, min(workers or available_cores(), total or 1))
@@ -140,7 +154,7 @@ def _read_all(
         if meanwhile is not None:
             meanwhile()
         for index, path in enumerate(paths):
-            results[index] = read_one(path, worker_spec)
+            results[index] = read_one(path, worker_spec, limits)
             if progress:
                 progress(index + 1, total)
         return results  # type: ignore[return-value]
@@ -154,7 +168,7 @@ def _read_all(
         start += size
     done = 0
     failed: list[int] = []
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(worker_spec,)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(worker_spec, limits)) as pool:
         futures = {pool.submit(_read_chunk, [paths[i] for i in chunk]): chunk for chunk in chunks}
         if meanwhile is not None:
             meanwhile()
@@ -171,14 +185,16 @@ def _read_all(
             if progress:
                 progress(done, total)
     for index in sorted(failed):
-        results[index] = _read_isolated(paths[index], worker_spec)
+        results[index] = _read_isolated(paths[index], worker_spec, limits)
     return results  # type: ignore[return-value]
 
 
-def _read_isolated(path: str, spec: FormSpec | None) -> tuple[ReadResult, dict[str, Any] | None]:
+def _read_isolated(
+    path: str, spec: FormSpec | None, limits: Limits | None = None
+) -> tuple[ReadResult, dict[str, Any] | None]:
     """Read one file in a process of its own, so that a file that kills a process is rejected alone."""
     try:
-        with ProcessPoolExecutor(1, initializer=_init_worker, initargs=(spec,)) as pool:
+        with ProcessPoolExecutor(1, initializer=_init_worker, initargs=(spec, limits)) as pool:
             return pool.submit(_read_chunk, [path]).result()[0]
     except (KeyboardInterrupt, SystemExit):
         raise

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -33,6 +34,8 @@ from typing import Any
 
 from ..common.atomic import atomic_path
 from ..common.issues import Issue, Severity
+from ..consolidate.cache import Known, ReportCache
+from ..consolidate.parallel import batch_form
 from ..consolidate.statuses import FileOutcome, Status, decide_statuses
 from ..reader.annotate import AnnotateError, write_annotated_copy
 from ..reader.read import read_report
@@ -42,6 +45,8 @@ from .auth import new_token
 from .settings import Settings
 from .store import Store
 
+logger = logging.getLogger(__name__)
+CACHE_FILE = "rapportcache.sqlite"  # in the state folder: the parsed result of every received upload
 MAX_SHOWN_NAME = 255  # characters of the sent file name kept for the receipt
 MAX_STORED_NAME_BYTES = 120  # of the sanitised name in the inbox (file systems allow 255 bytes)
 DEFAULT_NAME = "rapport.xlsx"
@@ -230,6 +235,11 @@ class Intake:
         self.state = settings.state
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.state / "intake.sqlite3")
+        # Each received upload's parsed result, so that RAR's page and the master open no file the intake
+        # has checked. Kept under safety's default limits: a stored file is within the upload limit,
+        # which is never above safety's, and reads the same under both.
+        self.cache = ReportCache(self.state / CACHE_FILE, settings.spec, warn=logger.warning)
+        self.temporary = self.state / "tmp"  # files being written into the inbox: never half in it
         self.incoming = self.state / "mottagning"  # each upload's bytes while they are read
         self.annotated_dir = self.state / "kontrollkopior"
         self.refused_dir = self.state / "avvisade"
@@ -275,6 +285,7 @@ class Intake:
             if outcome is Outcome.REFUSED:
                 upload.code = (result.errors or result.issues)[0].code if result.issues else "not_a_report"
             else:  # only files safety let through are unpacked again for the copy
+                self.cache.keep([batch_form(result)])
                 upload.answers = result.report.answers() if result.report is not None else dict(result.values)
                 try:
                     write_annotated_copy(path, result, self.annotated_dir / token, self.settings.spec)
@@ -342,7 +353,7 @@ class Intake:
         target = self.inbox / name
         if target.exists():  # cannot happen (the name holds the time and the hash), never overwrite
             raise FileExistsError(target)
-        with atomic_path(target) as tmp:
+        with atomic_path(target, temporary_folder=self.temporary) as tmp:
             tmp.write_bytes(upload.content)
             os.utime(tmp, ns=(now, now))
         return name
@@ -373,6 +384,21 @@ class Intake:
                 "SELECT stored_name, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL "
                 "GROUP BY stored_name").fetchall()
         return {row["stored_name"]: _local(row["last"]) for row in rows}
+
+    def known_files(self) -> dict[str, Known]:
+        """Each file the intake stored in the inbox (path as the consolidation lists it) with its
+        SHA-256, size and time from the log: files it vouches for need not be hashed again."""
+        with self.store.connect() as db:
+            rows = db.execute(
+                "SELECT stored_name, sha256, size, received_ns FROM uploads WHERE stored_name IS NOT NULL "
+                "AND duplicate_of IS NULL AND sha256 IS NOT NULL AND size IS NOT NULL").fetchall()
+        return {str(self.inbox / row["stored_name"]): Known(row["sha256"], row["size"], row["received_ns"])
+                for row in rows}
+
+    def last_change(self) -> int:
+        """The log's last row id: RAR's page is built again only after it or the inbox changed."""
+        with self.store.connect() as db:
+            return db.execute("SELECT COALESCE(MAX(id), 0) FROM uploads").fetchone()[0]
 
     def counts(self) -> dict[str, int]:
         """Uploads by outcome, duplicates, and the files stored in the inbox (from the log)."""

@@ -1,24 +1,30 @@
 """RAR's page as data: who has reported, from the inbox as `consolidate` sees it, and the master.
 
-The states come from `coverage.register_coverage` on `consolidate(inbox)` — the same rule, the
-same texts as the Kontroll sheet — and the last upload times from the server's log. Without a
-register, the rows are the insatser and report numbers found in the inbox.
+The states come from `coverage.register_coverage` over the same statuses as `consolidate(inbox)` —
+the same rule, the same texts as the Kontroll sheet — and the last upload times from the server's
+log. Without a register, the rows are the insatser and report numbers found in the inbox.
 
-The server reads the inbox in its own process (workers=1): it runs threads, and forking a
-process that runs threads can deadlock the child. It reads while holding the log's write lock
-(Intake.snapshot): no upload is half-written meanwhile, and the log's counts fit the files.
-A page of 300 files took 0.6 s this way (uploads wait that long). The master is written with
-the existing consolidation and writer, atomically, in the state folder.
+Nothing the intake has received is opened again: each upload's parsed result went into the
+intake's cache as it arrived (consolidate/cache.py), the page takes each file's few facts from
+it (consolidate/file_states.py) and the log vouches for each stored file's SHA-256. The page is
+built once per change and kept (_Memo). The master is written in a fresh process from the cache's
+full results, with the command's writer, atomically, in the state folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import multiprocessing
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..consolidate.batch import consolidate
+from ..consolidate.batch import DEFAULT_TOLERANCE, consolidate
+from ..consolidate.cache import Known, ReportCache
 from ..consolidate.consolidation import Consolidation
 from ..consolidate.coverage import (
     Coverage,
@@ -27,10 +33,14 @@ from ..consolidate.coverage import (
     outcome_identity,
     register_coverage,
 )
+from ..consolidate.file_states import file_states
 from ..consolidate.statuses import STATUS_PLURAL, Status
+from ..form.spec import FormSpec
 from ..master.writer import write_master
 from ..reader.register import RegisterError, RegisterRow, read_register
 from .intake import Intake
+
+logger = logging.getLogger(__name__)
 
 MASTER_FOLDER = "sammanstallningar"
 
@@ -132,11 +142,50 @@ def _register(settings: Any) -> tuple[list[RegisterRow] | None, list[str]]:
     return rows, [str(p) for p in found]
 
 
+class _Memo:
+    """The last page built, and what it was built from: it is built again when the log has a new
+    row, the inbox's listing or the register changed, or a minute has passed (a file changed in
+    place by hand shows within the minute)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[Any, ...] | None = None
+        self.overview: Overview | None = None
+        self.lock = threading.Lock()
+
+
+_MEMOS: dict[Path, _Memo] = {}
+_MEMOS_LOCK = threading.Lock()
+MEMO_SECONDS = 60
+
+
+def _stat_key(path: Path | None) -> tuple[int, int] | None:
+    try:
+        stat = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+
+
 def build_overview(intake: Intake) -> Overview:
+    """RAR's page, from the cache's facts and the log: no file the intake received is opened.
+    Built once per change (see _Memo); a page view meanwhile costs only the rendering."""
+    settings = intake.settings
+    with _MEMOS_LOCK:
+        memo = _MEMOS.setdefault(settings.state, _Memo())
+    with memo.lock:  # one build at a time; the others wait for it and take it
+        key = (intake.last_change(), _stat_key(settings.inbox), _stat_key(settings.register),
+               int(time.monotonic() // MEMO_SECONDS))
+        if memo.key != key or memo.overview is None:
+            memo.overview, memo.key = _build_overview(intake), key
+        return memo.overview
+
+
+def _build_overview(intake: Intake) -> Overview:
     settings = intake.settings
     register, problems = _register(settings)
     with intake.snapshot():
-        consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1)
+        consolidation = file_states([settings.inbox], spec=settings.spec, cache=intake.cache,
+                                    tolerance=DEFAULT_TOLERANCE, known=intake.known_files())
         last, uploads = intake.last_uploads(), intake.counts()
     if register is not None:
         rows = register
@@ -158,17 +207,46 @@ def build_overview(intake: Intake) -> Overview:
     )
 
 
+@dataclass(frozen=True)
+class MasterJob:
+    """What the process that writes the master needs; plain data, sent to a fresh process."""
+
+    inbox: Path
+    spec: FormSpec
+    cache: Path
+    known: dict[str, Known]
+    register: list[RegisterRow] | None
+    register_file: Path | None
+    target_folder: Path
+
+
 def write_master_workbook(intake: Intake) -> Path | None:
     """The master workbook of the inbox, as `lagesrapport consolidate INBOX -o … [--register R]`
-    writes it (None when the inbox has no file, where the command writes nothing either)."""
+    writes it (None when the inbox has no file, where the command writes nothing either).
+
+    Written in a fresh process (spawned, not forked: the server runs threads), single-threaded like
+    the command, so that it may use the command's parallel writer; it reads the parsed reports from
+    the intake's cache, so it opens no file the intake has already checked."""
     settings = intake.settings
     register, _problems = _register(settings)  # shown on RAR's page; the Kontroll sheet has the rows
-    with intake.snapshot():
-        consolidation = consolidate(settings.inbox, spec=settings.spec, workers=1, register=register,
-                                    register_file=settings.register if register is not None else None)
+    job = MasterJob(
+        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
+        register=register, register_file=settings.register if register is not None else None,
+        target_folder=settings.state / MASTER_FOLDER,
+    )
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        written = pool.submit(run_master_job, job).result()
+    return Path(written) if written is not None else None
+
+
+def run_master_job(job: MasterJob) -> str | None:
+    """In the master's own process: the consolidation from the cache, then the command's writer."""
+    with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
+        consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
+                                    register_file=job.register_file, cache=cache, known=job.known)
     if not consolidation.files:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")
-    target = settings.state / MASTER_FOLDER / f"sammanstallning_{stamp}.xlsx"
+    target = job.target_folder / f"sammanstallning_{stamp}.xlsx"
     write_master(consolidation, target, keep_formulas=False)
-    return target
+    return str(target)

@@ -1,0 +1,144 @@
+"""The web intake on the parsed-report cache: RAR's page and the master button open no file the
+intake has received, and agree with `consolidate` on the same inbox.
+
+Real reports (the demo set, generated reports with errors and duplicates) are uploaded through the
+intake, then the page's statuses and states are compared with a full consolidation of the inbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lagesrapport_dev.examples import bulk_files, demo_files, write_demo_register, write_examples
+from lagesrapport_xl.consolidate import cache as cache_module
+from lagesrapport_xl.consolidate.batch import DEFAULT_TOLERANCE, consolidate
+from lagesrapport_xl.consolidate.coverage import register_coverage
+from lagesrapport_xl.consolidate.file_states import file_states
+from lagesrapport_xl.master.writer import write_master
+from lagesrapport_xl.reader import read as reader
+from lagesrapport_xl.reader.register import read_register
+from lagesrapport_xl.web import overview
+from lagesrapport_xl.web.intake import Intake
+from lagesrapport_xl.web.settings import build_settings
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("rapporter")
+    return write_examples(folder, demo_files() + bulk_files(16))
+
+
+@pytest.fixture()
+def filled(tmp_path: Path, reports: list[Path]) -> Intake:
+    register = write_demo_register(tmp_path / "register.xlsx")
+    intake = Intake(build_settings(tmp_path / "inkorg", register=register, environ={}))
+    for path in reports:
+        intake.receive(path.read_bytes(), path.name)
+    return intake
+
+
+def _forbid_reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+
+    def read_report(path, *args, **kwargs):
+        opened.append(f"read {path}")
+        raise AssertionError(f"{path} was read")
+
+    def file_digest(path):
+        opened.append(f"hashed {path}")
+        raise AssertionError(f"{path} was hashed")
+
+    monkeypatch.setattr(reader, "read_report", read_report)
+    monkeypatch.setattr(cache_module, "file_digest", file_digest)
+    return opened
+
+
+def _states(consolidation) -> list[tuple[str, str, str | None]]:
+    return sorted((o.name, o.status.name, o.superseded_by) for o in consolidation.files)
+
+
+def test_the_page_agrees_with_consolidate_and_opens_no_received_file(filled: Intake, monkeypatch) -> None:
+    settings = filled.settings
+    rows, _problems = read_register(settings.register)
+    full = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows)
+    opened = _forbid_reading(monkeypatch)
+    light = file_states([settings.inbox], spec=settings.spec, cache=filled.cache, tolerance=DEFAULT_TOLERANCE,
+                        known=filled.known_files(), register=rows)
+    assert opened == []
+    assert _states(light) == _states(full)
+    assert light.counts == full.counts
+    assert light.coverage == full.coverage == register_coverage(full.files, rows)
+    page = overview.build_overview(filled)
+    assert opened == []
+    assert page.files == full.counts
+    assert [row.coverage for row in page.rows] == list(full.coverage.rows)
+
+
+def test_the_master_job_reads_no_received_file_and_writes_the_commands_master(filled: Intake, monkeypatch,
+                                                                             tmp_path: Path) -> None:
+    settings = filled.settings
+    rows, _problems = read_register(settings.register)
+    expected = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows,
+                           register_file=settings.register)
+    opened = _forbid_reading(monkeypatch)
+    job = overview.MasterJob(inbox=settings.inbox, spec=settings.spec, cache=filled.cache.path,
+                             known=filled.known_files(), register=rows, register_file=settings.register,
+                             target_folder=tmp_path / "ut")
+    written = Path(overview.run_master_job(job))
+    assert opened == []
+    monkeypatch.undo()
+    reference = tmp_path / "facit.xlsx"
+    expected.started = dt.datetime.strptime(written.stem.removeprefix("sammanstallning_"), "%Y%m%d-%H%M%S-%f")
+    write_master(expected, reference, keep_formulas=False)
+    assert written.read_bytes() == reference.read_bytes()
+
+
+def test_a_file_put_in_the_inbox_by_hand_is_read_once_and_shown(filled: Intake, reports: list[Path]) -> None:
+    settings = filled.settings
+    before = overview.build_overview(filled).files["found"]
+    by_hand = settings.inbox / "lagd_for_hand.xlsx"
+    shutil.copy(reports[0], by_hand)
+    os.utime(by_hand, (1_700_000_000, 1_700_000_000))
+    page = overview.build_overview(filled)
+    assert page.files["found"] == before + 1
+    full = consolidate([settings.inbox], spec=settings.spec, workers=1)
+    assert page.files == full.counts
+
+
+def test_a_received_file_changed_in_place_is_hashed_and_read_again(filled: Intake, reports: list[Path],
+                                                                   monkeypatch) -> None:
+    settings = filled.settings
+    stored = sorted(settings.inbox.glob("*.xlsx"))
+    victim, other = stored[0], next(p for p in reports if p.read_bytes() != stored[0].read_bytes())
+    shutil.copy(other, victim)  # another report's bytes under the stored name: size and time change
+    monkeypatch.setattr(overview, "MEMO_SECONDS", 1e-9)  # no page kept from before the change
+    page = overview.build_overview(filled)
+    full = consolidate([settings.inbox], spec=settings.spec, workers=1)
+    assert page.files == full.counts
+    known = filled.known_files()[str(victim)]
+    assert known.sha256 != cache_module.file_digest(victim)[0]
+
+
+def test_the_page_is_built_once_per_change(filled: Intake, reports: list[Path], monkeypatch) -> None:
+    calls: list[int] = []
+    real = overview._build_overview
+
+    def counting(intake):
+        calls.append(1)
+        return real(intake)
+
+    monkeypatch.setattr(overview, "_build_overview", counting)
+    first = overview.build_overview(filled)
+    assert overview.build_overview(filled) is first and len(calls) == 1
+    filled.receive(reports[-1].read_bytes(), "en_till.xlsx")  # a duplicate upload is a new log row
+    assert overview.build_overview(filled) is not first and len(calls) == 2
+
+
+def test_the_intakes_temporary_files_are_never_in_the_inbox(filled: Intake) -> None:
+    assert not [p for p in filled.settings.inbox.iterdir() if p.name.startswith(".tmp-")]
+    assert filled.temporary.is_dir() and filled.temporary.parent == filled.settings.state
