@@ -37,6 +37,8 @@ DOCS = ROOT / "docs"
 EXAMPLES = sorted((ROOT / "workbook_templates" / "examples").glob("*.xlsx"))
 # Layers that still make their issues inline, until their codes join the catalogue (issue 18).
 NOT_YET_CATALOGUED = {"lagesrapport_xl/consolidate/parallel.py", "lagesrapport_xl/web/intake.py"}
+# Rebuild the issues the reader made, as they were stored: no message of their own.
+RESTORERS = {"lagesrapport_xl/consolidate/cache.py"}
 SEVERITY_SV = {"fel": Severity.ERROR, "varning": Severity.WARNING}
 
 
@@ -137,7 +139,7 @@ def test_no_issue_is_made_outside_the_catalogue() -> None:
                 called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
                 if called == "Issue":
                     makers.add(name)
-    assert makers - NOT_YET_CATALOGUED == {"lagesrapport_xl/common/catalogue.py"}
+    assert makers - NOT_YET_CATALOGUED - RESTORERS == {"lagesrapport_xl/common/catalogue.py"}
     assert NOT_YET_CATALOGUED <= makers, "catalogued now: take it off NOT_YET_CATALOGUED"
 
 
