@@ -36,7 +36,9 @@ PACKAGE = ROOT / "lagesrapport_xl"
 DOCS = ROOT / "docs"
 EXAMPLES = sorted((ROOT / "workbook_templates" / "examples").glob("*.xlsx"))
 # Layers that still make their issues inline, until their codes join the catalogue (issue 18).
-NOT_YET_CATALOGUED = {"lagesrapport_xl/consolidate/parallel.py", "lagesrapport_xl/web/intake.py"}
+# The web intake's own refusals (no file, too large, an expired form, storage failed) are the web
+# layer's, listed in docs/web.md; the issue asks the catalogue of the reader, rules and consolidation.
+NOT_YET_CATALOGUED = {"lagesrapport_xl/web/intake.py"}
 # Rebuild the issues the reader made, as they were stored: no message of their own.
 RESTORERS = {"lagesrapport_xl/consolidate/cache.py"}
 SEVERITY_SV = {"fel": Severity.ERROR, "varning": Severity.WARNING}
@@ -212,4 +214,4 @@ def test_reader_md_lists_every_code_with_its_severity_and_link() -> None:
         target = re.fullmatch(r"\[[^\]]+\]\(([^)]+)\)", link).group(1)
         listed[code.strip("`")] = (SEVERITY_SV[severity], target if not target.startswith("#") else "reader.md" + target)
     assert len(listed) == len(table), "a code twice in the table"
-    assert listed == {code.code: (code.severity, code.anchor) for code in READER.values()}
+    assert listed == {code.code: (code.severity, code.anchor) for layer in CATALOGUES for code in layer.values()}

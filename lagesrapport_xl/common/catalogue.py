@@ -4,8 +4,8 @@ Like pyxform's `ErrorCode`: code that finds a problem names its `Code` and gives
 message (`NAME_MISSING.issue(value, name=…, …)`); the wording lives here alone, so a message is
 changed, reviewed or looked up in one place, and a test proves that every issue the reader makes
 is declared here with its severity, that docs/reader.md lists every code, and that each anchor is
-a heading of the docs. `code` is part of the JSON contract (the web intake stores it, tests and
-statistics count it): never change one.
+a heading of the docs. A `code` is stable (the web intake stores it, tests and statistics count
+it; validate's JSON leaves it out): never change one.
 
 A template is `str.format` text with named placeholders. Where the wording depends on the case
 (a period that starts too early or ends too late), a code has one template per variant, each a
@@ -415,5 +415,19 @@ XML_UNUSUAL = READER.add(
     "Filen innehåller cellreferenser i en form som Excel och LibreOffice aldrig skriver. " + _REFUSED_SEND_AGAIN,
     HOSTILE)
 
+# --- the consolidation: consolidate/parallel.py ------------------------------------------------
+
+CONSOLIDATION = Catalogue("consolidation")
+
+# A file whose reading crashed: its rejection, never the batch's end. (The batch's comparison with the
+# report before, statuses.compare_with_earlier, raises the reader's rules codes: previous_*.)
+BATCH_INTERNAL_ERROR = CONSOLIDATION.add("internal_error", ERROR, {
+    "worker_died": "Filen kunde inte läsas (processen som läste filen avslutades oväntat, till exempel för att "
+                   "minnet tog slut). Kontrollera att filen är en ifylld Lägesrapport och kontakta den som "
+                   "ansvarar för programmet om felet kvarstår.",
+    "crash": "Filen kunde inte läsas (ett fel i programmet: {error}). Kontrollera att filen är en ifylld "
+             "Lägesrapport och kontakta den som ansvarar för programmet om felet kvarstår.",
+}, FILE_AND_TEMPLATE)
+
 # Every layer's catalogue; another layer appends its own (see the module's docstring).
-CATALOGUES: tuple[Catalogue, ...] = (READER,)
+CATALOGUES: tuple[Catalogue, ...] = (READER, CONSOLIDATION)
