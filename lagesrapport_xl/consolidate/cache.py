@@ -128,15 +128,13 @@ def _issue(data: list[Any]) -> Issue:
     return Issue(Severity(severity), message, code, sheet, cell, field, label, _decode(value))
 
 
-def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
-    """What the content decides, as JSON: issues, values, unread, form version, skipped, answers."""
-    if result.report is not None:
-        raise ValueError("cache a result without its model (read_one's form)")
+def _pack(result: ReadResult, issues: list[Any], values: dict[str, Any], unread: Iterable[str],
+          answers: dict[str, Any] | None) -> str:
     return json.dumps(
         {
-            "issues": [_issue_payload(i) for i in result.issues],
-            "values": _encode(result.values),
-            "unread": sorted(result.unread),
+            "issues": issues,
+            "values": _encode(values),
+            "unread": sorted(unread),
             "form_version": result.form_version,
             "skipped": result.skipped,
             "answers": None if answers is None else _encode(answers),
@@ -146,12 +144,12 @@ def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
     )
 
 
-def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
-    """The cached content's result, with this file's own path, size and time."""
+def _unpack(payload: str, issue: Callable[[list[Any]], Issue], *, file: str, sha256: str, size: int | None,
+            modified: dt.datetime | None) -> Cached:
     data = json.loads(payload)
     result = ReadResult(
         file=file,
-        issues=[_issue(i) for i in data["issues"]],
+        issues=[issue(i) for i in data["issues"]],
         values=_decode(data["values"]),
         unread=frozenset(data["unread"]),
         form_version=data["form_version"],
@@ -162,6 +160,18 @@ def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: 
     )
     answers = data["answers"]
     return result, None if answers is None else _decode(answers)
+
+
+def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
+    """What the content decides, as JSON: issues, values, unread, form version, skipped, answers."""
+    if result.report is not None:
+        raise ValueError("cache a result without its model (read_one's form)")
+    return _pack(result, [_issue_payload(i) for i in result.issues], result.values, result.unread, answers)
+
+
+def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
+    """The cached content's result, with this file's own path, size and time."""
+    return _unpack(payload, _issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
 # --- facts: the little that RAR's page needs of a file -------------------------------------------------
@@ -176,37 +186,24 @@ def facts_of(result: ReadResult, answers: dict[str, Any] | None, spec: FormSpec)
     """The page's part of a result: identity, period, carried amounts, and each issue's kind only."""
     keys = (*FACT_KEYS, *spec.carried)
     kept = None if answers is None else {k: answers.get(k) for k in keys if k in answers}
-    return json.dumps(
-        {
-            "issues": [[i.severity.value, i.code, i.field] for i in result.issues],
-            "values": _encode({k: result.values[k] for k in FACT_KEYS if k in result.values}),
-            "unread": sorted(set(result.unread) & set(FACT_KEYS)),
-            "form_version": result.form_version,
-            "skipped": result.skipped,
-            "answers": None if kept is None else _encode(kept),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+    return _pack(
+        result,
+        [[i.severity.value, i.code, i.field] for i in result.issues],
+        {k: result.values[k] for k in FACT_KEYS if k in result.values},
+        set(result.unread) & set(FACT_KEYS),
+        kept,
     )
+
+
+def _light_issue(data: list[Any]) -> Issue:
+    severity, code, field = data
+    return Issue(Severity(severity), "", code, field=field)
 
 
 def decode_facts(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
     """A light result: the statuses and the register's states come out as from the full one; the
     issues have their kind but no message (RAR's page counts them, the master shows them)."""
-    data = json.loads(payload)
-    result = ReadResult(
-        file=file,
-        issues=[Issue(Severity(severity), "", code, field=field) for severity, code, field in data["issues"]],
-        values=_decode(data["values"]),
-        unread=frozenset(data["unread"]),
-        form_version=data["form_version"],
-        sha256=sha256,
-        size=size,
-        modified=modified,
-        skipped=data["skipped"],
-    )
-    answers = data["answers"]
-    return result, None if answers is None else _decode(answers)
+    return _unpack(payload, _light_issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
 class Known(NamedTuple):
