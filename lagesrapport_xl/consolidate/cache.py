@@ -325,26 +325,31 @@ class ReportCache:
         return found
 
     def store(self, entries: Iterable[tuple[str, ReadResult, dict[str, Any] | None]]) -> int:
-        """Keep each (digest, result, answers); a result of a file that could not be hashed is left out."""
-        if self._db is None:
-            return 0
+        """Keep each (digest, result, answers); a result of a file that could not be hashed is left out.
+        Each entry is encoded as SQLite takes it, so a large batch never sits in memory as JSON."""
         now = dt.datetime.now()
         stamp = now.isoformat(timespec="seconds")
-        rows = []
-        for sha, result, answers in entries:
-            if not sha:
-                continue
-            try:
-                rows.append((sha, self.context, encode(result, answers), facts_of(result, answers, self.spec), stamp))
-            except (TypeError, ValueError):
-                continue  # a value the codec does not know: that file is simply read again next time
         stale = (now - STALE_AFTER).isoformat(timespec="seconds")
+        kept = 0
+
+        def rows() -> Iterator[tuple[str, str, str, str, str]]:
+            nonlocal kept
+            for sha, result, answers in entries:
+                if not sha:
+                    continue
+                try:
+                    row = (sha, self.context, encode(result, answers), facts_of(result, answers, self.spec), stamp)
+                except (TypeError, ValueError):
+                    continue  # a value the codec does not know: that file is simply read again next time
+                kept += 1
+                yield row
+
         with self._lock:
             if self._db is None:
                 return 0
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?)", rows())
                 self._db.execute("DELETE FROM reports WHERE context != ? AND stored < ?", (self.context, stale))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -354,27 +359,31 @@ class ReportCache:
                     pass
                 self._disable(exc)
                 return 0
-        return len(rows)
+        return kept
 
     def recall(
         self, paths: Sequence[str], known: Mapping[str, Known] | None = None, *, column: str = "payload"
     ) -> tuple[list[Cached | None], list[int]]:
         """Every file hashed (but those `known`); the results of the contents seen before, and the
-        indexes of the rest. `column="facts"` recalls only what RAR's page needs (see facts_of)."""
+        indexes of the rest. `column="facts"` recalls only what RAR's page needs (see facts_of).
+        Entries are fetched and decoded a batch at a time: their JSON never sits in memory at once."""
         digests = [_digest(path, known) for path in paths]
-        payloads = self.lookup((sha for sha, _size, _modified in digests if sha), column=column)
         parse = decode if column == "payload" else decode_facts
         results: list[Cached | None] = [None] * len(paths)
-        missing: list[int] = []
-        for index, (path, (sha, size, modified)) in enumerate(zip(paths, digests)):
-            payload = payloads.get(sha) if sha else None
-            if payload is None:
-                missing.append(index)
-                continue
-            try:
-                results[index] = parse(payload, file=path, sha256=sha, size=size, modified=modified)
-            except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
-                missing.append(index)
+        by_sha: dict[str, list[int]] = {}
+        for index, (sha, _size, _modified) in enumerate(digests):
+            if sha:
+                by_sha.setdefault(sha, []).append(index)
+        wanted = sorted(by_sha)
+        for start in range(0, len(wanted), _BATCH):
+            for sha, payload in self.lookup(wanted[start : start + _BATCH], column=column).items():
+                for index in by_sha[sha]:
+                    _sha, size, modified = digests[index]
+                    try:
+                        results[index] = parse(payload, file=paths[index], sha256=sha, size=size, modified=modified)
+                    except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
+                        pass
+        missing = [index for index, result in enumerate(results) if result is None]
         self.hits += len(paths) - len(missing)
         self.misses += len(missing)
         return results, missing
