@@ -30,7 +30,7 @@ from lagesrapport_dev.axe import axe_version, axe_violations, overflow
 from lagesrapport_dev.browser import chromium, click_and_wait
 from lagesrapport_dev.client import LOOPBACK, IntakeClient, child_process, free_port, local_server
 from lagesrapport_xl.cli import main as cli_main
-from lagesrapport_xl.web.accessibility import DIGG_REPORT_URL, SHORTCOMINGS
+from lagesrapport_xl.web.accessibility import DIGG_REPORT_URL, KEYS, SHORTCOMINGS
 from lagesrapport_xl.web.app import create_app
 from lagesrapport_xl.web.pages import NOT_PAGES, PAGES_FOR_CHECKS
 from lagesrapport_xl.web.settings import SettingsError, build_settings, web_config
@@ -286,3 +286,15 @@ def test_serve_says_when_the_statement_has_no_contact(tmp_path: Path, config: st
                 break
     assert lines and lines[-1].startswith("Stoppa servern"), lines
     assert any("saknar RAR:s kontaktuppgifter" in line for line in lines) == warned
+
+
+def test_the_documented_table_names_every_key_and_is_accepted(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "web.md").read_text(encoding="utf-8")
+    section = docs[docs.index("### Tillgänglighetsredogörelsen"):]
+    example = re.search(r"^```toml\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL).group(1)
+    config = tmp_path / "rar.toml"
+    config.write_text(example, encoding="utf-8")
+    table = web_config(config)
+    assert set(table["accessibility"]) == KEYS
+    statement = build_settings(tmp_path / "inkorg", table=table, environ={}).accessibility
+    assert statement.compliance == "delvis" and statement.has_contact
