@@ -152,7 +152,9 @@ class Links(HTMLParser):
         self.found: list[tuple[str, str]] = []  # (tag, address)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found += [(tag, value or "") for name, value in attrs if name in ("href", "src", "action")]
+        # A link within the page (#innehall, the skip link) leaves nothing to the proxy: no prefix.
+        self.found += [(tag, value or "") for name, value in attrs
+                       if name in ("href", "src", "action") and not (value or "").startswith("#")]
 
 
 def links(html: bytes) -> list[tuple[str, str]]:

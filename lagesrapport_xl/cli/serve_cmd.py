@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"Inkorg: {settings.inbox}   Serverns egna filer: {settings.state}")
     if settings.register is not None:
         print(f"Register: {settings.register} ({len(rows)} insatser)")
+    if not settings.accessibility.has_contact:
+        print("Obs! Tillgänglighetsredogörelsen (/tillganglighet) saknar RAR:s kontaktuppgifter: ange email, phone "
+              "eller contact_page under [web.accessibility] i --config-filen (se docs/web.md).")
     print("Stoppa servern med Ctrl+C.", flush=True)
     uvicorn.run(
         app,

@@ -13,6 +13,7 @@ Routes:
   GET  /rar/login, POST /rar/login, POST /rar/logout
   GET  /rar                        who has reported        GET  /rar/status.json (the same as JSON)
   POST /rar/sammanstallning        writes the master workbook of the inbox and downloads it
+  GET  /tillganglighet             the accessibility statement (accessibility.py), linked from every page
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..common.issues import SEVERITY_SV, Severity
+from .accessibility import DIGG_REPORT_URL, LAW, swedish_date
 from .auth import LoginThrottle, Sessions, csrf_token, csrf_valid, load_secret, new_token, verify_password
 from .intake import BAD_FORM, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
 from .overview import FILE_COUNT_LABELS, build_overview, write_master_workbook
@@ -154,6 +156,7 @@ class Web:
         )
         env.filters["when"] = _when
         env.filters["size"] = size_text
+        env.filters["swedish_date"] = swedish_date
         self.templates = Jinja2Templates(env=env)
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -357,6 +360,9 @@ class Web:
                                 back_text="Till RAR:s sida", title="Ingen sammanställning")
         return FileResponse(path, media_type=XLSX, filename=path.name)
 
+    async def accessibility_page(self, request: Request) -> Response:
+        return self.page(request, "accessibility.html", s=self.settings.accessibility, digg=DIGG_REPORT_URL, law=LAW)
+
     # --- errors ------------------------------------------------------------------------------------
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
@@ -391,6 +397,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/rar/login", web.login, methods=["POST"], middleware=small),
         Route("/rar/logout", web.logout, methods=["POST"], middleware=small),
         Route("/rar/sammanstallning", web.master, methods=["POST"], middleware=small),
+        Route("/tillganglighet", web.accessibility_page, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
