@@ -29,6 +29,7 @@ from .consolidation import Consolidation
 from .coverage import register_coverage
 from .inputs import InputError, find_input_files
 from .parallel import Progress, read_files
+from .receipts import Receipts, check_receipt_dates
 from .statuses import FileOutcome, compare_with_earlier, decide_statuses, normalise
 from .tables import build_tables
 
@@ -60,12 +61,15 @@ def build_consolidation(
     started: dt.datetime | None = None,
     register: Sequence[RegisterRow] | None = None,
     register_file: str | Path | None = None,
+    receipts: Receipts | None = None,
 ) -> Consolidation:
     """The consolidation of results already read (ReadResults with their models, or read_one pairs).
 
     With `register` (register.read_register's rows) it also says which insatser of the register
     have reported for the period (coverage.py), on the Kontroll sheet and in the exports;
-    `register_file`, the file they were read from, is listed with the inputs on the Om sheet."""
+    `register_file`, the file they were read from, is listed with the inputs on the Om sheet.
+    With `receipts` (the web intake's account, receipts.py) the latest received copy counts, RAR's
+    review is on the Kontroll sheet and, if asked, only approved reports are in the tables."""
     spec = spec or default_spec()
     check_tolerance(tolerance)
     outcomes = []
@@ -76,8 +80,7 @@ def build_consolidation(
         result, answers = item
         name = names[index] if names is not None else Path(result.file).name
         outcomes.append(FileOutcome(name=name, result=result, answers=answers))
-    decide_statuses(outcomes)
-    compare_with_earlier(outcomes, spec)
+    decide(outcomes, spec, receipts)
     consolidation = Consolidation(
         spec=spec,
         tolerance=tolerance,
@@ -85,15 +88,27 @@ def build_consolidation(
         started=started or dt.datetime.now(),
         files=outcomes,
         register_file=str(register_file) if register_file is not None else None,
+        receipts=receipts,
     )
     if register is not None:
         consolidation.coverage = register_coverage(outcomes, register)
     reports = _sorted_reports(outcomes)
+    if receipts is not None:
+        reports = [o for o in reports if receipts.included(o)]
     latest_by_insats: dict[Any, int] = {}
     for index, outcome in enumerate(reports):
         latest_by_insats[outcome.insats] = index  # sorted by report number: the last one wins
     consolidation.tables = build_tables(consolidation, reports, list(latest_by_insats.values()))
     return consolidation
+
+
+def decide(outcomes: list[FileOutcome], spec: FormSpec, receipts: Receipts | None) -> None:
+    """Every file's status (statuses.py), by the intake's receipts when given, and each report
+    compared with its predecessor in the batch."""
+    if receipts is not None:
+        check_receipt_dates(outcomes, receipts, spec)
+    decide_statuses(outcomes, receipts.received if receipts is not None else None)
+    compare_with_earlier(outcomes, spec)
 
 
 def check_tolerance(tolerance: float) -> None:
@@ -116,6 +131,7 @@ def consolidate(
     cache: ReportCache | None = None,
     known: Mapping[str, Known] | None = None,
     limits: Limits | None = None,
+    receipts: Receipts | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
@@ -123,7 +139,7 @@ def consolidate(
     called as files are read; `meanwhile()` once while they are read (see read_files); `register`
     and `register_file` as for build_consolidation. With `cache` (cache.ReportCache) only the
     contents it has not seen are read; `known` (path → cache.Known, from a log) spares hashing the
-    files it vouches for. `limits`: safety's limits (default: safety's own). Raises InputError for an input that does
+    files it vouches for; `receipts` as for build_consolidation. `limits`: safety's limits (default: safety's own). Raises InputError for an input that does
     not exist.
     """
     spec = spec or default_spec()
@@ -147,6 +163,7 @@ def consolidate(
             started=started,
             register=register,
             register_file=register_file,
+            receipts=receipts,
         )
 
 

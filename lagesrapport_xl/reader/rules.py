@@ -102,6 +102,19 @@ def _signed_date(values: dict[str, Any], findings: Findings) -> None:
         findings.add(codes.SIGNED_BEFORE_PERIOD_END, "signed_date", signed, signed=_date(signed), end=_date(end))
 
 
+def signed_after_receipt(signed: dt.date, received: dt.date, spec: FormSpec) -> Issue:
+    """The error for a report signed after the day RAR received it (the web intake knows that day;
+    the file alone does not, so this is no rule of check_rules)."""
+    findings = Findings(spec, {})
+    findings.error(
+        "signed_after_receipt", "signed_date",
+        f"Rapporten är daterad {_date(signed)}, efter dagen RAR tog emot den ({_date(received)}). "
+        "Ett underskriftsdatum kan inte ligga efter dagen rapporten skickades: rätta datumet och skicka filen igen.",
+        signed,
+    )
+    return findings.issues[0]
+
+
 def _budget_lines(values: dict[str, Any], findings: Findings) -> None:
     spec = findings.spec
     keys = spec.budget_keys

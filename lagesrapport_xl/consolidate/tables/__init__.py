@@ -68,7 +68,7 @@ def build_tables(consolidation: Consolidation, reports: list[FileOutcome], lates
         time_share,
         texts_table(ctx),
         history_table(ctx, participants, time_share),
-        *control_tables(consolidation.files, consolidation.spec),
+        *control_tables(consolidation.files, consolidation.spec, consolidation.receipts),
     ]
     if consolidation.coverage is not None:  # --register: who has reported for the period
         tables += register_tables(consolidation, consolidation.coverage)

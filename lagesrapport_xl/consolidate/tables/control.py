@@ -9,6 +9,7 @@ from typing import Any
 
 from ...form.fieldtypes import MAX_CELL_TEXT
 from ...form.spec import FormSpec
+from ..receipts import Receipts
 from ..statuses import STATUS_PLURAL, FileOutcome, Status
 from .base import CONTROL, Column, Table, make_table
 
@@ -39,7 +40,10 @@ def shown(value: Any) -> str | None:
     return text[:255]
 
 
-def control_tables(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, Table]:
+def control_tables(
+    outcomes: list[FileOutcome], spec: FormSpec, receipts: Receipts | None = None
+) -> tuple[Table, Table]:
+    """The file list and its counts; with the web intake's `receipts`, RAR's review of each file."""
     columns = [
         Column("file", "Fil"),
         Column("status", "Status"),
@@ -52,6 +56,8 @@ def control_tables(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, 
         Column("superseded_by", "Ersatt av"),
         Column("form_version", "Formulärversion i filen"),
     ]
+    if receipts is not None:
+        columns.insert(2, Column("review", "Granskning (RAR)"))
     rows = []
     for outcome in outcomes:
         values = outcome.answers or outcome.result.values or {}
@@ -69,6 +75,8 @@ def control_tables(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, 
                 "form_version": outcome.result.form_version,
             }
         )
+        if receipts is not None:
+            rows[-1]["review"] = receipts.review_text(outcome)
     control = make_table("control", CONTROL, "Alla filer som hittades", "kontroll", columns, rows)
     count_table = state_counts(
         "control_counts",
