@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lagesrapport_xl.web import keys
+from lagesrapport_xl.consolidate.receipts import Review
+from lagesrapport_xl.form.spec import default_spec
+from lagesrapport_xl.web import keys, review
 from lagesrapport_xl.web.store import Store
 
 from .client import IntakeClient
-from .examples import demo_files, write_examples
+from .examples import ExampleFile, demo_files, write_examples
 
 BROKEN = "Halsa_och_arbete_Eskilstuna_rapport_3.xlsx"  # errors: the receipt lists them
+EARLIER = "Halsa_och_arbete_Eskilstuna_rapport_2.xlsx"  # the same insats, without errors
 GOOD = "Nyttiga_affarer_rapport_2.xlsx"
 
 
@@ -41,15 +44,26 @@ def link_for(issued: dict[str, str], answers: dict[str, Any]) -> str:
 
 
 def prepare_pages(url: str, state: str | Path, folder: str | Path) -> dict[str, str]:
-    """Send a report with errors through its link and check another without one; the values of
+    """Fill a server for the page checks: a report with errors through its link, a report of the
+    same insats that RAR sends back for completion (a review with a comment pointing at a
+    question) and its completed version, and a check without a link. The values of
     PAGES_FOR_CHECKS' placeholders: key, insats, token, check."""
     examples = {example.name: example for example in demo_files()}
-    paths = {path.name: path for path in write_examples(Path(folder), [examples[BROKEN], examples[GOOD]])}
+    completed = ExampleFile("kompletterad.xlsx", dict(examples[EARLIER].answers, deviations="Två träffar ställdes in."))
+    chosen = [examples[BROKEN], examples[EARLIER], examples[GOOD], completed]
+    paths = {path.name: path for path in write_examples(Path(folder), chosen)}
     issued = issue_links(state, [examples[BROKEN].answers])
     key = link_for(issued, examples[BROKEN].answers)
+    insats = keys.Insats.of(examples[BROKEN].answers)
     client = IntakeClient(url)
     _status, sent = client.upload(paths[BROKEN].read_bytes(), BROKEN, key)
+    _status, earlier = client.upload(paths[EARLIER].read_bytes(), EARLIER, key)
+    spec = default_spec()
+    review.save(Store(Path(state) / "intake.sqlite3"), sha256=earlier["receipt"]["sha256"],
+                stored_name=earlier["receipt"]["stored_name"], insats=insats.key, insats_title=insats.title,
+                report_number=earlier["receipt"]["report_number"], state=Review.SUPPLEMENT,
+                comment="Beskriv avvikelserna.", chosen=review.pointers(spec, ["deviations"]), user="demo")
+    client.upload(paths[completed.name].read_bytes(), completed.name, key)
     _status, checked = client.upload(paths[GOOD].read_bytes(), GOOD)
-    insats = keys.Insats.of(examples[BROKEN].answers)
     return {"key": key, "insats": quote(insats.key), "token": sent["receipt"]["token"],
             "check": checked["receipt"]["token"]}

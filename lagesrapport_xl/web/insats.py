@@ -174,3 +174,28 @@ def versions(intake: Intake, insats: Insats, overview: Overview, *, with_changes
         if with_changes:
             entry.changes = version_changes(intake, earlier.receipt.stored_name or "", entry.receipt.stored_name or "")
     return found
+
+
+@dataclass(frozen=True)
+class ReportReview:
+    """One report number of the insats: the version that counts (if any), its review, and every
+    review of any of its versions, newest first (a comment on a superseded version stays visible)."""
+
+    report_number: int | None
+    counted: ReportVersion | None
+    history: list[tuple[review.ReviewEntry, str]]  # (the review, the file name it was about)
+
+
+def report_reviews(shown: list[ReportVersion]) -> list[ReportReview]:
+    """The versions (newest first) grouped by report number, the newest report first."""
+    numbers = list(dict.fromkeys(v.receipt.report_number for v in shown))
+    grouped = []
+    for number in numbers:
+        mine = [v for v in shown if v.receipt.report_number == number]
+        counted = next((v for v in mine if v.counts), None)
+        history = sorted(((entry, v.receipt.file_name) for v in mine for entry in v.reviews),
+                         key=lambda pair: pair[0].at, reverse=True)
+        if counted is not None or history:
+            grouped.append(ReportReview(number, counted, history))
+    return grouped
+

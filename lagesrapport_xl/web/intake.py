@@ -288,6 +288,12 @@ class Intake:
             return None
         return self.inbox / row["stored_name"], row["file_name"] or row["stored_name"]
 
+    def insats_of(self, token: str) -> str | None:
+        """The insats (keys.Insats.key) whose link an upload came through; None for a check."""
+        with self.store.connect() as db:
+            row = db.execute("SELECT insats FROM uploads WHERE token = ?", (token,)).fetchone()
+        return row["insats"] if row else None
+
     def last_uploads(self) -> dict[str, dt.datetime]:
         """Stored file name → the last time it was uploaded (its first upload or a re-upload)."""
         with self.store.connect() as db:

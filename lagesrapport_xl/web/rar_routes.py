@@ -191,7 +191,8 @@ class RarPages:
         state = REVIEW_CHOICES.get(_field(form, "granskning"))
         receipt = self.web.intake.receipt(token)
         found = find(self.web.intake, key)
-        if found is None or receipt is None or receipt.stored_name is None or state is None:
+        mine = found is not None and self.web.intake.insats_of(token) == found[0].key
+        if not mine or receipt is None or receipt.stored_name is None or state is None:
             return self.web.message(request, 400, "Granskningen gick inte att spara: välj ett läge och försök igen.",
                                     **BACK)
         insats = found[0]
@@ -281,11 +282,9 @@ class RarPages:
         return FileResponse(path, media_type=XLSX, filename=path.name)
 
     def _audit_download(self, request: Request, receipt: Any, detail: str) -> None:
-        with self.store.connect() as db:
-            row = db.execute("SELECT insats FROM uploads WHERE token = ?", (receipt.token,)).fetchone()
         audit.log(self.store, "download", user_name=request.state.user.name, client=self.web.client(request),
-                  insats=row["insats"] if row else None, insats_title=receipt.insats, sha256=receipt.sha256,
-                  detail=detail)
+                  insats=self.web.intake.insats_of(receipt.token), insats_title=receipt.insats,
+                  sha256=receipt.sha256, detail=detail)
 
     # --- the audit log -------------------------------------------------------------------------------
 
