@@ -130,3 +130,15 @@ def test_a_half_year_of_review_over_http(tmp_path: Path, examples) -> None:
     assert "framförd från lägesrapport nr 2" in history
     assert [line.split("<strong>")[1].split("<")[0] for line in history.split("<li>") if "kansli: <strong>" in line] == [
         "Godkänd", "Komplettering begärd"]
+
+
+def test_a_long_comment_may_point_at_every_question(tmp_path: Path, examples) -> None:
+    client = make_client(tmp_path, register=register_file(tmp_path))
+    send(client, examples[FIRST].read_bytes(), FIRST)
+    login(client)
+    token = version_token(client.get("/rar/insats", params={"i": STEGET}).text, FIRST)
+    every = tuple(default_spec().fields)
+    assert review(client, token, "supplement", "å" * 4001, every).status_code == 400
+    assert review(client, token, "supplement", "å" * 4000, every).status_code == 303
+    pointed = client.get("/rar/insats", params={"i": STEGET}).text.split("å" * 4000)[1].split("</ul>")[0]
+    assert pointed.count("<li>") == len(every)  # every question, with its cell, under the comment
