@@ -429,5 +429,12 @@ BATCH_INTERNAL_ERROR = CONSOLIDATION.add("internal_error", ERROR, {
              "Lägesrapport och kontakta den som ansvarar för programmet om felet kvarstår.",
 }, FILE_AND_TEMPLATE)
 
+# What the web intake knows and the file does not: when it was received (consolidate/receipts.py).
+SIGNED_AFTER_RECEIPT = CONSOLIDATION.add(
+    "signed_after_receipt", ERROR,
+    "Rapporten är daterad {signed}, efter dagen RAR tog emot den ({received}). Ett underskriftsdatum kan inte "
+    "ligga efter dagen rapporten skickades: rätta datumet och skicka filen igen.",
+    "web.md#vilken-fil-som-gäller")
+
 # Every layer's catalogue; another layer appends its own (see the module's docstring).
 CATALOGUES: tuple[Catalogue, ...] = (READER, CONSOLIDATION)

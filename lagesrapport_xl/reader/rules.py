@@ -106,12 +106,7 @@ def signed_after_receipt(signed: dt.date, received: dt.date, spec: FormSpec) -> 
     """The error for a report signed after the day RAR received it (the web intake knows that day;
     the file alone does not, so this is no rule of check_rules)."""
     findings = Findings(spec, {})
-    findings.error(
-        "signed_after_receipt", "signed_date",
-        f"Rapporten är daterad {_date(signed)}, efter dagen RAR tog emot den ({_date(received)}). "
-        "Ett underskriftsdatum kan inte ligga efter dagen rapporten skickades: rätta datumet och skicka filen igen.",
-        signed,
-    )
+    findings.add(codes.SIGNED_AFTER_RECEIPT, "signed_date", signed, signed=_date(signed), received=_date(received))
     return findings.issues[0]
 
 
