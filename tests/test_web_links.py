@@ -208,3 +208,19 @@ def test_the_utskick_list_issues_links_with_contacts_and_template_names(client: 
     assert [row[0] for row in only[1:]] == ["2021-0007"]
     assert client.get(steget[4].removeprefix("http://testserver")).status_code == 404  # the first list's link
     assert client.get(only[1][4].removeprefix("http://testserver")).status_code == 200
+
+
+def test_the_kansli_makes_a_new_link_on_the_insats_page_and_it_is_shown_once(client: TestClient) -> None:
+    old = link_key(client, GOOD)
+    login(client)
+    page = client.get("/rar/insats", params={"i": "dnr:2020-0042"}).text
+    assert "Insatsen har en länk, utfärdad" in page and old not in page  # the page never shows a link
+    shown = client.post("/rar/lank", data={"csrf_token": csrf_of(page), "i": "dnr:2020-0042"}).text
+    link = shown.split('readonly value="')[1].split('"')[0]
+    assert link.startswith("http://testserver/insats/") and "Länken visas bara nu." in shown
+    assert client.get(link.removeprefix("http://testserver")).status_code == 200
+    assert client.get(f"/insats/{old}").status_code == 404
+    assert link.rsplit("/", 1)[1] not in client.get("/rar/insats", params={"i": "dnr:2020-0042"}).text
+    client.post("/rar/lank/aterkalla", data={"csrf_token": csrf_of(page), "i": "dnr:2020-0042"})
+    assert client.get(link.removeprefix("http://testserver")).status_code == 404
+    assert "Insatsen har ingen giltig länk" in client.get("/rar/insats", params={"i": "dnr:2020-0042"}).text

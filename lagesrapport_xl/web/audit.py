@@ -5,20 +5,19 @@ SHA-256 and the verdict), review change, link issued or revoked, login (and fail
 logout, template, master and file download, and account change. Rows are only ever added:
 `record` is the one writer (an INSERT, inside the caller's transaction where there is one, so that
 an upload and its audit row are stored together), the database's triggers refuse UPDATE and
-DELETE (store.py), and RAR's page reads and exports it (`rows`, `write_csv`, `write_xlsx`).
+DELETE (store.py), and RAR's page reads and exports it (`rows`, `csv_bytes`, `write_xlsx`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import listbook
 from .store import Store
 
 # action → what RAR's page calls it
@@ -105,35 +104,9 @@ def rows(store: Store, *, insats: str | None = None, limit: int | None = None) -
 
 
 def csv_bytes(entries: list[Entry]) -> bytes:
-    """UTF-8 with BOM and semicolons: opens as columns in Swedish Excel, like the master's CSV."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADINGS)
-    for entry in entries:
-        writer.writerow(["" if value is None else value for value in entry.cells()])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return listbook.csv_bytes(HEADINGS, [entry.cells() for entry in entries])
 
 
 def write_xlsx(entries: list[Entry], path: Path) -> Path:
-    """The log as one sheet, in the house style's plain form: headings, a filter, frozen first row."""
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet("Logg")
-    bold = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
-    for column, heading in enumerate(HEADINGS):
-        sheet.write_string(0, column, heading, bold)
-    for row, entry in enumerate(entries, start=1):
-        for column, value in enumerate(entry.cells()):
-            if value is None:
-                continue
-            if isinstance(value, int):
-                sheet.write_number(row, column, value)
-            else:
-                sheet.write_string(row, column, str(value))
-    sheet.autofilter(0, 0, max(len(entries), 1), len(HEADINGS) - 1)
-    sheet.freeze_panes(1, 0)
-    for column, width in enumerate((19, 26, 14, 30, 8, 15, 20, 30, 50)):
-        sheet.set_column(column, column, width)
-    workbook.close()
-    return path
+    return listbook.write_xlsx(path, "Logg", HEADINGS, [entry.cells() for entry in entries],
+                               (19, 26, 14, 30, 8, 15, 20, 30, 50))

@@ -207,26 +207,26 @@ class RarPages:
         return self.web.redirect(request, _insats_path(insats))
 
     async def new_link(self, request: Request) -> Response:
-        refused, form = await self._post(request, kansli=True)
-        if refused is not None:
-            return refused
-        found = find(self.web.intake, _field(form, "i"))
-        if found is None:
-            return self.web.message(request, 404, "Insatsen finns inte.", **BACK)
-        insats = found[0]
-        secret, _key_id = keys.issue(self.store, insats, request.state.user.name)
-        link = f"{_site(request, self.web)}/insats/{secret}"
-        return self.web.page(request, "link.html", insats=insats, link=link, back=_insats_path(insats))
+        """A new link for the insats (its old one revoked), shown once."""
+        return await self._link_action(request, revoke=False)
 
     async def revoke_link(self, request: Request) -> Response:
+        return await self._link_action(request, revoke=True)
+
+    async def _link_action(self, request: Request, *, revoke: bool) -> Response:
         refused, form = await self._post(request, kansli=True)
         if refused is not None:
             return refused
         found = find(self.web.intake, _field(form, "i"))
         if found is None:
             return self.web.message(request, 404, "Insatsen finns inte.", **BACK)
-        keys.revoke(self.store, found[0], request.state.user.name)
-        return self.web.redirect(request, _insats_path(found[0]))
+        insats, user = found[0], request.state.user.name
+        if revoke:
+            keys.revoke(self.store, insats, user)
+            return self.web.redirect(request, _insats_path(insats))
+        secret, _key_id = keys.issue(self.store, insats, user)
+        link = f"{_site(request, self.web)}/insats/{secret}"
+        return self.web.page(request, "link.html", insats=insats, link=link, back=_insats_path(insats))
 
     async def utskick(self, request: Request) -> Response:
         refused, form = await self._post(request, kansli=True)
@@ -259,32 +259,30 @@ class RarPages:
         return FileResponse(path, media_type=XLSX, filename=path.name)
 
     async def download(self, request: Request) -> Response:
-        user = self.web.user(request)
-        if not user:
+        """A stored file, under the name it was sent with."""
+        return await self._download(request, copy=False)
+
+    async def download_copy(self, request: Request) -> Response:
+        """A stored file's annotated copy."""
+        return await self._download(request, copy=True)
+
+    async def _download(self, request: Request, *, copy: bool) -> Response:
+        if not self.web.user(request):
             return self.web.redirect(request, "/rar/login")
         token = request.path_params["token"]
-        found, receipt = self.web.intake.stored_file(token), self.web.intake.receipt(token)
+        receipt = self.web.intake.receipt(token)
+        if copy:
+            path = self.web.intake.annotated_copy(token)
+            found = (path, path.name) if path is not None else None
+        else:
+            found = self.web.intake.stored_file(token)
         if found is None or receipt is None:
             return self.web.message(request, 404, "Filen finns inte (längre) hos RAR.", **BACK)
         path, name = found
-        self._audit_download(request, receipt, f"fil: {name}")
-        return FileResponse(path, media_type=XLSX, filename=name)
-
-    async def download_copy(self, request: Request) -> Response:
-        user = self.web.user(request)
-        if not user:
-            return self.web.redirect(request, "/rar/login")
-        token = request.path_params["token"]
-        path, receipt = self.web.intake.annotated_copy(token), self.web.intake.receipt(token)
-        if path is None or receipt is None:
-            return self.web.message(request, 404, "Det finns ingen kontrollkopia med den adressen.", **BACK)
-        self._audit_download(request, receipt, f"kontrollkopia: {path.name}")
-        return FileResponse(path, media_type=XLSX, filename=path.name)
-
-    def _audit_download(self, request: Request, receipt: Any, detail: str) -> None:
         audit.log(self.store, "download", user_name=request.state.user.name, client=self.web.client(request),
-                  insats=self.web.intake.insats_of(receipt.token), insats_title=receipt.insats,
-                  sha256=receipt.sha256, detail=detail)
+                  insats=self.web.intake.insats_of(token), insats_title=receipt.insats, sha256=receipt.sha256,
+                  detail=f"{'kontrollkopia' if copy else 'fil'}: {name}")
+        return FileResponse(path, media_type=XLSX, filename=name)
 
     # --- the audit log -------------------------------------------------------------------------------
 

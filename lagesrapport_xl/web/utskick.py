@@ -10,14 +10,13 @@ with BOM and semicolons, for Swedish Excel and mail programs), together in one z
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import audit
+from . import audit, listbook
 from .insats import insatser, template_plan
 from .intake import Intake
 from .keys import active_keys, issue
@@ -66,32 +65,11 @@ def issue_links(intake: Intake, base_url: str, user: str, *, only_new: bool = Fa
     return found
 
 
-def csv_bytes(rows: list[UtskickRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADINGS)
-    writer.writerows(row.cells() for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
 def xlsx_bytes(rows: list[UtskickRow], folder: Path) -> bytes:
     """The list as a one-sheet workbook (written in `folder`, read back and removed: the links are
     never left on disk)."""
-    import xlsxwriter
-
-    path = folder / f"utskick_{time.time_ns()}.xlsx"
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet("Utskick")
-    bold = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
-    for column, heading in enumerate(HEADINGS):
-        sheet.write_string(0, column, heading, bold)
-    for number, row in enumerate(rows, start=1):
-        for column, value in enumerate(row.cells()):
-            sheet.write_string(number, column, value)
-    for column, width in enumerate((14, 32, 22, 28, 70, 50)):
-        sheet.set_column(column, column, width)
-    sheet.freeze_panes(1, 0)
-    workbook.close()
+    path = listbook.write_xlsx(folder / f"utskick_{time.time_ns()}.xlsx", "Utskick", HEADINGS,
+                               [row.cells() for row in rows], (14, 32, 22, 28, 70, 50))
     try:
         return path.read_bytes()
     finally:
@@ -104,5 +82,5 @@ def zip_bytes(rows: list[UtskickRow], folder: Path, stem: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{stem}.xlsx", xlsx_bytes(rows, folder))
-        archive.writestr(f"{stem}.csv", csv_bytes(rows))
+        archive.writestr(f"{stem}.csv", listbook.csv_bytes(HEADINGS, [row.cells() for row in rows]))
     return buffer.getvalue()
