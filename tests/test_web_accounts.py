@@ -120,3 +120,31 @@ def test_the_single_password_is_the_account_kansli_until_an_account_of_that_name
     assert login(client, "kanslikontots lösenord").status_code == 303
     assert "(ekonomi)" in client.get("/rar").text
     assert login(TestClient(client.app), PASSWORD, "nån annan").status_code == 401
+
+
+def test_a_database_from_before_the_links_is_upgraded_and_its_sessions_end(tmp_path: Path) -> None:
+    """The tables of the previous version, with one stored upload and one session in them."""
+    import sqlite3
+
+    from lagesrapport_xl.web.intake import receipt_order
+    from lagesrapport_xl.web.store import Store
+
+    path = tmp_path / "intake.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE uploads (id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE, received_ns INTEGER NOT NULL,
+                file_name TEXT NOT NULL, size INTEGER, sha256 TEXT, outcome TEXT NOT NULL, code TEXT, stored_name TEXT,
+                duplicate_of INTEGER, case_number TEXT, initiative_name TEXT, report_number INTEGER, signed_date TEXT,
+                client TEXT, receipt TEXT NOT NULL);
+            CREATE TABLE sessions (token_sha256 TEXT PRIMARY KEY, expires REAL NOT NULL);
+            INSERT INTO uploads (token, received_ns, file_name, sha256, outcome, stored_name, receipt)
+                VALUES ('t', 1700000000000000000, 'a.xlsx', 'abc', 'received', 'x_a.xlsx', '{}');
+            INSERT INTO sessions VALUES ('s', 9999999999);
+        """)
+    store = Store(path)
+    with store.connect() as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(uploads)")}
+        assert {"mode", "insats", "key_id"} <= columns
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0  # no one's session: ended
+        assert list(receipt_order(db)) == ["abc"]  # a file stored before links still has its receipt time
+    Store(path)  # and opening it again changes nothing

@@ -224,3 +224,15 @@ def test_the_kansli_makes_a_new_link_on_the_insats_page_and_it_is_shown_once(cli
     client.post("/rar/lank/aterkalla", data={"csrf_token": csrf_of(page), "i": "dnr:2020-0042"})
     assert client.get(link.removeprefix("http://testserver")).status_code == 404
     assert "Insatsen har ingen giltig länk" in client.get("/rar/insats", params={"i": "dnr:2020-0042"}).text
+
+
+def test_the_servers_access_log_never_holds_a_link_key() -> None:
+    import logging
+
+    from lagesrapport_xl.cli.serve_cmd import HideLinkKeys
+
+    secret = keys.new_key()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", f"/lagesrapport/insats/{secret}/mall", "1.1", 200), None)
+    assert HideLinkKeys().filter(record) and secret not in record.getMessage()
+    assert '"GET /lagesrapport/insats/…/mall HTTP/1.1" 200' in record.getMessage()
