@@ -46,8 +46,9 @@ def link_for(issued: dict[str, str], answers: dict[str, Any]) -> str:
 def prepare_pages(url: str, state: str | Path, folder: str | Path) -> dict[str, str]:
     """Fill a server for the page checks: a report with errors through its link, a report of the
     same insats that RAR sends back for completion (a review with a comment pointing at a
-    question) and its completed version, and a check without a link. The values of
-    PAGES_FOR_CHECKS' placeholders: key, insats, token, check."""
+    question) and its completed version, and three checks without a link (a report without errors,
+    one with errors, a file that is no report). The values of PAGES_FOR_CHECKS' placeholders: key,
+    insats, token, receipt_received, receipt_has_errors, receipt_refused."""
     examples = {example.name: example for example in demo_files()}
     completed = ExampleFile("kompletterad.xlsx", dict(examples[EARLIER].answers, deviations="Två träffar ställdes in."))
     chosen = [examples[BROKEN], examples[EARLIER], examples[GOOD], completed]
@@ -64,6 +65,9 @@ def prepare_pages(url: str, state: str | Path, folder: str | Path) -> dict[str, 
                 report_number=earlier["receipt"]["report_number"], state=Review.SUPPLEMENT,
                 comment="Beskriv avvikelserna.", chosen=review.pointers(spec, ["deviations"]), user="demo")
     client.upload(paths[completed.name].read_bytes(), completed.name, key)
-    _status, checked = client.upload(paths[GOOD].read_bytes(), GOOD)
-    return {"key": key, "insats": quote(insats.key), "token": sent["receipt"]["token"],
-            "check": checked["receipt"]["token"]}
+    checks = {"receipt_received": (GOOD, paths[GOOD].read_bytes()),
+              "receipt_has_errors": (BROKEN, paths[BROKEN].read_bytes()),
+              "receipt_refused": ("rapport.xlsx", "Insatsens namn;Nyttiga affärer\n".encode())}
+    values = {name: client.upload(content, file_name)[1]["receipt"]["token"]
+              for name, (file_name, content) in checks.items()}
+    return {"key": key, "insats": quote(insats.key), "token": sent["receipt"]["token"], **values}

@@ -29,11 +29,12 @@ from webtools import BROKEN, GOOD, PASSWORD, examples, register_file  # noqa: F4
 from lagesrapport_dev.axe import axe_version, axe_violations, overflow
 from lagesrapport_dev.browser import chromium, click_and_wait
 from lagesrapport_dev.client import LOOPBACK, IntakeClient, child_process, free_port, local_server
+from lagesrapport_dev.webflow import prepare_pages
 from lagesrapport_xl.cli import main as cli_main
 from lagesrapport_xl.web.accessibility import DIGG_REPORT_URL, KEYS, SHORTCOMINGS
 from lagesrapport_xl.web.app import create_app
 from lagesrapport_xl.web.pages import NOT_PAGES, PAGES_FOR_CHECKS
-from lagesrapport_xl.web.settings import SettingsError, build_settings, web_config
+from lagesrapport_xl.web.settings import SettingsError, build_settings, default_state, web_config
 
 WIDTHS = (1280, 320)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -61,10 +62,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, examples) -> Iterator[tuple[s
             ("receipt_has_errors", BROKEN, examples[BROKEN].read_bytes()),
             ("receipt_refused", "rapport.xlsx", "Insatsens namn;Nyttiga affärer\n".encode()),
         ):
-            _status, answer = client.upload(content, name)
+            _status, answer = client.upload(content, name)  # no link: checks, with their receipts
             tokens[key] = answer["receipt"]["token"]
         assert [client.request(f"/api/uploads/{token}")[0] for token in tokens.values()] == [200] * 3
-        yield url, tokens
+        # An insats' link, its uploads, RAR's review and a completed version: the link's pages.
+        linked = prepare_pages(url, default_state(folder / "inkorg"), folder / "filer")
+        yield url, {**linked, **tokens}
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +82,7 @@ def staff(tmp_path_factory: pytest.TempPathFactory, site):
     url, _values = site
     with chromium(tmp_path_factory.mktemp("kansliet")) as driver:
         driver.get(url + "/rar/login")
+        driver.find_element(By.NAME, "username").send_keys("kansli")  # the single password's account
         driver.find_element(By.NAME, "password").send_keys(PASSWORD)
         click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.login button"))
         assert urlparse(driver.current_url).path == "/rar"
@@ -108,7 +112,8 @@ def test_every_page_passes_axe_and_reflows(site, visitor, staff, path: str, need
     driver = staff if needs_login else visitor
     page = filled(path, values)
     open_page(driver, url, page, width)
-    assert urlparse(driver.current_url).path == page, f"{page} led to {driver.current_url}"
+    landed = urlparse(driver.current_url)
+    assert landed.path + (f"?{landed.query}" if landed.query else "") == page, f"{page} led to {driver.current_url}"
     problems = []
     if driver.execute_script("return document.scripts.length"):
         problems.append("the page has a script: pages work without JavaScript")
@@ -159,7 +164,7 @@ def test_the_first_tab_shows_a_link_past_the_header_to_the_content(site, visitor
 
 def test_every_page_of_the_app_is_in_the_checked_list(tmp_path: Path) -> None:
     app = create_app(build_settings(tmp_path / "inkorg", environ={}))
-    samples = [PLACEHOLDER.sub("x", path) for path, _login, _description in PAGES_FOR_CHECKS]
+    samples = [PLACEHOLDER.sub("x", path).partition("?")[0] for path, _login, _description in PAGES_FOR_CHECKS]
     unchecked = [
         route.path for route in app.routes
         if isinstance(route, Route) and "GET" in (route.methods or ()) and route.path not in NOT_PAGES
