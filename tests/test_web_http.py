@@ -406,11 +406,12 @@ def test_with_https_every_cookie_is_secure(tmp_path: Path) -> None:
 def test_login_needs_its_csrf_token_and_repeated_failures_lock_the_client_out(client: TestClient) -> None:
     client.get("/rar/login")
     assert client.post("/rar/login", data={"password": PASSWORD}).status_code == 403
-    attempts = web(client).settings.login_attempts
+    attempts = web(client).settings.guard.login_failures_per_address
     for _ in range(attempts):
         assert login(client, "gissning").status_code == 401
     locked = login(client)  # even the right password, until the window has passed
-    assert locked.status_code == 429 and "För många felaktiga försök" in locked.text
+    assert locked.status_code == 429 and "För många felaktiga försök från din adress" in locked.text
+    assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
     assert SESSION_COOKIE not in client.cookies
 
 
