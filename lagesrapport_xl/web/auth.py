@@ -156,10 +156,27 @@ class Sessions:
                              (self._digest(token),)).fetchone()
         if row is None or row["expires"] <= time.time() or not row["user_name"] or not row["credential"]:
             return None
-        current = self.credential(row["user_name"])
-        if current is None or not hmac.compare_digest(self._fingerprint(current), row["credential"]):
+        if not self._current(row["user_name"], row["credential"]):
+            self.end(token)  # ended for good: the old password coming back does not open it again
             return None
         return row["user_name"], row["role"]
+
+    def _current(self, user: str, credential: str | None) -> bool:
+        current = self.credential(user)
+        return current is not None and credential is not None and hmac.compare_digest(self._fingerprint(current),
+                                                                                      credential)
+
+    def end_stale(self) -> int:
+        """At start: delete the sessions that no longer open anything (another password hash, a
+        disabled account, expired); how many. Those made under another secret are unreachable
+        and are deleted as they expire."""
+        with self.store.connect() as db:
+            rows = db.execute("SELECT token_sha256, user_name, credential, expires FROM sessions").fetchall()
+            stale = [(row["token_sha256"],) for row in rows
+                     if row["expires"] <= time.time() or not row["user_name"]
+                     or not self._current(row["user_name"], row["credential"])]
+            db.executemany("DELETE FROM sessions WHERE token_sha256 = ?", stale)
+        return len(stale)
 
     def valid(self, token: str | None) -> bool:
         return self.user(token) is not None

@@ -31,7 +31,6 @@ from .settings import Guard
 from .store import Store
 
 MINUTE, DAY = 60.0, 24 * 3600.0
-UPLOAD_CODES = ("too_many_uploads", "too_many_for_link", "too_many_bytes")  # what a refused upload's log row says
 
 
 @dataclass(frozen=True)

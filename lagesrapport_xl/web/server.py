@@ -160,6 +160,7 @@ class Web:
         self.secret = load_secret(settings.state / "secret.key")
         self.sessions = Sessions(self.store, settings.session_hours, self.secret,
                                  lambda name: credential(self.store, name, settings.password_hash))
+        self.sessions.end_stale()
         self.logins = LoginGuard(self.store, settings.guard)
         self.uploads = UploadGuard(self.store, settings.guard)
         env = jinja2.Environment(
