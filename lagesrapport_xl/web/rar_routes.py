@@ -29,7 +29,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 import anyio
-
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware

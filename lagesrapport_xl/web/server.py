@@ -18,6 +18,9 @@ Routes (app.py lists them all):
                                    a submission for the key's insats, without one only a check
   GET  /api/uploads/{token}        the same JSON again
   GET  /tillganglighet             the accessibility statement (accessibility.py), linked from every page
+
+Every upload passes the limits per address and link (limits.UploadGuard) before its body is read;
+over one it is answered 429 with Retry-After and its receipt (the receipt page, or JSON), unread.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -241,8 +244,8 @@ class Web:
             try:
                 async for _chunk in request.stream():
                     pass
-            except HTTPException:
-                pass  # over the body limit: not read at all
+            except (HTTPException, ClientDisconnect):
+                pass  # over the body limit (not read at all), or the client went away
         request.state.refusal = refusal
         return refusal
 
