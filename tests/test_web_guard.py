@@ -259,6 +259,19 @@ def test_the_upload_form_answers_a_limit_with_a_swedish_page_and_retry_after(tmp
     assert [row["code"] for row in _log(client)] == [None, "too_many_for_link"]
 
 
+def test_wrong_keys_and_wrong_links_count_against_the_address_too(tmp_path: Path) -> None:
+    client = make_client(tmp_path, guard=Guard(uploads_per_address_per_minute=2))
+    wrong = {"Authorization": "Bearer " + "x" * 32}
+    assert client.post("/api/uploads", headers=wrong, files={"file": ("a.xlsx", NOT_A_REPORT)}).status_code == 401
+    assert client.post("/insats/" + "y" * 32, files={"file": ("a.xlsx", NOT_A_REPORT)}).status_code == 404
+    answer = client.post("/api/uploads", headers=wrong, files={"file": ("a.xlsx", NOT_A_REPORT)})
+    assert answer.status_code == 429 and answer.json()["receipt"]["code"] == "too_many_uploads"
+    assert 0 < int(answer.headers["retry-after"]) <= 60
+    page = client.post("/insats/" + "y" * 32, files={"file": ("a.xlsx", NOT_A_REPORT)})
+    assert page.status_code == 429 and "högst 2 i minuten från en adress" in page.text and "retry-after" in page.headers
+    assert [row["code"] for row in _log(client)] == ["bad_key", "too_many_uploads"]
+
+
 def _log(client: TestClient) -> list[dict[str, Any]]:
     with web(client).store.connect() as db:
         return [dict(row) for row in db.execute("SELECT * FROM uploads ORDER BY id")]
