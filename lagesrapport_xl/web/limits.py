@@ -77,6 +77,8 @@ def account_key(name: str) -> str:
 
 
 class LoginGuard:
+    """Login attempts per address and per account within the window (`login_attempts` table)."""
+
     def __init__(self, store: Store, guard: Guard, clock: Callable[[], float] = time.time):
         self.store = store
         self.per_address = guard.login_failures_per_address
@@ -113,6 +115,9 @@ class LoginGuard:
 
 
 class UploadGuard:
+    """Uploads per address and per link key within a minute, bytes per address within a day
+    (`upload_slots` table)."""
+
     def __init__(self, store: Store, guard: Guard, clock: Callable[[], float] = time.time):
         self.store = store
         self.guard = guard
