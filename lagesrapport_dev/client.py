@@ -8,6 +8,7 @@ port of 127.0.0.1 — never another address — and stops it afterwards.
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import os
@@ -48,6 +49,18 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
         chunks += [head.encode(), data, b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+class FromAddress(urllib.request.HTTPHandler):
+    """Plain HTTP from one loopback address (all of 127.0.0.0/8 is this machine): to the server,
+    the client of another computer, with limits of its own."""
+
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(http.client.HTTPConnection, req, source_address=(self.address, 0))
 
 
 class IntakeClient:

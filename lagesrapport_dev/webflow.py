@@ -18,7 +18,7 @@ from lagesrapport_xl.form.spec import default_spec
 from lagesrapport_xl.web import keys, review
 from lagesrapport_xl.web.store import Store
 
-from .client import IntakeClient
+from .client import FromAddress, IntakeClient
 from .examples import ExampleFile, demo_files, write_examples
 
 BROKEN = "Halsa_och_arbete_Eskilstuna_rapport_3.xlsx"  # errors: the receipt lists them
@@ -46,9 +46,10 @@ def link_for(issued: dict[str, str], answers: dict[str, Any]) -> str:
 def prepare_pages(url: str, state: str | Path, folder: str | Path) -> dict[str, str]:
     """Fill a server for the page checks: a report with errors through its link, a report of the
     same insats that RAR sends back for completion (a review with a comment pointing at a
-    question) and its completed version, and three checks without a link (a report without errors,
-    one with errors, a file that is no report). The values of PAGES_FOR_CHECKS' placeholders: key,
-    insats, token, receipt_received, receipt_has_errors, receipt_refused."""
+    question) and its completed version, three checks without a link (a report without errors,
+    one with errors, a file that is no report) and an upload stopped by a limit. The values of
+    PAGES_FOR_CHECKS' placeholders: key, insats, token, receipt_received, receipt_has_errors,
+    receipt_refused, receipt_limited."""
     examples = {example.name: example for example in demo_files()}
     completed = ExampleFile("kompletterad.xlsx", dict(examples[EARLIER].answers, deviations="Två träffar ställdes in."))
     chosen = [examples[BROKEN], examples[EARLIER], examples[GOOD], completed]
@@ -70,4 +71,18 @@ def prepare_pages(url: str, state: str | Path, folder: str | Path) -> dict[str, 
               "receipt_refused": ("rapport.xlsx", "Insatsens namn;Nyttiga affärer\n".encode())}
     values = {name: client.upload(content, file_name)[1]["receipt"]["token"]
               for name, (file_name, content) in checks.items()}
+    values["receipt_limited"] = limited_receipt(IntakeClient(url, handlers=[FromAddress(LIMITED_ADDRESS)]))
     return {"key": key, "insats": quote(insats.key), "token": sent["receipt"]["token"], **values}
+
+
+LIMITED_ADDRESS = "127.0.0.9"  # a machine of its own, whose limit the page checks use up
+
+
+def limited_receipt(client: IntakeClient, most: int = 10_000) -> str:
+    """Check a small file that is no report until the server's limit per address answers 429 (its
+    answer is the receipt page, with Retry-After); that upload's receipt token."""
+    for _ in range(most):
+        status, answer = client.upload(b"ingen rapport", "anteckning.xlsx")
+        if status == 429:
+            return answer["receipt"]["token"]
+    raise RuntimeError(f"no limit reached after {most} uploads")

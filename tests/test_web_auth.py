@@ -1,7 +1,9 @@
-"""Passwords, CSRF tokens, sessions and the login brake (web/auth.py); settings and `serve` itself."""
+"""Passwords, CSRF tokens, sessions and the login brake (web/auth.py, web/limits.py); settings and
+`serve` itself."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -11,7 +13,6 @@ import pytest
 
 from lagesrapport_xl.cli import main as cli_main
 from lagesrapport_xl.web.auth import (
-    LoginThrottle,
     Sessions,
     check_password_hash,
     csrf_token,
@@ -20,8 +21,10 @@ from lagesrapport_xl.web.auth import (
     load_secret,
     verify_password,
 )
+from lagesrapport_xl.web.limits import Attempt, LoginGuard, Refusal
 from lagesrapport_xl.web.settings import (
     ENV_PASSWORD,
+    Guard,
     ENV_PASSWORD_HASH,
     SettingsError,
     build_settings,
@@ -69,34 +72,53 @@ def test_the_secret_is_made_once_private_and_kept(tmp_path: Path) -> None:
     assert len(load_secret(path)) == 32
 
 
-def test_sessions_are_kept_as_hashes_and_end_on_logout_or_expiry(tmp_path: Path) -> None:
+def test_sessions_are_kept_as_keyed_hashes_and_end_on_logout_expiry_new_password_or_new_secret(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite3")
-    sessions = Sessions(store, hours=1)
+    secret, credentials = os.urandom(32), {"kansli": hash_password("första lösenordet")}
+    sessions = Sessions(store, 1, secret, credentials.get)
     token = sessions.start()
-    assert sessions.valid(token) and not sessions.valid(token + "x") and not sessions.valid(None)
+    assert sessions.user(token) == ("kansli", "kansli")
+    assert not sessions.valid(token + "x") and not sessions.valid(None)
     with store.connect() as db:
-        [stored] = [row[0] for row in db.execute("SELECT token_sha256 FROM sessions")]
-    assert token not in stored
+        [(stored, credential)] = db.execute("SELECT token_sha256, credential FROM sessions").fetchall()
+    assert token not in stored and stored != hashlib.sha256(token.encode()).hexdigest()  # keyed: a copy opens nothing
+    assert credentials["kansli"] not in credential
+    assert not Sessions(store, 1, os.urandom(32), credentials.get).valid(token)  # a restart with another secret
+    credentials["kansli"] = hash_password("ett nytt lösenord")  # e.g. a new LAGESRAPPORT_PASSWORD_HASH at restart
+    assert not sessions.valid(token)
+    again = sessions.start()
+    del credentials["kansli"]  # disabled, or no longer an account
+    assert not sessions.valid(again)
+    credentials["kansli"] = hash_password("tredje")
+    token = sessions.start()
     sessions.end(token)
     assert not sessions.valid(token)
-    expired = Sessions(store, hours=-1).start()
+    expired = Sessions(store, -1, secret, credentials.get).start()
     assert not sessions.valid(expired)
 
 
-def test_the_login_brake_counts_failures_per_client_within_the_window() -> None:
+def test_login_attempts_are_counted_before_the_check_per_address_and_per_account_and_survive_a_restart(
+    tmp_path: Path,
+) -> None:
     now = [1000.0]
-    throttle = LoginThrottle(attempts=3, window=900, clock=lambda: now[0])
+    guard = Guard(login_failures_per_address=3, login_failures_per_account=5, login_window_minutes=15)
+    logins = LoginGuard(Store(tmp_path / "db.sqlite3"), guard, clock=lambda: now[0])
     for _ in range(3):
-        assert not throttle.locked("10.0.0.1")
-        throttle.failed("10.0.0.1")
+        assert isinstance(logins.begin("anna", "10.0.0.1"), Attempt)  # counted as it begins
         now[0] += 60
-    assert throttle.locked("10.0.0.1") and not throttle.locked("10.0.0.2")
-    now[0] += 900 - 3 * 60  # the first failure leaves the window: two remain
-    assert not throttle.locked("10.0.0.1")
-    throttle.failed("10.0.0.1")
-    assert throttle.locked("10.0.0.1")
-    throttle.succeeded("10.0.0.1")  # a correct password forgets the failures
-    assert not throttle.locked("10.0.0.1")
+    refused = logins.begin("anna", "10.0.0.1")
+    assert isinstance(refused, Refusal) and refused.retry_after == 900 - 180  # when the first leaves the window
+    assert "från din adress" in refused.message and "12 minuter" in refused.message
+    restarted = LoginGuard(Store(tmp_path / "db.sqlite3"), guard, clock=lambda: now[0])
+    assert isinstance(restarted.begin("Anna ", "10.0.0.1"), Refusal)  # the database remembers
+    assert isinstance(restarted.begin("anna", "10.0.0.2"), Attempt) and isinstance(restarted.begin("ANNA", "10.0.0.3"), Attempt)
+    account = restarted.begin("anna", "10.0.0.4")  # five for the account, from any address
+    assert isinstance(account, Refusal) and "för det här kontot" in account.message
+    other = restarted.begin("eva", "10.0.0.2")
+    assert isinstance(other, Attempt)
+    restarted.succeeded(other)  # a right password: eva's attempts from that address no longer count
+    now[0] += 900 - 180  # the first three leave the window
+    assert isinstance(restarted.begin("anna", "10.0.0.1"), Attempt)
 
 
 # --- settings -----------------------------------------------------------------------------------------

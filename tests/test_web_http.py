@@ -43,7 +43,12 @@ from lagesrapport_xl.reader.register import read_register
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.app import CSRF_COOKIE, SESSION_COOKIE, create_app
 from lagesrapport_xl.web.overview import store_receipts
-from lagesrapport_xl.web.settings import build_settings
+from lagesrapport_xl.web.settings import Guard, build_settings
+
+
+# Limits no test of reading reaches (tests/test_web_guard.py tests the limits themselves).
+UNLIMITED = Guard(uploads_per_key_per_minute=100_000, uploads_per_address_per_minute=100_000,
+                  mb_per_address_per_day=1_000_000, refused_files_mb=1_000_000)
 
 
 def make_client(tmp_path: Path, **options: Any) -> TestClient:
@@ -328,10 +333,10 @@ def test_the_api_without_a_key_only_checks_and_with_a_wrong_key_refuses(client: 
     assert [(r["mode"], r["code"]) for r in log_rows(client)] == [("check", None)] + [("link", "bad_key")] * 3
 
 
-def test_every_corpus_file_over_http_is_stored_exactly_when_it_is_the_insats_form(
-    client: TestClient, tmp_path: Path
-) -> None:
+def test_every_corpus_file_over_http_is_stored_exactly_when_it_is_the_insats_form(tmp_path: Path) -> None:
     import corpus
+
+    client = make_client(tmp_path / "server", guard=UNLIMITED)  # a hundred files in a minute through one link
 
     key = link_key(client, corpus.answers())
     insats = insats_of(corpus.answers())
@@ -406,11 +411,12 @@ def test_with_https_every_cookie_is_secure(tmp_path: Path) -> None:
 def test_login_needs_its_csrf_token_and_repeated_failures_lock_the_client_out(client: TestClient) -> None:
     client.get("/rar/login")
     assert client.post("/rar/login", data={"password": PASSWORD}).status_code == 403
-    attempts = web(client).settings.login_attempts
+    attempts = web(client).settings.guard.login_failures_per_address
     for _ in range(attempts):
         assert login(client, "gissning").status_code == 401
     locked = login(client)  # even the right password, until the window has passed
-    assert locked.status_code == 429 and "För många felaktiga försök" in locked.text
+    assert locked.status_code == 429 and "För många felaktiga försök från din adress" in locked.text
+    assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
     assert SESSION_COOKIE not in client.cookies
 
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
-from test_web_http import make_client
+from test_web_http import make_client, web
 from webtools import (  # noqa: F401
     ANSWERS,
     BROKEN,
@@ -88,6 +88,12 @@ def prepared(tmp_path_factory: pytest.TempPathFactory, examples) -> tuple[TestCl
     completed = dict(ANSWERS[EARLIER], deviations="Två träffar ställdes in i juli.")
     send(client, write_template(folder / "kompletterad.xlsx", answers=completed).read_bytes(), "kompletterad.xlsx",
          EARLIER)
+    for _ in range(web(client).settings.guard.uploads_per_address_per_minute + 1):  # the last: stopped by the limit
+        limited = client.post("/", data={"csrf_token": csrf_of(client.get("/").text)},
+                              files={"file": ("anteckning.xlsx", b"ingen rapport")})
+    assert limited.status_code == 429 and "retry-after" in limited.headers
+    with web(client).store.connect() as db:
+        checks["receipt_limited"] = db.execute("SELECT token FROM uploads ORDER BY id DESC LIMIT 1").fetchone()[0]
     values = {"key": link_key(client, BROKEN), "insats": quote(insats_of(BROKEN).key), "token": token, **checks}
     return client, values
 

@@ -19,6 +19,7 @@ import io
 import json
 import re
 import ssl
+import time
 import urllib.parse
 import urllib.request
 import warnings
@@ -263,9 +264,11 @@ def test_pages_links_stylesheet_and_redirects_carry_the_prefix(proxy: Proxy) -> 
     # The address without its last slash: nginx sends it on to the upload page.
     status, headers, _ = proxy.raw("GET", proxy.prefix)
     assert status == 301 and headers["Location"] == proxy.url + "/"
-    # The server's own redirects keep nginx's port (Host $http_host), and the prefix.
+    # The server's own redirects are relative: the prefix and the path, whatever the Host header says.
     status, headers, _ = proxy.raw("GET", proxy.prefix + "/rar/")
-    assert status == 307 and headers["Location"] == proxy.url + "/rar"
+    assert status == 307 and headers["Location"] == proxy.prefix + "/rar"
+    status, headers, _ = proxy.raw("GET", proxy.prefix + "/rar/", headers={"Host": "evil.example"})
+    assert status == 307 and headers["Location"] == proxy.prefix + "/rar"
 
 
 def test_an_upload_through_the_form_lands_in_the_inbox_with_its_receipt_and_copy(proxy: Proxy, examples) -> None:
@@ -382,7 +385,8 @@ def test_without_a_prefix_as_documented(tmp_path: Path, examples) -> None:
     block = documented_nginx()  # the changes the page names for a server of its own
     block = substitute(block, r"location /lagesrapport/ \{", "location / {")
     block = substitute(block, r"proxy_pass http://127\.0\.0\.1:8000/;", "proxy_pass http://127.0.0.1:8000;")
-    block = substitute(block, r'href="/lagesrapport/"', 'href="/"')
+    assert block.count('href="/lagesrapport/"') == 2  # nginx's own 413 and 429 pages
+    block = block.replace('href="/lagesrapport/"', 'href="/"')
     with proxied(tmp_path, block, without_options(documented_serve_options(), "--root-path")) as proxy:
         assert proxy.url == proxy.origin
         client = proxy.client()
@@ -392,7 +396,72 @@ def test_without_a_prefix_as_documented(tmp_path: Path, examples) -> None:
         assert fetch(client, answer["receipt"]["receipt_url"])[0] == 200
         assert {(item.name, item.secure, item.path) for item in client.cookies} == {(CSRF_COOKIE, True, "/")}
         status, headers, _ = proxy.raw("GET", "/rar/")
-        assert status == 307 and headers["Location"] == proxy.origin + "/rar"
+        assert status == 307 and headers["Location"] == "/rar"
+
+
+# --- nginx's limits and HSTS (issue 21) ---------------------------------------------------------------
+
+
+def test_every_answer_carries_hsts_also_nginxs_own_pages(proxy: Proxy) -> None:
+    client = proxy.client("127.0.0.10")
+    for path in ("/", "/rar/login", "/static/style.css", "/sidan-finns-inte"):
+        status, headers, _body = fetch(client, path)
+        assert headers["strict-transport-security"] == "max-age=31536000", (path, status)
+    body, content_type = sized_upload(NGINX_LIMIT + 1)
+    status, headers, _body = fetch(client, "/", body, {"Content-Type": content_type})
+    assert status == 413 and headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_nginx_lets_ten_posts_through_at_once_from_one_address_then_answers_429_in_swedish(proxy: Proxy) -> None:
+    client = proxy.client("127.0.0.7")
+    body, content_type = multipart_check()
+    answers = [fetch(client, "/api/uploads", body, {"Content-Type": content_type}) for _ in range(20)]
+    passed = [status for status, _headers, _body in answers if status != 429]
+    stopped = [(headers, page) for status, headers, page in answers if status == 429]
+    assert len(passed) >= 10 and set(passed) == {422} and stopped  # the burst, then one every other second
+    for headers, page in stopped:
+        assert headers["retry-after"] == "60" and headers["strict-transport-security"] == "max-age=31536000"
+        assert "<h1>För många försök</h1>" in page.decode() and "Vänta en minut" in page.decode()
+    assert len(proxy.log("127.0.0.7")) == len(passed)  # the server never saw the rest
+    assert fetch(proxy.client("127.0.0.11"), "/api/uploads", body, {"Content-Type": content_type})[0] == 422
+
+
+def multipart_check() -> tuple[bytes, str]:
+    return multipart({}, {"file": ("anteckning.xlsx", b"ingen rapport")})
+
+
+def test_nginx_holds_ten_requests_at_once_from_one_address(proxy: Proxy) -> None:
+    """Ten slow uploads (headers sent, the body not yet): the eleventh request from that address is
+    refused with 429 while they last; another address is not."""
+    address = "127.0.0.8"
+    slow = []
+    try:
+        for _ in range(10):
+            connection = http.client.HTTPSConnection(LOOPBACK, proxy.port, context=proxy.context, timeout=60,
+                                                     source_address=(address, 0))
+            connection.putrequest("POST", proxy.prefix + "/api/uploads")
+            connection.putheader("Content-Type", "application/octet-stream")
+            connection.putheader("Content-Length", "100000")
+            connection.endheaders(b"x" * 10)
+            slow.append(connection)
+        statuses = []
+        for _ in range(25):  # until nginx has read the ten requests' headers (under rar_alla's rate)
+            statuses.append(fetch(proxy.client(address), "/")[0])
+            if statuses[-1] == 429:
+                break
+            time.sleep(0.2)
+        assert statuses[-1] == 429, statuses
+        assert f'limiting connections by zone "rar_samtidiga", client: {address}' in (proxy.logs / "error.log").read_text()
+        assert fetch(proxy.client("127.0.0.12"), "/")[0] == 200
+    finally:
+        for connection in slow:
+            connection.close()
+    for _ in range(25):  # the slow ones gone, the address is let in again
+        if fetch(proxy.client(address), "/")[0] == 200:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the address stayed refused after its connections closed")
 
 
 # --- in a browser ----------------------------------------------------------------------------------

@@ -137,6 +137,18 @@ def _dummy_hash() -> str:
     return hash_password("x" * MIN_PASSWORD)
 
 
+def credential(store: Store, name: str, legacy_hash: str | None) -> str | None:
+    """The password hash the account logs in with now; None when it cannot log in (disabled, or
+    gone). A session is bound to it (auth.Sessions)."""
+    with store.connect() as db:
+        row = db.execute("SELECT password_hash, disabled FROM users WHERE name = ?", (name,)).fetchone()
+    if row is not None:
+        return None if row["disabled"] else row["password_hash"]
+    if legacy_hash and name.casefold() == LEGACY_NAME:
+        return legacy_hash
+    return None
+
+
 def any_login(store: Store, legacy_hash: str | None) -> bool:
     """Can anyone log in at all (an enabled account, or the single password)?"""
     if legacy_hash:

@@ -2,7 +2,8 @@
 
 One row per upload (through a link or only checked: insats, the key used, the source address, the
 SHA-256 and the verdict), review change, link issued or revoked, login (and failed login),
-logout, template, master and file download, and account change. Rows are only ever added:
+logout, template, master and file download, account change, and kept refused file removed under
+its cap (limits.py). Rows are only ever added:
 `record` is the one writer (an INSERT, inside the caller's transaction where there is one, so that
 an upload and its audit row are stored together), the database's triggers refuse UPDATE and
 DELETE (store.py), and RAR's page reads and exports it (`rows`, `csv_bytes`, `write_xlsx`).
@@ -38,6 +39,7 @@ ACTIONS = {
     "user_added": "Konto skapat",
     "user_password": "Lösenord bytt",
     "user_disabled": "Konto avstängt",
+    "refused_pruned": "Avvisad fil borttagen (taket för sparade avvisade filer)",
 }
 COLUMNS = ("at", "action", "user_name", "insats_title", "key_id", "client", "sha256", "verdict", "detail")
 HEADINGS = ("Tid", "Händelse", "Användare", "Insats", "Länk nr", "Adress", "SHA-256", "Utfall", "Detaljer")

@@ -4,13 +4,16 @@
   parameters (`scrypt:16384:8:1:<salt>:<key>`, base64), so they can be raised later without
   breaking old hashes. Colons, not the customary "$": shells, Docker Compose and .env files
   expand "$", and a hash pasted into them must arrive unchanged. Compared in constant time.
-- Sessions: a random token in an HttpOnly cookie; the database keeps only its SHA-256, expiry and
-  account, so a copied database opens no session. Logging out deletes the row; so does a password
-  change or a disabled account (accounts.py).
+- Sessions: a random token in an HttpOnly cookie; the database keeps only its HMAC under the
+  server's secret, its expiry, its account and a fingerprint of the password hash it logged in
+  with, so a copied database opens no session, a restart with another secret ends every session,
+  and so does a new password for the account — also the single password of earlier versions,
+  changed in the config file or the environment — or a disabled account (checked on every
+  request). Logging out deletes the row; so does a password change or disabling (accounts.py).
 - CSRF: every form carries HMAC(server secret, the browser's CSRF cookie) — a forged form from
   another site cannot know the cookie, and without the secret no one can compute the token.
-- Guessing: every failed login waits (Settings.login_delay) and a client with too many failures
-  within the window is refused until the window has passed.
+- Guessing: every failed login waits (Settings.login_delay); attempts are counted in the
+  database before the password is checked (limits.LoginGuard).
 """
 
 from __future__ import annotations
@@ -20,9 +23,7 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,25 +118,33 @@ def load_secret(path: Path) -> bytes:
 # --- sessions ------------------------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 class Sessions:
-    """Staff's logged-in browsers, in the server's database (they survive a restart). Each session
-    belongs to one account (accounts.py), whose password change or disabling deletes its rows."""
+    """Staff's logged-in browsers, in the server's database (they survive a restart with the same
+    secret). `credential(name)` is the account's current password hash (None: it cannot log in);
+    a session whose account's hash is no longer the one it logged in with is void."""
 
-    def __init__(self, store: Store, hours: float):
+    def __init__(self, store: Store, hours: float, secret: bytes, credential: Callable[[str], str | None]):
         self.store = store
         self.seconds = hours * 3600
+        self.secret = secret
+        self.credential = credential
+
+    def _digest(self, token: str) -> str:
+        return hmac.new(self.secret, b"session:" + token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def _fingerprint(self, stored_hash: str) -> str:
+        return hmac.new(self.secret, b"credential:" + stored_hash.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def start(self, user: str = "kansli", role: str = "kansli") -> str:
+        current = self.credential(user)
+        if current is None:
+            raise ValueError(f"{user} cannot log in")
         token = new_token()
         now = time.time()
         with self.store.connect() as db:
             db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            db.execute("INSERT INTO sessions (token_sha256, expires, user_name, role) VALUES (?, ?, ?, ?)",
-                       (_digest(token), now + self.seconds, user, role))
+            db.execute("INSERT INTO sessions (token_sha256, expires, user_name, role, credential) VALUES (?, ?, ?, ?, ?)",
+                       (self._digest(token), now + self.seconds, user, role, self._fingerprint(current)))
         return token
 
     def user(self, token: str | None) -> tuple[str, str] | None:
@@ -143,11 +152,31 @@ class Sessions:
         if not token:
             return None
         with self.store.connect() as db:
-            row = db.execute("SELECT expires, user_name, role FROM sessions WHERE token_sha256 = ?",
-                             (_digest(token),)).fetchone()
-        if row is None or row["expires"] <= time.time() or not row["user_name"]:
+            row = db.execute("SELECT expires, user_name, role, credential FROM sessions WHERE token_sha256 = ?",
+                             (self._digest(token),)).fetchone()
+        if row is None or row["expires"] <= time.time() or not row["user_name"] or not row["credential"]:
+            return None
+        if not self._current(row["user_name"], row["credential"]):
+            self.end(token)  # ended for good: the old password coming back does not open it again
             return None
         return row["user_name"], row["role"]
+
+    def _current(self, user: str, credential: str | None) -> bool:
+        current = self.credential(user)
+        return current is not None and credential is not None and hmac.compare_digest(self._fingerprint(current),
+                                                                                      credential)
+
+    def end_stale(self) -> int:
+        """At start: delete the sessions that no longer open anything (another password hash, a
+        disabled account, expired); how many. Those made under another secret are unreachable
+        and are deleted as they expire."""
+        with self.store.connect() as db:
+            rows = db.execute("SELECT token_sha256, user_name, credential, expires FROM sessions").fetchall()
+            stale = [(row["token_sha256"],) for row in rows
+                     if row["expires"] <= time.time() or not row["user_name"]
+                     or not self._current(row["user_name"], row["credential"])]
+            db.executemany("DELETE FROM sessions WHERE token_sha256 = ?", stale)
+        return len(stale)
 
     def valid(self, token: str | None) -> bool:
         return self.user(token) is not None
@@ -155,34 +184,4 @@ class Sessions:
     def end(self, token: str | None) -> None:
         if token:
             with self.store.connect() as db:
-                db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_digest(token),))
-
-
-class LoginThrottle:
-    """Failed logins per client address within a sliding window (in memory: a restart forgets)."""
-
-    def __init__(self, attempts: int, window: float, clock: Callable[[], float] = time.monotonic):
-        self.attempts = attempts
-        self.window = window
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(client, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def locked(self, client: str) -> bool:
-        with self._lock:
-            return len(self._recent(client, self.clock())) >= self.attempts
-
-    def failed(self, client: str) -> None:
-        with self._lock:
-            now = self.clock()
-            self._recent(client, now).append(now)
-
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failures.pop(client, None)
+                db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (self._digest(token),))

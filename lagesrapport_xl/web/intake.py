@@ -46,6 +46,7 @@ from ..reader.rules import signed_after_receipt
 from . import audit
 from .auth import new_token
 from .keys import Insats
+from .limits import make_room
 from .names import MAX_STORED_NAME_BYTES, safe_name, shown_name
 from .receipt import (  # noqa: F401  (the names app.py and the tests use, from here)
     BAD_FORM,
@@ -207,7 +208,7 @@ class Intake:
                 else:
                     stored_name = self._store(upload, now)
             elif upload.content and submitted:
-                self._keep_refused(upload, now)
+                self._keep_refused(upload, now, db)
             if upload.outcome is Outcome.RECEIVED and stored_name is not None:
                 supersedes, superseded_by, reason = _supersession(db, stored_name, upload, now)
             receipt = Receipt(
@@ -260,7 +261,9 @@ class Intake:
             os.utime(tmp, ns=(now, now))
         return name
 
-    def _keep_refused(self, upload: _Read, now: int) -> None:
+    def _keep_refused(self, upload: _Read, now: int, db: Any) -> None:
+        """Keep a refused submission's bytes for audit, within the cap of all kept (the oldest go, logged)."""
+        make_room(self.refused_dir, len(upload.content), self.settings.guard.refused_files_bytes, db)
         target = self.refused_dir / f"{_local(now).strftime('%Y%m%d-%H%M%S')}_{upload.token[:8]}_{upload.safe}"
         with atomic_path(target) as tmp:
             tmp.write_bytes(upload.content)

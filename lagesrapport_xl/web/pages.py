@@ -10,8 +10,9 @@ checks the same pages' structure on the test client (headings, labels, table cap
 An entry is (path, needs_login, description). A path may hold {placeholders}: the tests make a
 value for each from real uploads (test_web_a11y's `site` fixture, with
 lagesrapport_dev.webflow.prepare_pages for the link's pages: {key} an insats' link key, {insats}
-its identity key, URL-encoded, {token} a receipt of an upload with errors through the link; a
-new kind of placeholder gets its maker there). needs_login: the page is opened by a logged-in RAR
+its identity key, URL-encoded, {token} a receipt of an upload with errors through the link,
+{receipt_limited} the receipt of an upload a limit stopped, which is also the page its 429 answer
+shows; a new kind of placeholder gets its maker there). needs_login: the page is opened by a logged-in RAR
 user of the role kansli (the review forms show only for kansli).
 """
 
@@ -22,6 +23,7 @@ PAGES_FOR_CHECKS: tuple[tuple[str, bool, str], ...] = (
     ("/kvitto/{receipt_received}", False, "kvitto för en kontrollerad rapport utan fel"),
     ("/kvitto/{receipt_has_errors}", False, "kvitto för en kontrollerad rapport med fel"),
     ("/kvitto/{receipt_refused}", False, "kvitto för en fil som inte kunde kontrolleras"),
+    ("/kvitto/{receipt_limited}", False, "kvitto för en uppladdning som en gräns stoppade: samma sida som svaret 429"),
     ("/insats/{key}", False, "insatsens egen sida (genom länken): mallen, uppladdningen, granskningen"),
     ("/insats/{key}/kvitto/{token}", False, "kvitto för en uppladdning genom länken, med fel"),
     ("/insats/fel-nyckel-som-inte-finns-123456", False, "en länk som inte gäller"),

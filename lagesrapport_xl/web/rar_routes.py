@@ -24,8 +24,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
@@ -36,6 +39,7 @@ from starlette.routing import Route
 from ..consolidate.receipts import Review
 from ..consolidate.statuses import Coverage
 from . import accounts, audit, keys, review
+from .limits import Attempt, Refusal, account_key
 from .server import SESSION_COOKIE, XLSX, Web
 from .auth import new_token
 from .insats import find, template_plan, versions
@@ -49,6 +53,33 @@ BACK = {"back": "/rar", "back_text": "Till RAR:s sida"}
 NOT_KANSLI = "Det här får bara kansliet göra (granska, skicka länkar). Ditt konto har rollen ekonomi."
 EXPIRED = "Sidan hade gått ut. Ladda om den och försök igen."
 AUDIT_PAGE_ROWS = 500
+MAX_WAITING_CHECKS = 32  # logins waiting for a password check; more are told to try again shortly
+BUSY = Refusal("login_busy", "Ett annat inloggningsförsök för samma konto pågår, eller servern har många "
+               "inloggningar just nu. Försök igen om några sekunder.", 5)
+T = TypeVar("T")
+
+
+class PasswordChecks:
+    """Password checks (scrypt: 16 MB and ~50 ms each) one at a time per account and at most
+    `at_once` in the whole server, in worker threads of their own limiter: a burst of logins can
+    neither fill the memory nor take the threads that uploads are read in. A login that finds its
+    account's check running, or too many waiting, is refused (BUSY) without a check."""
+
+    def __init__(self, at_once: int):
+        self.limiter = anyio.CapacityLimiter(at_once)
+        self.running: set[str] = set()  # accounts being checked (one event loop: no lock needed)
+        self.waiting = 0
+
+    async def run(self, account: str, check: Callable[[], T]) -> T | Refusal:
+        if account in self.running or self.waiting >= MAX_WAITING_CHECKS:
+            return BUSY
+        self.running.add(account)
+        self.waiting += 1
+        try:
+            return await anyio.to_thread.run_sync(check, limiter=self.limiter)
+        finally:
+            self.running.discard(account)
+            self.waiting -= 1
 
 
 class RarPages:
@@ -56,6 +87,7 @@ class RarPages:
         self.web = web
         self.store = web.store
         self.settings = web.settings
+        self.checks = PasswordChecks(web.settings.guard.password_checks_at_once)
 
     def routes(self, small: list[Middleware]) -> list[Route]:
         return [
@@ -89,23 +121,31 @@ class RarPages:
         return self._login_page(request)
 
     async def login(self, request: Request) -> Response:
+        """A login: counted (limits.LoginGuard) before its password is checked, the check bounded
+        (PasswordChecks); a refusal is 429 with Retry-After and no check at all."""
         client = self.web.client(request) or "?"
         form = await self.web.small_form(request)
         if form is None or not self.web.csrf_ok(request, form):
             return self._login_page(request, 403, "Sidan hade gått ut. Skriv lösenordet igen.")
         if not accounts.any_login(self.store, self.settings.password_hash):
             return self._login_page(request, 403)
-        if self.web.throttle.locked(client):
-            return self._login_page(request, 429, "För många felaktiga försök. Vänta en kvart och försök igen.")
         name, password = _field(form, "username").strip(), _field(form, "password")
-        user = await run_in_threadpool(accounts.authenticate, self.store, name, password, self.settings.password_hash)
+        attempt = await run_in_threadpool(self.web.logins.begin, name, client)
+        if isinstance(attempt, Refusal):
+            return self.web.retry_after(self._login_page(request, 429, attempt.message), attempt)
+        check = partial(accounts.authenticate, self.store, name, password, self.settings.password_hash)
+        user = await self.checks.run(account_key(name), check)
+        if isinstance(user, Refusal):
+            return self.web.retry_after(self._login_page(request, 429, user.message), user)
         if user is None:
-            self.web.throttle.failed(client)
             audit.log(self.store, "login_failed", user_name=name[:64] or None, client=client)
             await asyncio.sleep(self.settings.login_delay)
             return self._login_page(request, 401, "Fel användarnamn eller lösenord. Försök igen.")
-        self.web.throttle.succeeded(client)
-        audit.log(self.store, "login", user_name=user.name, client=client, detail=f"roll: {user.role.value}")
+        return self._logged_in(request, user, attempt)
+
+    def _logged_in(self, request: Request, user: accounts.User, attempt: Attempt) -> Response:
+        self.web.logins.succeeded(attempt)
+        audit.log(self.store, "login", user_name=user.name, client=attempt.client, detail=f"roll: {user.role.value}")
         response = self.web.redirect(request, "/rar")
         self.web.set_cookie(request, response, SESSION_COOKIE, self.web.sessions.start(user.name, user.role.value),
                             int(self.settings.session_hours * 3600))
@@ -336,7 +376,10 @@ def _insats_path(insats: keys.Insats) -> str:
 
 
 def _site(request: Request, web: Web) -> str:
-    """The server's address as the browser reached it (behind a proxy: with its prefix)."""
+    """The start of the links RAR sends out: the configured public address (`public_url`), else
+    the address the kansli's own browser reached the server at (behind a proxy: with its prefix)."""
+    if web.settings.public_url:
+        return web.settings.public_url
     return f"{request.url.scheme}://{request.url.netloc}{web.base(request)}"
 
 

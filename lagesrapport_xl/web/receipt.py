@@ -51,6 +51,12 @@ BAD_KEY = (
 )
 
 
+# Uploads a limit stopped before they were read (web/limits.py): the receipt says to wait, not to fix the file.
+LIMIT_CODES = ("too_many_uploads", "too_many_for_link", "too_many_bytes")
+LIMIT_ADVICE = ("För många uppladdningar på kort tid: RAR:s server tog inte emot filen och läste den inte. "
+                "Vänta och försök igen; hur länge står nedan.")
+
+
 def too_large_message(limit_bytes: int) -> str:
     return (
         f"Filen är större än {size_text(limit_bytes)} och togs inte emot. En ifylld Lägesrapport är högst "
@@ -89,6 +95,8 @@ class Receipt:
     @property
     def advice(self) -> str:
         """What to do now, in one or two plain sentences."""
+        if self.code in LIMIT_CODES:
+            return LIMIT_ADVICE
         if not self.submitted:
             return NOT_SENT
         if self.outcome is Outcome.REFUSED:

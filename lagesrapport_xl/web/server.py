@@ -18,6 +18,9 @@ Routes (app.py lists them all):
                                    a submission for the key's insats, without one only a check
   GET  /api/uploads/{token}        the same JSON again
   GET  /tillganglighet             the accessibility statement (accessibility.py), linked from every page
+
+Every upload passes the limits per address and link (limits.UploadGuard) before its body is read;
+over one it is answered 429 with Retry-After and its receipt (the receipt page, or JSON), unread.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,10 +43,11 @@ from ..common.issues import SEVERITY_SV, Severity
 from . import audit, keys
 from . import insats as insats_data
 from .accessibility import DIGG_REPORT_URL, LAW, swedish_date
-from .accounts import Role, User
-from .auth import LoginThrottle, Sessions, csrf_token, csrf_valid, load_secret, new_token
+from .accounts import Role, User, credential
+from .auth import Sessions, csrf_token, csrf_valid, load_secret, new_token
 from .insats import versions
 from .intake import BAD_FORM, BAD_KEY, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
+from .limits import LoginGuard, Refusal, UploadGuard
 from .overview import build_overview
 from .settings import Settings
 
@@ -156,9 +160,12 @@ class Web:
         self.settings = settings
         self.intake = Intake(settings)
         self.store = self.intake.store
-        self.sessions = Sessions(self.store, settings.session_hours)
-        self.throttle = LoginThrottle(settings.login_attempts, settings.login_window)
         self.secret = load_secret(settings.state / "secret.key")
+        self.sessions = Sessions(self.store, settings.session_hours, self.secret,
+                                 lambda name: credential(self.store, name, settings.password_hash))
+        self.sessions.end_stale()
+        self.logins = LoginGuard(self.store, settings.guard)
+        self.uploads = UploadGuard(self.store, settings.guard)
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined
         )
@@ -206,7 +213,14 @@ class Web:
                          message=text, back=back, back_text=back_text)
 
     def redirect(self, request: Request, path: str) -> RedirectResponse:
+        """A relative redirect (the root path and `path`): never built from the request's Host."""
         return RedirectResponse(self.base(request) + path, status_code=303)
+
+    @staticmethod
+    def retry_after(response: Response, refusal: Refusal | None) -> Response:
+        if refusal is not None:
+            response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
 
     def user(self, request: Request) -> User | None:
         """The logged-in staff account of the request (also kept on request.state for the pages)."""
@@ -218,6 +232,22 @@ class Web:
     @staticmethod
     def client(request: Request) -> str | None:
         return request.client.host if request.client else None
+
+    async def admit(self, request: Request, insats: keys.Insats | None) -> Refusal | None:
+        """The upload limits (limits.UploadGuard), before the body is read; a refused body is
+        drained unread within the body limit, so that the browser gets to see the answer."""
+        declared = request.headers.get("content-length", "")
+        size = min(int(declared), self.settings.max_body_bytes) if declared.isdigit() else self.settings.max_body_bytes
+        refusal = await run_in_threadpool(self.uploads.admit, self.client(request) or "?",
+                                          insats.key_id if insats else None, size)
+        if refusal is not None:
+            try:
+                async for _chunk in request.stream():
+                    pass
+            except (HTTPException, ClientDisconnect):
+                pass  # over the body limit (not read at all), or the client went away
+        request.state.refusal = refusal
+        return refusal
 
     async def small_form(self, request: Request) -> FormData | None:
         try:
@@ -237,6 +267,9 @@ class Web:
                                               submitted=submitted)
             return receipt, status
 
+        limit = request.state.refusal if hasattr(request.state, "refusal") else await self.admit(request, insats)
+        if limit is not None:
+            return await refused(None, limit.code, limit.message, 429)
         try:
             form = await request.form(max_files=1, max_fields=8)
         except HTTPException as exc:
@@ -262,11 +295,14 @@ class Web:
 
     def receipt_page(self, request: Request, receipt: Receipt, status: int = 200, *, back: str | None = None,
                      copy: str | None = None) -> Response:
+        """The receipt; also the direct answer to an upload refused unread (413, 400, 403, and 429
+        with its Retry-After)."""
         copy = copy or f"/kvitto/{receipt.token}/kontrollkopia"
-        return self.page(
+        response = self.page(
             request, "receipt.html", status, r=receipt, advice=receipt.advice, severity=SEVERITY_SV_BY_VALUE,
             errors=receipt.count(Severity.ERROR), warnings=receipt.count(Severity.WARNING), back=back, copy=copy,
         )
+        return self.retry_after(response, getattr(request.state, "refusal", None) if status == 429 else None)
 
     async def check_page(self, request: Request) -> Response:
         return self.page(request, "upload.html", max_size=size_text(self.settings.max_upload_bytes))
@@ -300,16 +336,18 @@ class Web:
         """With a Bearer key: a submission for the key's insats; without: a check (stores nothing).
         A wrong or revoked key is refused (401) and logged, its file unread."""
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        insats = None
-        if scheme.lower() == "bearer":
+        bearer, insats = scheme.lower() == "bearer", None
+        if bearer:
             insats = keys.lookup(self.store, secret.strip())
-            if insats is None:
-                await request.body()  # read within the body limit, then refused unread
+            if insats is None and await self.admit(request, None) is None:
+                async for _chunk in request.stream():  # read within the body limit, then refused unread
+                    pass
                 receipt = await run_in_threadpool(self.intake.refuse, None, "bad_key", BAD_KEY,
                                                   client=self.client(request), submitted=True)
                 return JSONResponse(self._receipt_json(request, receipt), status_code=401)
-        receipt, status = await self._upload(request, check_csrf=False, insats=insats, submitted=insats is not None)
-        return JSONResponse(self._receipt_json(request, receipt), status_code=status)
+        receipt, status = await self._upload(request, check_csrf=False, insats=insats, submitted=bearer)
+        response = JSONResponse(self._receipt_json(request, receipt), status_code=status)
+        return self.retry_after(response, request.state.refusal if status == 429 else None)
 
     async def api_receipt(self, request: Request) -> Response:
         receipt = self.intake.receipt(request.path_params["token"])
@@ -342,7 +380,11 @@ class Web:
     async def insats_upload(self, request: Request) -> Response:
         insats = self._link(request)
         if insats is None:
-            await request.body()
+            refusal = await self.admit(request, None)
+            if refusal is not None:
+                return self.retry_after(self.message(request, 429, refusal.message), refusal)
+            async for _chunk in request.stream():  # read within the body limit, then refused unread
+                pass
             return self._bad_link(request)
         key = request.path_params["key"]
         receipt, status = await self._upload(request, check_csrf=True, insats=insats, submitted=True)

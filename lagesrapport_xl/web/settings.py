@@ -9,12 +9,15 @@ RAR's password is given as a hash (`lagesrapport serve --hash-password` makes on
 table of the `--config` TOML (`password_hash = "scrypt:…"`) or the environment variable
 LAGESRAPPORT_PASSWORD_HASH. A plain password in LAGESRAPPORT_PASSWORD is hashed at start and
 removed from the environment; it is never stored or logged. The accessibility statement's texts
-are the `[web.accessibility]` table (accessibility.py).
+are the `[web.accessibility]` table (accessibility.py); the limits that keep one client from
+taking the server's time, disk or accounts are the `[web.limits]` table (`Guard`, docs/web.md
+"Gränser"); `public_url` is the address the links RAR sends out are built from.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
@@ -22,17 +25,49 @@ from pathlib import Path
 from typing import Any
 
 from ..form.spec import FormSpec, SpecError, default_spec
-from ..reader.safety import DEFAULT_LIMITS, Limits, MiB
+from ..reader.safety import DEFAULT_LIMITS, Limits, MiB, size_text
 from .accessibility import Statement, statement_from
 from .auth import check_password_hash, hash_password
 
 ENV_PASSWORD_HASH = "LAGESRAPPORT_PASSWORD_HASH"
 ENV_PASSWORD = "LAGESRAPPORT_PASSWORD"
-WEB_KEYS = {"password_hash", "https", "max_mb", "accessibility"}
+WEB_KEYS = {"password_hash", "https", "max_mb", "accessibility", "limits", "public_url"}
+_PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message is Swedish and says what to change."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The limits that hold (web/limits.py; their rar.toml keys are these names, in `[web.limits]`).
+    Logins are counted per address and per account within the window; uploads per link key and
+    per address within a minute; the bytes of the requests per address within a day."""
+
+    uploads_per_key_per_minute: int = 10
+    uploads_per_address_per_minute: int = 30
+    mb_per_address_per_day: float = 200.0
+    refused_files_mb: float = 100.0  # refused files kept for audit, all together; the oldest go first
+    login_failures_per_address: int = 5
+    login_failures_per_account: int = 20
+    login_window_minutes: float = 15.0
+    password_checks_at_once: int = 2  # scrypt checks in the whole server (16 MB each)
+
+    @property
+    def bytes_per_address_per_day(self) -> int:
+        return int(self.mb_per_address_per_day * MiB)
+
+    @property
+    def refused_files_bytes(self) -> int:
+        return int(self.refused_files_mb * MiB)
+
+    @property
+    def login_window(self) -> float:
+        return self.login_window_minutes * 60
+
+
+GUARD_KEYS = tuple(Guard.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -46,8 +81,8 @@ class Settings:
     https: bool = False  # behind a TLS proxy: cookies are sent over HTTPS only
     session_hours: float = 8.0
     login_delay: float = 1.0  # seconds every failed login waits before its answer
-    login_attempts: int = 5  # failed logins per client and window before it is locked out
-    login_window: float = 15 * 60.0
+    guard: Guard = Guard()  # the limits per client, link and account
+    public_url: str | None = None  # "https://rapporter.rar.example/lagesrapport": links sent out start so
     accessibility: Statement = field(default_factory=Statement)  # the tillgänglighetsredogörelse's texts
 
     @property
@@ -83,6 +118,44 @@ def web_config(config: str | Path | None) -> dict[str, Any]:
             f"{config}: okända inställningar i [web]: {', '.join(unknown)}. Möjliga: {', '.join(sorted(WEB_KEYS))}."
         )
     return table
+
+
+def guard_from(table: Any, max_upload_bytes: int) -> Guard:
+    """The `[web.limits]` table as a Guard (its defaults for what it leaves out)."""
+    if table is None:
+        return Guard()
+    if not isinstance(table, dict):
+        raise SettingsError("[web.limits] ska vara en tabell.")
+    unknown = sorted(set(table) - set(GUARD_KEYS))
+    if unknown:
+        raise SettingsError(f"okända inställningar i [web.limits]: {', '.join(unknown)}. Möjliga: {', '.join(GUARD_KEYS)}.")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        whole = isinstance(Guard.__dataclass_fields__[key].default, int)
+        number = isinstance(value, int) if whole else isinstance(value, (int, float))
+        if not number or isinstance(value, bool) or not value > 0:
+            kind = "ett helt tal" if whole else "ett tal"
+            raise SettingsError(f"[web.limits] {key} ska vara {kind} större än 0, inte {value!r}.")
+        values[key] = value
+    guard = Guard(**values)
+    for key, size in (("mb_per_address_per_day", guard.bytes_per_address_per_day),
+                      ("refused_files_mb", guard.refused_files_bytes)):
+        if size < max_upload_bytes:
+            raise SettingsError(
+                f"[web.limits] {key} ska vara minst lika stor som största fil ({size_text(max_upload_bytes)}), "
+                f"annars får inte ens en fil plats."
+            )
+    return guard
+
+
+def public_url_from(value: Any) -> str | None:
+    """The server's public address (no slash last), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _PUBLIC_URL.fullmatch(value.strip()):
+        raise SettingsError(f"public_url ska vara en webbadress som https://rapporter.rar.example/lagesrapport, "
+                            f"utan ? och #, inte {value!r}.")
+    return value.strip().rstrip("/")
 
 
 def password_hash_from(table: dict[str, Any], environ: MutableMapping[str, str] | None = None) -> str | None:
@@ -130,6 +203,7 @@ def build_settings(
                 f"Största filstorlek ska vara mellan 0 och {DEFAULT_LIMITS.max_file_bytes // MiB} MB, inte {max_mb}."
             )
         limits = replace(DEFAULT_LIMITS, max_file_bytes=int(max_mb * MiB))
+    guard = extra.pop("guard", None) or guard_from(table.get("limits"), limits.max_file_bytes)
     accessibility = extra.pop("accessibility", None)
     if accessibility is None:
         try:
@@ -145,5 +219,7 @@ def build_settings(
         limits=limits,
         https=bool(table.get("https", False)) if https is None else https,
         accessibility=accessibility,
+        guard=guard,
+        public_url=public_url_from(extra.pop("public_url", table.get("public_url"))),
         **extra,
     )

@@ -9,7 +9,8 @@ processes. The database lives in the server's state folder, never in the inbox.
 The audit log and the review history are append-only: triggers refuse every UPDATE and DELETE on
 them (tests/test_web_audit.py also checks that no such statement exists in the package). A
 database from before the links gets its new columns on first use (`_migrate`); its sessions,
-which belonged to no named user, end.
+which belonged to no named user, end. Login attempts and upload slots (limits.py) are the only
+rows removed as they age: they count, they record nothing (the audit log does).
 """
 
 from __future__ import annotations
@@ -47,11 +48,29 @@ CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
     WHERE stored_name IS NOT NULL AND duplicate_of IS NULL;
 CREATE INDEX IF NOT EXISTS by_time ON uploads(received_ns);  -- the latest receipt time, per upload
 CREATE TABLE IF NOT EXISTS sessions (
-    token_sha256 TEXT PRIMARY KEY,       -- the cookie's hash: the database never holds a usable token
+    token_sha256 TEXT PRIMARY KEY,       -- HMAC-SHA-256 of the cookie under the server's secret (auth.py):
+                                         -- the database never holds a usable token
     expires REAL NOT NULL,
     user_name TEXT,                      -- whose session (accounts.py); a session without one is void
-    role TEXT
+    role TEXT,
+    credential TEXT                      -- a fingerprint of the password hash it logged in with
 );
+CREATE TABLE IF NOT EXISTS login_attempts (  -- counted before the password is checked (limits.LoginGuard)
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,                    -- seconds since the epoch
+    account TEXT NOT NULL,               -- the name typed, stripped and case-folded
+    client TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_by_account ON login_attempts(account, at);
+CREATE INDEX IF NOT EXISTS attempts_by_client ON login_attempts(client, at);
+CREATE TABLE IF NOT EXISTS upload_slots (    -- each upload let through, for the limits (limits.UploadGuard)
+    at REAL NOT NULL,
+    client TEXT NOT NULL,
+    key_id INTEGER,                      -- the link key it came with (NULL: a check or a wrong key)
+    bytes INTEGER NOT NULL               -- the request's size (its Content-Length)
+);
+CREATE INDEX IF NOT EXISTS slots_by_client ON upload_slots(client, at);
+CREATE INDEX IF NOT EXISTS slots_by_key ON upload_slots(key_id, at);
 CREATE TABLE IF NOT EXISTS insats_keys (
     id INTEGER PRIMARY KEY,
     insats TEXT NOT NULL,                -- keys.Insats.key: 'dnr:2020-0042' or 'namn:nyttiga affärer'
@@ -111,7 +130,7 @@ BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"""
 )
 ADDED_COLUMNS = {  # columns a database from an earlier version lacks
     "uploads": {"mode": "TEXT", "insats": "TEXT", "key_id": "INTEGER"},
-    "sessions": {"user_name": "TEXT", "role": "TEXT"},
+    "sessions": {"user_name": "TEXT", "role": "TEXT", "credential": "TEXT"},
 }
 
 
