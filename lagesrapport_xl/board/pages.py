@@ -172,7 +172,9 @@ def shorten(answer: str, limit: int, pointer: str) -> str:
     '…' and the pointer to the whole answer."""
     if len(answer) <= limit:
         return answer
-    cut = answer[:limit].rsplit(maxsplit=1)[0].rstrip(" ,.;:–-")
+    head = answer[: limit + 1]  # one more: is the character after the limit a space?
+    cut = head if head[-1].isspace() else head.rsplit(maxsplit=1)[0]
+    cut = cut.rstrip(" ,.;:–-\n")
     return f"{cut} … {pointer}"
 
 
