@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTChar
 from PIL import Image
+from webtools import examples  # noqa: F401  (the demo reports as the web tests send them)
 
 from lagesrapport_dev.examples import SILENT_INSATS, bulk_files, demo_files, write_demo_register, write_examples
 from lagesrapport_xl.board import board_facts, board_report_bytes, write_board_report
@@ -66,8 +68,7 @@ def flat(text: str) -> str:
 
 def assert_readable(pdf: Path, pages: int) -> list[list[LTChar]]:
     """pdftoppm renders every page, none blank, and every character of every page is ≥ 9 pt."""
-    out = pdf.parent / f"{pdf.stem}-bilder"
-    out.mkdir(exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=f"{pdf.stem}-bilder-", dir=pdf.parent))
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(out / "sida")], check=True, timeout=300)
     pictures = sorted(out.glob("sida-*.png"))
     assert len(pictures) == pages
@@ -212,3 +213,34 @@ def test_the_command_refuses_what_it_cannot_do(tmp_path: Path, capsys) -> None:
     assert main(["board-report", str(tmp_path / "tom"), "--no-cache", "-o", str(tmp_path / "x.pdf")]) == 1
     assert "Ingen styrelserapport skrevs" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_rars_button_writes_the_report_and_offers_it_for_download(tmp_path: Path, examples) -> None:
+    from test_web_http import make_client, web
+    from webtools import FIRST, csrf_of, login, register_file, send
+
+    from lagesrapport_xl.web import audit
+
+    client = make_client(tmp_path, register=register_file(tmp_path))
+    second = "Unga_vuxna_i_Flen_rapport_2.xlsx"
+    for name in (FIRST, second):
+        assert send(client, examples[name].read_bytes(), name).status_code < 400
+    assert login(client).status_code == 303
+    rar = client.get("/rar").text
+    assert "Skriv styrelserapporten och ladda ner den" in rar
+    answer = client.post("/rar/styrelserapport", data={"csrf_token": csrf_of(rar), "urval": "alla"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    assert 'filename="styrelserapport_' in answer.headers["content-disposition"]
+    pdf = tmp_path / "nedladdad.pdf"
+    pdf.write_bytes(answer.content)
+    pages = assert_readable(pdf, 1 + 2)
+    summary = text_of(pages[0])
+    assert "Steget" in summary and "Ungavuxna" in summary and "2025-0001Nyinsats" in summary  # the register's missing
+    [entry] = [e for e in audit.rows(web(client).store) if e.action == "board_report"]
+    assert entry.detail.startswith("alla rapporter; styrelserapport_")
+    # Only approved reports: none is approved yet, so the summary has no insats and says so.
+    approved = client.post("/rar/styrelserapport", data={"csrf_token": csrf_of(rar), "urval": "godkanda"})
+    assert approved.status_code == 200
+    pdf.write_bytes(approved.content)
+    assert "IngenrapportärgodkändavRARännu." in text_of(assert_readable(pdf, 1)[0])
+    assert client.post("/rar/styrelserapport", data={"csrf_token": "fel", "urval": "alla"}).status_code == 403

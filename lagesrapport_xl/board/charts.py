@@ -86,7 +86,7 @@ def participants_chart(groups: Sequence[Participants], width_mm: float, height_m
     import matplotlib
 
     with _DRAWING, matplotlib.rc_context(STYLE):
-        figure = _figure(width_mm, height_mm, left=18, right=42)
+        figure = _figure(width_mm, height_mm, left=18, right=4, bottom=20)
         axes = figure.add_subplot()
         labelled: set[str] = set()
         labels = [g.label for g in groups][::-1]
@@ -106,7 +106,8 @@ def participants_chart(groups: Sequence[Participants], width_mm: float, height_m
         top = max([g.planned_max or 0 for g in groups] + [g.actual or 0 for g in groups] + [1])
         axes.set_xlim(0, top * 1.15)
         if axes.get_legend_handles_labels()[0]:
-            axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+            axes.legend(loc="lower center", bbox_to_anchor=(0.5, 0), bbox_transform=figure.transFigure, ncols=2,
+                        frameon=False)
         return _svg(figure)
 
 
@@ -117,7 +118,7 @@ def budget_chart(lines: Sequence[BudgetLine], elapsed_share: float | None, width
     import matplotlib.ticker
 
     with _DRAWING, matplotlib.rc_context(STYLE):
-        figure = _figure(width_mm, height_mm, left=52, right=6, bottom=16)
+        figure = _figure(width_mm, height_mm, left=62, right=6, bottom=16)
         axes = figure.add_subplot()
         shown = list(lines)[::-1]
         labelled: set[str] = set()
@@ -127,7 +128,7 @@ def budget_chart(lines: Sequence[BudgetLine], elapsed_share: float | None, width
             if elapsed_share is not None and line.granted:
                 axes.plot([line.granted * elapsed_share] * 2, [y - 0.4, y + 0.4], color=EXPECTED, linewidth=2,
                           label=_once(labelled, "Förväntat efter förfluten tid"))
-        axes.set_yticks(range(len(shown)), [textwrap.fill(line.label, 30) for line in shown])
+        axes.set_yticks(range(len(shown)), [textwrap.fill(line.label, 36) for line in shown])
         axes.xaxis.set_major_formatter(lambda value, _pos: kr_short(value))
         axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         axes.set_title("Budget per kostnadsrad (ackumulerat sedan start)", loc="left")

@@ -20,12 +20,15 @@ from .numbers import DASH, count, date, kr, pct, planned
 FONT = "DejaVu Sans"  # the family name matplotlib writes in its SVG: one font for page and charts
 MIN_PT = 9  # nothing on paper is smaller
 BODY_PT = 10
+ANSWER_PT = 9.5  # the answers in free text: a little smaller, so that more of them fit their page
 TITLE_PT = 16
 HEADING_PT = 12
 MARGIN = 15  # mm
 FOOTER = 12  # mm kept free at the foot of the page
 TEXT_LIMIT = 700  # characters of an answer before it is shortened, when the page has room
 SHORTEST = 120  # never shortened below this, however full the page
+KEY_FIGURES = 88  # mm: the key figures' column, the participants chart beside it
+BUDGET_CHART_BASE, BUDGET_CHART_LINE = 24, 6.6  # mm: the budget chart's height, per cost line
 TITLE = "Lägesrapporter till styrelsen"
 INK, GREY, FILL = (0, 0, 0), (60, 60, 60), (230, 238, 246)
 
@@ -77,9 +80,9 @@ def _heading(pdf, text: str, size: float = HEADING_PT) -> None:
     pdf.ln(1.5)
 
 
-def _paragraph(pdf, text: str, size: float = BODY_PT, style: str = "") -> None:
+def _paragraph(pdf, text: str, size: float = BODY_PT, style: str = "", width: float = 0) -> None:
     pdf.set_font(FONT, style, size)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.multi_cell(width, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
 
 
 def _assessment(insats: InsatsFacts) -> str:
@@ -107,17 +110,41 @@ def _report(insats: InsatsFacts) -> str:
 
 
 def summary_page(pdf, facts: BoardFacts) -> None:
-    from fpdf.fonts import FontFace
-
     pdf.add_page()
     _heading(pdf, TITLE, TITLE_PT)
     ends = [i.period_end for i in facts.insatser if isinstance(i.period_end, dt.date)]
     scope = "godkända av RAR" if facts.approved_only else "som gäller"
-    text = (f"Sammanfattning av {len(facts.insatser)} insatser, deras senaste lägesrapport ({scope}). "
-            f"Underlaget är {facts.reports_counted} rapporter")
+    many = len(facts.insatser)
+    text = (f"Sammanfattning av {many} {'insats' if many == 1 else 'insatser'}, den senaste lägesrapporten "
+            f"från var och en ({scope}). Underlaget är {facts.reports_counted} "
+            f"{'rapport' if facts.reports_counted == 1 else 'rapporter'}")
     text += f"; den senaste rapportperioden slutar {date(max(ends))}." if ends else "."
     _paragraph(pdf, text)
     pdf.ln(3)
+    if facts.insatser:
+        _summary_table(pdf, facts)
+    else:
+        _paragraph(pdf, "Ingen rapport är godkänd av RAR ännu." if facts.approved_only
+                   else "Det finns ingen godkänd lägesrapport i underlaget.", BODY_PT, "B")
+    pdf.ln(4)
+    _missing(pdf, facts)
+    pdf.ln(3)
+    _heading(pdf, "Så läses tabellen", BODY_PT)
+    _paragraph(pdf, (
+        "Deltagare: faktiskt antal enligt rapporten, planerat antal (från–till) inom parentes. "
+        "Budget förbrukad: ackumulerat utfall sedan start i procent av beviljad budget för hela insatsen; "
+        "tid som gått: den del av insatsens tid som hade gått när rapportperioden slutade. "
+        "Budget i linje: samordnarens egen bedömning mot den beräknade, som är Ja när utfallet ligger inom "
+        f"±{round(facts.tolerance * 100)} % av det som tidsandelen ger. "
+        "Varje insats har en egen sida med diagram och svaren i fritext; siffrorna och hela svaren står i "
+        "sammanställningen (Excel)."
+    ), MIN_PT)
+
+
+def _summary_table(pdf, facts: BoardFacts) -> None:
+    """One row per insats; its headings repeat on every page the table runs over."""
+    from fpdf.fonts import FontFace
+
     headings = ("Insats", "Rapport", "Period", "Status", "Deltagare faktiskt (planerat)",
                 "Budget förbrukad / tid som gått", "Budget i linje: egen / beräknad")
     pdf.set_font(FONT, "", MIN_PT)
@@ -136,19 +163,6 @@ def summary_page(pdf, facts: BoardFacts) -> None:
                 f"{pct(insats.used_share)} / {pct(insats.elapsed_share)}",
                 _assessment(insats),
             ))
-    pdf.ln(4)
-    _missing(pdf, facts)
-    pdf.ln(3)
-    _heading(pdf, "Så läses tabellen", BODY_PT)
-    _paragraph(pdf, (
-        "Deltagare: faktiskt antal enligt rapporten, planerat antal (från–till) inom parentes. "
-        "Budget förbrukad: ackumulerat utfall sedan start i procent av beviljad budget för hela insatsen; "
-        "tid som gått: den del av insatsens tid som hade gått när rapportperioden slutade. "
-        "Budget i linje: samordnarens egen bedömning mot den beräknade, som är Ja när utfallet ligger inom "
-        f"±{round(facts.tolerance * 100)} % av det som tidsandelen ger. "
-        "Varje insats har en egen sida med diagram och svaren i fritext; siffrorna och hela svaren står i "
-        "sammanställningen (Excel)."
-    ), MIN_PT)
 
 
 def _missing(pdf, facts: BoardFacts) -> None:
@@ -159,7 +173,8 @@ def _missing(pdf, facts: BoardFacts) -> None:
     if not facts.missing:
         _paragraph(pdf, "Alla insatser i registret har en godkänd rapport för perioden.")
         return
-    _paragraph(pdf, f"{len(facts.missing)} insatser i registret har ingen godkänd rapport för perioden:")
+    many = len(facts.missing)
+    _paragraph(pdf, f"{many} {'insats' if many == 1 else 'insatser'} i registret har ingen godkänd rapport för perioden:")
     for row in facts.missing:
         parts = " ".join(p for p in (row.case_number, row.name) if p)
         wanted = f", rapport nr {row.report_number}" if row.report_number is not None else ""
@@ -188,8 +203,8 @@ def _text_height(pdf, texts: list[tuple[str, str]]) -> float:
     for question, answer in texts:
         pdf.set_font(FONT, "B", MIN_PT)
         height += len(pdf.multi_cell(0, MIN_PT * 0.5, question, dry_run=True, output="LINES")) * MIN_PT * 0.5
-        pdf.set_font(FONT, "", BODY_PT)
-        height += len(pdf.multi_cell(0, BODY_PT * 0.5, answer, dry_run=True, output="LINES")) * BODY_PT * 0.5 + 2
+        pdf.set_font(FONT, "", ANSWER_PT)
+        height += len(pdf.multi_cell(0, ANSWER_PT * 0.5, answer, dry_run=True, output="LINES")) * ANSWER_PT * 0.5 + 1.5
     return height
 
 
@@ -217,46 +232,55 @@ def _fitted(pdf, insats: InsatsFacts, room: float) -> list[tuple[str, str]]:
 
 
 def insats_page(pdf, insats: InsatsFacts) -> None:
-    import io
-
+    """The key figures with the participants chart beside them, the budget chart, the answers."""
     pdf.add_page()
     pdf.set_auto_page_break(False)  # one page per insats: the answers are fitted to it
     _heading(pdf, insats.name, HEADING_PT + 2)
     _paragraph(pdf, (f"Diarienummer {insats.case_number or DASH} · lägesrapport {_report(insats)} · "
                      f"period {_period(insats)}"))
-    _paragraph(pdf, f"Status: {insats.status or DASH}")
     pdf.ln(2)
-    _paragraph(pdf, f"Deltagare: {_participants_text(insats)}.")
-    _paragraph(pdf, (f"Budget: {kr(insats.cumulative)} förbrukat av beviljade {kr(insats.granted)} "
-                     f"({pct(insats.used_share)}); {pct(insats.elapsed_share)} av insatsens tid har gått."))
-    _paragraph(pdf, f"Budget i linje, egen bedömning / beräknad från tidsandelen: {_assessment(insats)}.")
-    pdf.ln(2)
-    width = pdf.w - 2 * MARGIN
-    if has_participants(insats.participants):
-        height = 34
-        svg = participants_chart(insats.participants, width, height)
-        pdf.image(io.BytesIO(svg.encode("utf-8")), x=MARGIN, y=pdf.get_y(), w=width, h=height)
-        pdf.set_y(pdf.get_y() + height + 2)
+    top, width = pdf.get_y(), pdf.w - 2 * MARGIN
+    chart = has_participants(insats.participants)
+    figures = KEY_FIGURES if chart else 0
+    for line in (f"Status: {insats.status or DASH}",
+                 f"Deltagare: {_participants_text(insats)}.",
+                 f"Budget: {kr(insats.cumulative)} förbrukat av beviljade {kr(insats.granted)} "
+                 f"({pct(insats.used_share)}); {pct(insats.elapsed_share)} av insatsens tid har gått.",
+                 f"Budget i linje, egen bedömning / beräknad från tidsandelen: {_assessment(insats)}."):
+        _paragraph(pdf, line, width=figures)
+        pdf.ln(1)
+    bottom = pdf.get_y()
+    if chart:
+        height = 46
+        _chart(pdf, participants_chart(insats.participants, width - KEY_FIGURES - 3, height),
+               MARGIN + KEY_FIGURES + 3, top, width - KEY_FIGURES - 3, height)
+        bottom = max(bottom, top + height)
+    pdf.set_y(bottom + 2)
     lines = [line for line in insats.budget_lines if line.granted or line.cumulative]
     if lines:
-        height = 26 + 6.2 * len(lines)
-        svg = budget_chart(lines, insats.elapsed_share, width, height)
-        pdf.image(io.BytesIO(svg.encode("utf-8")), x=MARGIN, y=pdf.get_y(), w=width, h=height)
+        height = BUDGET_CHART_BASE + BUDGET_CHART_LINE * len(lines)
+        _chart(pdf, budget_chart(lines, insats.elapsed_share, width, height), MARGIN, pdf.get_y(), width, height)
         pdf.set_y(pdf.get_y() + height + 2)
     _answers(pdf, insats)
     pdf.set_auto_page_break(True, MARGIN + FOOTER)
 
 
+def _chart(pdf, svg: str, x: float, y: float, width: float, height: float) -> None:
+    import io
+
+    pdf.image(io.BytesIO(svg.encode("utf-8")), x=x, y=y, w=width, h=height)
+
+
 def _answers(pdf, insats: InsatsFacts) -> None:
-    room = pdf.h - MARGIN - FOOTER - pdf.get_y() - 8
+    room = pdf.h - MARGIN - FOOTER - pdf.get_y() - 12  # less the heading and the line on answers left out
     texts = _fitted(pdf, insats, room)
     _heading(pdf, "Svar i fritext", BODY_PT + 1)
     if not insats.texts:
         _paragraph(pdf, "Rapporten har inga svar i fritext.")
     for question, answer in texts:
         _paragraph(pdf, question, MIN_PT, "B")
-        _paragraph(pdf, answer)
-        pdf.ln(2)
+        _paragraph(pdf, answer, ANSWER_PT)
+        pdf.ln(1.5)
     if len(texts) < len(insats.texts):
         _paragraph(pdf, f"Fler svar står i sammanställningen, bladet Texter ({len(insats.texts) - len(texts)} till).",
                    MIN_PT, "I")
