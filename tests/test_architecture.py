@@ -227,6 +227,7 @@ def test_the_public_names_keep_working() -> None:
         "lagesrapport_xl.consolidate": ["consolidate", "Consolidation", "FileOutcome", "InputError", "Status"],
         "lagesrapport_xl.master": ["write_master"],
         "lagesrapport_xl.template": ["write_template"],
+        "lagesrapport_xl.board": ["write_board_report", "board_report_bytes", "board_facts"],
         "lagesrapport_xl.excel": ["validera", "validera_script", "sammanstall", "validate_book", "check_book"],
         "lagesrapport_xl.spec": ["FormSpec", "default_spec", "load_spec"],
         "lagesrapport_xl.exports": ["write_csv", "write_json"],
