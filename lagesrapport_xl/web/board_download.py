@@ -9,32 +9,14 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..consolidate.batch import consolidate
-from ..consolidate.cache import Known, ReportCache
-from ..consolidate.receipts import Receipts
-from ..form.spec import FormSpec
-from ..reader.register import RegisterRow
+from ..consolidate.cache import ReportCache
 from .intake import Intake
-from .overview import logger, register_rows, server_receipts
+from .overview import MasterJob, logger, register_rows, server_receipts
 
 BOARD_FOLDER = "styrelserapporter"
-
-
-@dataclass(frozen=True)
-class BoardJob:
-    """What the process that writes the report needs; plain data, sent to a fresh process."""
-
-    inbox: Path
-    spec: FormSpec
-    cache: Path
-    known: dict[str, Known]
-    register: list[RegisterRow] | None
-    register_file: Path | None
-    target_folder: Path
-    receipts: Receipts | None = None
 
 
 def write_board_pdf(intake: Intake, *, approved_only: bool = True) -> Path | None:
@@ -42,7 +24,7 @@ def write_board_pdf(intake: Intake, *, approved_only: bool = True) -> Path | Non
     nothing either)."""
     settings = intake.settings
     register, _problems = register_rows(settings)
-    job = BoardJob(
+    job = MasterJob(  # the master's job: the same inputs, another target folder
         inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
         register=register, register_file=settings.register if register is not None else None,
         target_folder=settings.state / BOARD_FOLDER, receipts=server_receipts(intake, approved_only=approved_only),
@@ -52,7 +34,7 @@ def write_board_pdf(intake: Intake, *, approved_only: bool = True) -> Path | Non
     return Path(written) if written is not None else None
 
 
-def run_board_job(job: BoardJob) -> str | None:
+def run_board_job(job: MasterJob) -> str | None:
     """In the report's own process: the consolidation from the cache, then the board's PDF."""
     from ..board import write_board_report
 
