@@ -236,6 +236,7 @@ def test_rars_button_writes_the_report_and_offers_it_for_download(tmp_path: Path
     pages = assert_readable(pdf, 1 + 2)
     summary = text_of(pages[0])
     assert "Steget" in summary and "Ungavuxna" in summary and "2025-0001Nyinsats" in summary  # the register's missing
+    assert summary.count("RAR:sgranskning:Ny") == 2  # --state: RAR's review beside the file's status
     [entry] = [e for e in audit.rows(web(client).store) if e.action == "board_report"]
     assert entry.detail.startswith("alla rapporter; styrelserapport_")
     # Only approved reports: none is approved yet, so the summary has no insats and says so.
