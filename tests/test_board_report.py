@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -245,3 +246,19 @@ def test_rars_button_writes_the_report_and_offers_it_for_download(tmp_path: Path
     pdf.write_bytes(approved.content)
     assert "IngenrapportärgodkändavRARännu." in text_of(assert_readable(pdf, 1)[0])
     assert client.post("/rar/styrelserapport", data={"csrf_token": "fel", "urval": "alla"}).status_code == 403
+
+
+def test_the_command_line_pays_for_the_libraries_only_when_it_writes_a_report() -> None:
+    probe = ("import sys; from lagesrapport_xl.cli import build_parser; import lagesrapport_xl.consolidate.batch; "
+             "import lagesrapport_xl.board; build_parser().print_help(); "
+             "print(sorted(m for m in ('matplotlib', 'fpdf') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+    assert "board-report" in done.stdout and "styrelse" in done.stdout
+
+
+def test_without_the_board_extra_the_command_says_how_to_install_it(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "fpdf", None)  # as if fpdf2 were not installed
+    assert main(["board-report", str(tmp_path), "--no-cache", "-o", str(tmp_path / "x.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "Styrelserapporten behöver fpdf2" in err and "pip install 'lagesrapport_xl[board]'" in err

@@ -12,12 +12,21 @@ Imports consolidate/, form/ and common/; a sibling of template/ and master/, nev
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from ..common.atomic import atomic_path
 from ..common.version import PROGRAM
 from ..consolidate.consolidation import Consolidation
 from .facts import BoardFacts, InsatsFacts, MissingInsats, board_facts
+
+
+LIBRARIES = {"matplotlib": "matplotlib", "fpdf": "fpdf2"}  # module → the package that installs it
+
+
+def missing_libraries() -> list[str]:
+    """The packages of the `board` extra that are not installed (without importing them)."""
+    return [package for module, package in LIBRARIES.items() if importlib.util.find_spec(module) is None]
 
 
 def board_report_bytes(consolidation: Consolidation) -> bytes:
@@ -35,4 +44,12 @@ def write_board_report(consolidation: Consolidation, path: str | Path) -> Path:
     return Path(path)
 
 
-__all__ = ["BoardFacts", "InsatsFacts", "MissingInsats", "board_facts", "board_report_bytes", "write_board_report"]
+__all__ = [
+    "BoardFacts",
+    "InsatsFacts",
+    "MissingInsats",
+    "board_facts",
+    "board_report_bytes",
+    "missing_libraries",
+    "write_board_report",
+]

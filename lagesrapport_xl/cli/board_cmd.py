@@ -59,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
     if args.approved_only and not args.state:
         print("--approved-only kräver --state MAPP: granskningen finns i webbintagets mapp.", file=sys.stderr)
         return 2
-    try:
-        from ..board import write_board_report
-    except ModuleNotFoundError as exc:
-        print(f"Styrelserapporten behöver paketet {exc.name}: installera med pip install 'lagesrapport_xl[board]'.",
-              file=sys.stderr)
+    from ..board import missing_libraries, write_board_report
+
+    missing = missing_libraries()
+    if missing:
+        print(f"Styrelserapporten behöver {' och '.join(missing)}: installera dem med "
+              "pip install 'lagesrapport_xl[board]'.", file=sys.stderr)
         return 2
     receipts = _server_receipts(args.state, args.approved_only) if args.state else None
     if args.state and receipts is None:
