@@ -98,12 +98,23 @@ def _rows(table: Table | None) -> Iterable[tuple[Key, int]]:
     return [(_key(c, n, r), i) for i, (c, n, r) in enumerate(zip(cases, names, numbers))]
 
 
-def _index(table: Table | None) -> dict[Key, int]:
-    """Row of each report in a table with one row per report (the first wins)."""
-    found: dict[Key, int] = {}
-    for key, row in _rows(table):
-        found.setdefault(key, row)
-    return found
+class _Report:
+    """One table's rows by report: `get(key, column)` is None where the table, the report or the
+    column is missing (a master without a sheet, a report without participants)."""
+
+    def __init__(self, table: Table | None):
+        self.table = table
+        self.rows: dict[Key, list[int]] = {}
+        for key, row in _rows(table):
+            self.rows.setdefault(key, []).append(row)
+
+    def row(self, key: Key) -> int | None:
+        rows = self.rows.get(key)
+        return rows[0] if rows else None
+
+    def get(self, key: Key, column: str) -> Any:
+        row = self.row(key)
+        return None if self.table is None or row is None else self.table.value(row, column)
 
 
 def _number(value: Any) -> float | None:
@@ -162,52 +173,43 @@ def _texts(table: Table | None, row: int | None) -> list[Text]:
 def board_facts(consolidation: Consolidation) -> BoardFacts:
     """The facts of every insats with a counted report, in the master's order, and (with a
     register) who is missing."""
-    t = consolidation.tables
-    overview, per_insats = t.get("overview"), t.get("budget_by_initiative")
-    participants, time_share, texts, budget = t.get("participants"), t.get("time_share"), t.get("texts"), t.get("budget")
-    at_overview, at_participants = _index(overview), _index(participants)
-    at_time, at_texts, at_insats = _index(time_share), _index(texts), _index(per_insats)
-    lines: dict[Key, list[int]] = {}
-    for key, row in _rows(budget):
-        lines.setdefault(key, []).append(row)
+    tables = consolidation.tables
+    overview, per_insats = _Report(tables.get("overview")), _Report(tables.get("budget_by_initiative"))
+    participants, time_share = _Report(tables.get("participants")), _Report(tables.get("time_share"))
+    texts, budget = _Report(tables.get("texts")), _Report(tables.get("budget"))
     outcomes = _outcomes(consolidation)
-    latest = [key for key, _row in _rows(per_insats)] if per_insats is not None else []
-    if not latest:  # no budget table: every report's insats by its latest number
+    latest = list(per_insats.rows)  # one row per insats: its latest report
+    if not latest:  # no budget table: every insats by its latest report number
         newest: dict[tuple[str, str], Key] = {}
-        for key, _row in _rows(overview):
+        for key in overview.rows:
             newest[key[:2]] = max(newest.get(key[:2], key), key, key=lambda k: k[2])
         latest = list(newest.values())
     insatser = []
     for key in latest:
-        o = at_overview.get(key)
-        value = (lambda k: overview.value(o, k)) if overview is not None and o is not None else (lambda k: None)
-        b = at_insats.get(key)
         facts = InsatsFacts(
             case_number=key[0], name=key[1], report_number=key[2] or None,
-            reports_total=_count(value("reports_total")),
-            period_start=value("period_start"), period_end=value("period_end"),
+            reports_total=_count(overview.get(key, "reports_total")),
+            period_start=overview.get(key, "period_start"), period_end=overview.get(key, "period_end"),
             status=_status(outcomes.get(key), consolidation),
-            own_assessment=value("budget_on_track"), computed_assessment=value("budget_in_line_computed"),
-            signed=value("signed_date"),
+            participants=_participants(participants.table, participants.row(key)),
+            below_plan=participants.get(key, "below_plan") == "Ja",
+            granted=_number(per_insats.get(key, "budget_total")),
+            cumulative=_number(per_insats.get(key, "actual_cumulative")),
+            used_share=_number(per_insats.get(key, "used_share")),
+            elapsed_share=_number(per_insats.get(key, "elapsed_share")),
+            own_assessment=overview.get(key, "budget_on_track"),
+            computed_assessment=overview.get(key, "budget_in_line_computed"),
+            texts=_texts(texts.table, texts.row(key)),
+            signed=overview.get(key, "signed_date"),
         )
-        p = at_participants.get(key)
-        facts.participants = _participants(participants, p)
-        facts.below_plan = participants is not None and p is not None and participants.value(p, "below_plan") == "Ja"
-        if per_insats is not None and b is not None:
-            facts.granted = _number(per_insats.value(b, "budget_total"))
-            facts.cumulative = _number(per_insats.value(b, "actual_cumulative"))
-            facts.used_share = _number(per_insats.value(b, "used_share"))
-            facts.elapsed_share = _number(per_insats.value(b, "elapsed_share"))
-        ts = at_time.get(key)
-        if facts.elapsed_share is None and time_share is not None and ts is not None:
-            facts.elapsed_share = _number(time_share.value(ts, "elapsed_share"))
-        if budget is not None:
+        if facts.elapsed_share is None:
+            facts.elapsed_share = _number(time_share.get(key, "elapsed_share"))
+        if budget.table is not None:
             facts.budget_lines = [
-                BudgetLine(str(budget.value(r, "line")), _number(budget.value(r, "budget_total")),
-                           _number(budget.value(r, "actual_cumulative")))
-                for r in lines.get(key, [])
+                BudgetLine(str(budget.table.value(r, "line")), _number(budget.table.value(r, "budget_total")),
+                           _number(budget.table.value(r, "actual_cumulative")))
+                for r in budget.rows.get(key, [])
             ]
-        facts.texts = _texts(texts, at_texts.get(key))
         insatser.append(facts)
     missing = None
     if consolidation.coverage is not None:
@@ -219,5 +221,5 @@ def board_facts(consolidation: Consolidation) -> BoardFacts:
     receipts = consolidation.receipts
     return BoardFacts(
         insatser=insatser, missing=missing, tolerance=consolidation.tolerance,
-        reports_counted=len(at_overview), approved_only=bool(receipts is not None and receipts.approved_only),
+        reports_counted=len(overview.rows), approved_only=bool(receipts is not None and receipts.approved_only),
     )

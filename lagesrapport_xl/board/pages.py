@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 from .charts import budget_chart, has_participants, participants_chart
-from .facts import BoardFacts, InsatsFacts, Text
+from .facts import BoardFacts, InsatsFacts
 from .numbers import DASH, count, date, kr, pct, planned
 
 FONT = "DejaVu Sans"  # the family name matplotlib writes in its SVG: one font for page and charts
@@ -298,4 +298,4 @@ def render(facts: BoardFacts, program: str) -> bytes:
     return bytes(pdf.output())
 
 
-__all__ = ["MIN_PT", "Text", "render", "shorten"]
+__all__ = ["MIN_PT", "render", "shorten"]
