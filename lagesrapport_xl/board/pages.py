@@ -29,6 +29,7 @@ TEXT_LIMIT = 700  # characters of an answer before it is shortened, when the pag
 SHORTEST = 120  # never shortened below this, however full the page
 KEY_FIGURES = 88  # mm: the key figures' column, the participants chart beside it
 BUDGET_CHART_BASE, BUDGET_CHART_LINE = 24, 6.6  # mm: the budget chart's height, per cost line
+BUDGET_CHART_MOST = 150  # mm: a form with very many cost lines still leaves room on the page
 TITLE = "Lägesrapporter till styrelsen"
 INK, GREY, FILL = (0, 0, 0), (60, 60, 60), (230, 238, 246)
 
@@ -258,7 +259,7 @@ def insats_page(pdf, insats: InsatsFacts) -> None:
     pdf.set_y(bottom + 2)
     lines = [line for line in insats.budget_lines if line.granted or line.cumulative]
     if lines:
-        height = BUDGET_CHART_BASE + BUDGET_CHART_LINE * len(lines)
+        height = min(BUDGET_CHART_BASE + BUDGET_CHART_LINE * len(lines), BUDGET_CHART_MOST)
         _chart(pdf, budget_chart(lines, insats.elapsed_share, width, height), MARGIN, pdf.get_y(), width, height)
         pdf.set_y(pdf.get_y() + height + 2)
     _answers(pdf, insats)
