@@ -12,7 +12,7 @@ STAMP=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$STAMP" ]; then
     echo "Installerar lagesrapport_xl i .venv …"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test,web]"
+    .venv/bin/python -m pip install --quiet -e ".[test,web,board]"
     rm -f .venv/.installed-*
     touch "$STAMP"
 fi

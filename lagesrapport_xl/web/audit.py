@@ -33,6 +33,7 @@ ACTIONS = {
     "logout": "Utloggning",
     "template": "Mall nedladdad",
     "master": "Sammanställning nedladdad",
+    "board_report": "Styrelserapport nedladdad",
     "download": "Fil nedladdad",
     "utskick": "Utskickslista skriven",
     "audit_export": "Loggen exporterad",

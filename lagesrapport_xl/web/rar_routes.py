@@ -15,6 +15,7 @@ Routes:
   POST /rar/lank, /rar/lank/aterkalla   a new link for an insats, or its revocation (kansli)
   POST /rar/utskick             new links and the utskick list as a zip of .xlsx and .csv (kansli)
   POST /rar/sammanstallning     the master (urval=godkanda: only approved reports)
+  POST /rar/styrelserapport     the board report, a PDF (urval=godkanda: only approved reports)
   GET  /rar/fil/{token}, /rar/fil/{token}/kontrollkopia   a stored file and its annotated copy
   GET  /rar/logg, /rar/logg.csv, /rar/logg.xlsx   the audit log (?i=KEY: of one insats)
 """
@@ -42,6 +43,7 @@ from . import accounts, audit, keys, review
 from .limits import Attempt, Refusal, account_key
 from .server import SESSION_COOKIE, XLSX, Web
 from .auth import new_token
+from .board_download import write_board_pdf
 from .insats import find, template_plan, versions
 from .overview import FILE_COUNT_LABELS, Overview, build_overview, write_master_workbook
 from .utskick import UtskickError, issue_links, zip_bytes
@@ -102,6 +104,7 @@ class RarPages:
             Route("/rar/lank/aterkalla", self.revoke_link, methods=["POST"], middleware=small),
             Route("/rar/utskick", self.utskick, methods=["POST"], middleware=small),
             Route("/rar/sammanstallning", self.master, methods=["POST"], middleware=small),
+            Route("/rar/styrelserapport", self.board_report, methods=["POST"], middleware=small),
             Route("/rar/fil/{token}", self.download),
             Route("/rar/fil/{token}/kontrollkopia", self.download_copy),
             Route("/rar/logg", self.audit_page),
@@ -297,6 +300,19 @@ class RarPages:
         audit.log(self.store, "master", user_name=request.state.user.name, client=self.web.client(request),
                   detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
         return FileResponse(path, media_type=XLSX, filename=path.name)
+
+    async def board_report(self, request: Request) -> Response:
+        refused, form = await self._post(request)
+        if refused is not None:
+            return refused
+        approved_only = _field(form, "urval") != "alla"
+        path = await run_in_threadpool(write_board_pdf, self.web.intake, approved_only=approved_only)
+        if path is None:
+            return self.web.message(request, 404, "Inkorgen är tom: det finns inget att skriva en styrelserapport om.",
+                                    title="Ingen styrelserapport", **BACK)
+        audit.log(self.store, "board_report", user_name=request.state.user.name, client=self.web.client(request),
+                  detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
+        return FileResponse(path, media_type="application/pdf", filename=path.name)
 
     async def download(self, request: Request) -> Response:
         """A stored file, under the name it was sent with."""

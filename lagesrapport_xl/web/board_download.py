@@ -1,0 +1,49 @@
+"""The board report behind RAR's button: the PDF that `lagesrapport board-report INBOX --state STATE
+[--register R] [--approved-only]` writes, from the intake's cache.
+
+Written in a fresh process (spawned, like the master: the server runs threads, and matplotlib's
+settings are global), into the state folder, atomically; the route offers it for download.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ..consolidate.batch import consolidate
+from ..consolidate.cache import ReportCache
+from .intake import Intake
+from .overview import MasterJob, logger, register_rows, server_receipts
+
+BOARD_FOLDER = "styrelserapporter"
+
+
+def write_board_pdf(intake: Intake, *, approved_only: bool = True) -> Path | None:
+    """The board report of the inbox (None when the inbox has no file, where the command writes
+    nothing either)."""
+    settings = intake.settings
+    register, _problems = register_rows(settings)
+    job = MasterJob(  # the master's job: the same inputs, another target folder
+        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
+        register=register, register_file=settings.register if register is not None else None,
+        target_folder=settings.state / BOARD_FOLDER, receipts=server_receipts(intake, approved_only=approved_only),
+    )
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        written = pool.submit(run_board_job, job).result()
+    return Path(written) if written is not None else None
+
+
+def run_board_job(job: MasterJob) -> str | None:
+    """In the report's own process: the consolidation from the cache, then the board's PDF."""
+    from ..board import write_board_report
+
+    with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
+        consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
+                                    register_file=job.register_file, cache=cache, known=job.known,
+                                    receipts=job.receipts)
+    if not consolidation.files:
+        return None
+    target = job.target_folder / f"styrelserapport_{consolidation.started:%Y%m%d-%H%M%S-%f}.pdf"
+    write_board_report(consolidation, target)
+    return str(target)
