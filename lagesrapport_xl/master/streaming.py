@@ -74,6 +74,14 @@ def column_name(col: int) -> str:
     return _COLUMN_NAMES[col]
 
 
+class _Unkept(dict):
+    """A record that keeps nothing: add_table notes every cell of a table (a million for 32 000
+    reports, 150 MB) only to refuse a table that overlaps another, which the master's layout never
+    has (placement.py). Storing is dict.pop with the value as default: no entry, no error."""
+
+    __setitem__ = dict.pop  # type: ignore[assignment]
+
+
 class StreamingWorksheet(Worksheet):
     """XlsxWriter's worksheet, with the cells serialised here instead of kept in memory.
 
@@ -89,6 +97,7 @@ class StreamingWorksheet(Worksheet):
 
     def _initialize(self, init_data: dict[str, Any]) -> None:
         super()._initialize(init_data)
+        self.table_cells = _Unkept()
         self._rows = tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.tmpdir or None)
         self._row: int | None = None  # the row being collected
         self._cells: list[tuple[int, str]] = []

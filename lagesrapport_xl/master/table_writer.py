@@ -122,7 +122,6 @@ class TableWriter:
                     totals.append((col, table.total_label, None, spec["format"]))
             options["columns"].append(spec)
         ws.add_table(placement.header_row, placement.first_col, placement.last_row, placement.last_col, options)
-        ws.table_cells.clear()  # one entry per table cell, kept only to refuse overlaps: our layout has none
         return totals if placement.total_row is not None else []
 
     def _total_formula(self, placement: Placement, col: int, column: Column) -> str | None:
