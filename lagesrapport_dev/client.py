@@ -1,8 +1,8 @@
 """A small HTTP client for the intake, and a real server on 127.0.0.1 for the demo and the tests.
 
 `IntakeClient` needs only the standard library: an integrator's script (or scripts/demo) uploads
-with it through the JSON API, and logs in to read RAR's status the way a browser does (session
-cookie and CSRF token). `local_server` starts `lagesrapport serve` as a subprocess on a free
+with it through the JSON API (with an insats' link key: a submission; without: a check only), and
+logs in to read RAR's status the way a browser does (session cookie and CSRF token). `local_server` starts `lagesrapport serve` as a subprocess on a free
 port of 127.0.0.1 — never another address — and stops it afterwards.
 """
 
@@ -74,10 +74,14 @@ class IntakeClient:
             with exc:
                 return exc.code, dict(exc.headers), exc.read()
 
-    def upload(self, content: bytes, file_name: str) -> tuple[int, dict[str, Any]]:
-        """POST /api/uploads: the status and the JSON (receipt and the reader's result)."""
+    def upload(self, content: bytes, file_name: str, key: str | None = None) -> tuple[int, dict[str, Any]]:
+        """POST /api/uploads: the status and the JSON (receipt and the reader's result). With the
+        insats' link `key` a submission for the insats, without one only a check."""
         body, content_type = multipart({}, {"file": (file_name, content)})
-        status, _headers, answer = self.request("/api/uploads", body, {"Content-Type": content_type})
+        headers = {"Content-Type": content_type}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        status, _headers, answer = self.request("/api/uploads", body, headers)
         return status, json.loads(answer)
 
     def _form(self, path: str, page: str, fields: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -89,8 +93,9 @@ class IntakeClient:
         data = urllib.parse.urlencode({"csrf_token": token.group(1), **fields}).encode()
         return self.request(path, data, {"Content-Type": "application/x-www-form-urlencoded"})
 
-    def login(self, password: str) -> bool:
-        status, _headers, _body = self._form("/rar/login", "/rar/login", {"password": password})
+    def login(self, password: str, user: str = "kansli") -> bool:
+        """Log in to RAR's page (by default as the single password's account, `kansli`)."""
+        status, _headers, _body = self._form("/rar/login", "/rar/login", {"username": user, "password": password})
         return status == 200  # followed the redirect to /rar
 
     def status(self) -> dict[str, Any]:
@@ -100,9 +105,10 @@ class IntakeClient:
             raise RuntimeError(f"/rar/status.json answered {status}: log in first")
         return json.loads(body)
 
-    def master(self, folder: str | Path) -> Path:
+    def master(self, folder: str | Path, *, approved_only: bool = False) -> Path:
         """Press the button on RAR's page and save the master workbook into `folder`."""
-        status, headers, body = self._form("/rar/sammanstallning", "/rar", {})
+        status, headers, body = self._form("/rar/sammanstallning", "/rar",
+                                           {"urval": "godkanda" if approved_only else "alla"})
         name = _FILENAME.search(headers.get("content-disposition", ""))
         if status != 200 or name is None:
             raise RuntimeError(f"no master workbook ({status})")

@@ -1,6 +1,8 @@
 """A bounded load test of the web intake: N uploads from C concurrent clients against a real
 `lagesrapport serve` on 127.0.0.1, and an account of every one of them.
 
+Every report is sent through its own insats' link (the keys are issued in the server's database
+before the run); the three files that are no report go with a link too, and are refused.
 "Accounted for" means: every upload got an answer and a receipt of its own; the log has exactly
 one row per upload, with the SHA-256 of the bytes that were sent; every report among them is in
 the inbox exactly once (the same bytes are stored once) with that SHA-256, and nothing else is;
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lagesrapport_xl.web import keys
 from lagesrapport_xl.web.settings import default_state
 from lagesrapport_xl.web.store import Store
 
@@ -44,14 +47,15 @@ class Sent:
     seconds: float
 
 
-def upload_many(url: str, files: Sequence[tuple[str, bytes]], count: int, clients: int) -> list[Sent]:
-    """`count` uploads through the API, `clients` at a time, cycling through `files` (name, bytes);
-    every upload's answer, in the order they were sent. Bounded in count, each request in time."""
+def upload_many(url: str, files: Sequence[tuple[str, bytes, str]], count: int, clients: int) -> list[Sent]:
+    """`count` uploads through the API, `clients` at a time, cycling through `files` (name, bytes,
+    the insats' link key); every upload's answer, in the order they were sent. Bounded in count,
+    each request in time."""
 
     def send(index: int) -> Sent:
-        name, content = files[index % len(files)]
+        name, content, key = files[index % len(files)]
         started = time.perf_counter()
-        status, answer = IntakeClient(url).upload(content, name)
+        status, answer = IntakeClient(url).upload(content, name, key)
         return Sent(index, name, hashlib.sha256(content).hexdigest(), status, answer, time.perf_counter() - started)
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
@@ -100,15 +104,23 @@ def account(sent: Sequence[Sent], inbox: Path, state: Path) -> Account:
     return Account(len(sent), collections.Counter(s.status for s in sent), len(rows), len(files), len(reports), problems)
 
 
-def load_files(folder: Path, distinct: int) -> list[tuple[str, bytes]]:
+def load_files(folder: Path, distinct: int, store: Store) -> list[tuple[str, bytes, str]]:
     """The demo set, more generated reports up to `distinct` files, and three files that are no
-    report (refused): every outcome of an upload is in the mix."""
+    report (refused), each with its insats' link key (issued here in the server's `store`): every
+    outcome of an upload is in the mix."""
     examples = demo_files()
     examples += bulk_files(max(0, distinct - len(examples) - 3))
     paths = write_examples(folder, examples)
-    files = [(path.name, path.read_bytes()) for path in paths]
-    files += [("anteckningar.xlsx", "Insats;Antal\nNyttiga affärer;12\n".encode()), ("tom.xlsx", b""),
-              ("rapport.pdf", b"%PDF-1.4\n%%EOF\n")]
+    issued: dict[str, str] = {}
+    files = []
+    for path, example in zip(paths, examples):
+        insats = keys.Insats.of(example.answers)
+        if insats.key not in issued:
+            issued[insats.key] = keys.issue(store, insats, "lasttest")[0]
+        files.append((path.name, path.read_bytes(), issued[insats.key]))
+    any_key = next(iter(issued.values()))
+    files += [("anteckningar.xlsx", "Insats;Antal\nNyttiga affärer;12\n".encode(), any_key),
+              ("tom.xlsx", b"", any_key), ("rapport.pdf", b"%PDF-1.4\n%%EOF\n", any_key)]
     return files
 
 
@@ -118,8 +130,8 @@ def _seconds(value: float) -> str:
 
 def run(count: int, clients: int, distinct: int, folder: Path) -> tuple[Account, dict[str, Any], list[str]]:
     """Start a server in `folder`, send the uploads, and account for them: (account, RAR's status, lines)."""
-    files = load_files(folder / "filer", distinct)
     inbox = folder / "inkorg"
+    files = load_files(folder / "filer", distinct, Store(default_state(inbox) / "intake.sqlite3"))
     with local_server(inbox, password=PASSWORD) as url:
         started = time.perf_counter()
         sent = upload_many(url, files, count, clients)

@@ -1,3 +1,3 @@
-"""`lagesrapport_xl.safety`, the name the docs give: the safety check lives in reader/safety.py."""
+"""`lagesrapport_xl.safety`, the name the docs give: the safety check lives in reader/safety/."""
 
 from .reader.safety import *  # noqa: F403

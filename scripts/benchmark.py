@@ -212,7 +212,9 @@ LAGESRAPPORT = str(ROOT / ".venv/bin/lagesrapport")
 
 def command_for(approach: str, file_list: Path, folder: Path, out: Path) -> list[str]:
     if approach == "d":
-        return [LAGESRAPPORT, "consolidate", str(folder), "-o", str(out / "master.xlsx"), "-q", "--timings"]
+        # --no-cache: a cold run reads every file (the command keeps a cache beside the folder by default)
+        return [LAGESRAPPORT, "consolidate", str(folder), "-o", str(out / "master.xlsx"), "-q", "--timings",
+                "--no-cache"]
     return [sys.executable, "-c", textwrap.dedent(PROGRAMS[approach]), str(file_list)]
 
 

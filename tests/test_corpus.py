@@ -2,7 +2,8 @@
 
 Every kind must get its outcome (accepted, warning, rejected or skipped), a message containing
 its Swedish fragment at the right severity, the field (and, for typed answers, the very cell)
-it concerns, the same JSON from the fast and the openpyxl source, and leave the file untouched.
+it concerns, the same JSON from the fast and the openpyxl source, every issue as common/catalogue.py
+declares it, and leave the file untouched.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from conftest import sha256
 from corpus import CASES, Case
 from openpyxl import load_workbook
+from test_catalogue import assert_declared
 
 from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.consolidate.cache import ReportCache
@@ -64,6 +66,7 @@ def test_corpus_case(case: Case, tmp_path: Path, spec: FormSpec) -> None:
 
     fast, reference = results["fast"], results["openpyxl"]
     assert comparable(fast) == comparable(reference), "the two cell sources disagree"
+    assert_declared(fast.issues)  # each code in common/catalogue.py, at its severity, with its wording
 
     assert outcome(fast) == case.expect, describe(fast)
     assert (fast.report is None) == bool(fast.errors or fast.skipped)

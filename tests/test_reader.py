@@ -15,7 +15,7 @@ from conftest import sha256
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import StringProperty
 
-import lagesrapport_xl.reader.sources as sources
+from lagesrapport_xl.reader.sources import workbook_xml
 from lagesrapport_xl.reader.cells import NameTarget, RawCell, WorkbookCells, cell_index
 from lagesrapport_xl.reader.check import check_cells
 from lagesrapport_xl.reader.models import budget_rows
@@ -410,7 +410,7 @@ def rewrite_sheet(
     """Copy a workbook with one sheet's XML changed (parsed and written again by ElementTree)."""
     ET.register_namespace(prefix, MAIN_NS)
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
-        part = sources._workbook_parts(old)[3][sheet]
+        part = workbook_xml.workbook_parts(old)[3][sheet]
         for info in old.infolist():
             data = old.read(info.filename)
             if info.filename == part:
@@ -458,8 +458,8 @@ def test_sheet_xml_variants_read_the_same_both_ways(
     fill, answers, spec, tmp_path, monkeypatch, variant, full_parse
 ):
     full_parses = []
-    original_full = sources._scan_full
-    monkeypatch.setattr(sources, "_scan_full", lambda *a: full_parses.append(a) or original_full(*a))
+    original_full = workbook_xml._scan_full
+    monkeypatch.setattr(workbook_xml, "_scan_full", lambda *a: full_parses.append(a) or original_full(*a))
     source = fill({**answers, "women_actual": "ca 40", "men_actual": "=10+6"})
     target = tmp_path / f"{variant}.xlsx"
     if variant == "prefixed":

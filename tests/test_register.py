@@ -265,16 +265,29 @@ def test_a_bad_row_is_reported_by_row_and_column_and_the_others_are_written(tmp_
 
 
 def test_unknown_and_non_prefillable_columns_are_warnings(tmp_path, spec):
-    headings = ["Insatsens namn", "Kontaktperson", "Beskriv kommande aktiviteter kopplat till målen", ""]
+    headings = ["Insatsens namn", "Anteckningar", "Beskriv kommande aktiviteter kopplat till målen", ""]
     path = write_csv(
         tmp_path / "r.csv", [headings, ["Nyttiga affärer", "Eva", "Text", "x"]], encoding="utf-8", sep=";"
     )
     result = write_prefilled_templates(path, tmp_path / "ut", spec)
     assert result.ok and len(result.written) == 1
     assert {(p.column, p.severity) for p in result.problems} == {
-        ("Kontaktperson", Severity.WARNING),
+        ("Anteckningar", Severity.WARNING),
         ("Beskriv kommande aktiviteter kopplat till målen", Severity.WARNING),
     }
+
+
+def test_the_contact_columns_are_read_for_the_utskick_and_never_prefilled(tmp_path, spec):
+    headings = ["Diarienummer hos RAR", "Insatsens namn", "Kontaktperson", "E-post"]
+    rows = [["2020-0042", "Nyttiga affärer", " Eva  Ek ", "eva.ek@flen.se"], ["2021-0007", "Steget", "Bo", "bo på flen"]]
+    path = write_csv(tmp_path / "r.csv", [headings, *rows], encoding="utf-8", sep=";")
+    found, problems = read_register(path, spec)
+    assert [row.contact for row in found] == [{"contact_name": "Eva Ek", "contact_email": "eva.ek@flen.se"},
+                                              {"contact_name": "Bo"}]
+    assert [(p.row, p.column, p.severity) for p in problems] == [(3, "E-post", Severity.WARNING)]
+    assert "contact_name" not in found[0].prefill and "Eva" not in str(found[0].prefill)
+    result = write_prefilled_templates(path, tmp_path / "ut", spec)
+    assert result.ok and len(result.written) == 2
 
 
 def test_the_same_question_twice_is_refused(tmp_path, spec):

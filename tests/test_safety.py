@@ -24,9 +24,11 @@ from hypothesis import strategies as st
 from lagesrapport_xl.common.issues import Issue, Severity
 from lagesrapport_xl.form.spec import FormSpec, col_letter
 from lagesrapport_xl.reader import safety, sheet_scan
+from lagesrapport_xl.reader.safety import archive as safety_archive
+from lagesrapport_xl.reader.safety import extent, kinds
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.reader.safety import DEFAULT_LIMITS, Limits, inspect_file
-from lagesrapport_xl.reader.sources import _local
+from lagesrapport_xl.reader.sources.workbook_xml import local_name
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "safety.md"
 MB = 2**20
@@ -130,7 +132,7 @@ def test_dtd_refused_in_every_xml_part(tmp_path: Path) -> None:
 
 def test_dtd_split_between_two_chunks_is_found(tmp_path: Path) -> None:
     """The scanner inflates in chunks; a declaration straddling a chunk border is still seen."""
-    boundary = safety._CHUNK
+    boundary = safety_archive._CHUNK
     prolog = b'<?xml version="1.0"?><!--' + b"-" * 10 + b"-->"
     padding = b" " * (boundary - len(prolog) - 4)
     part = prolog + padding + b"<!DOCTYPE w [<!ENTITY e 'x'>]><w/>"
@@ -188,7 +190,7 @@ def test_sheet_extent(tmp_path: Path, spec: FormSpec, cells: bytes, codes: list[
 def test_sheet_extent_across_chunk_borders(tmp_path: Path, spec: FormSpec) -> None:
     """Cells are scanned chunk by chunk; a far cell whose tag straddles a chunk border is still seen."""
     far = b'<c t="n" r="XFD10">'
-    filler = b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + b"x" * safety._CHUNK + b"</t></is></c></row>"
+    filler = b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + b"x" * safety_archive._CHUNK + b"</t></is></c></row>"
 
     def sheet_with(padding: int) -> Callable[[dict[str, bytes]], None]:
         def edit(items: dict[str, bytes]) -> None:
@@ -202,10 +204,10 @@ def test_sheet_extent_across_chunk_borders(tmp_path: Path, spec: FormSpec) -> No
     probe = sheet_with(0)
     corpus.edited(tmp_path, probe, name="probe.xlsx")
     for inside in (1, 5, len(far) - 1):  # the border falls this many bytes into the tag
-        padding = (2 * safety._CHUNK - probe.position - inside) % safety._CHUNK  # type: ignore[attr-defined]
+        padding = (2 * safety_archive._CHUNK - probe.position - inside) % safety_archive._CHUNK  # type: ignore[attr-defined]
         edit = sheet_with(padding)
         path = corpus.edited(tmp_path, edit, name=f"skarv{inside}.xlsx")
-        assert edit.position % safety._CHUNK == safety._CHUNK - inside  # type: ignore[attr-defined]
+        assert edit.position % safety_archive._CHUNK == safety_archive._CHUNK - inside  # type: ignore[attr-defined]
         assert [i.code for i in inspect_file(path).issues] == TOO_LARGE, inside
 
 
@@ -242,7 +244,7 @@ def test_damaged_compound_files_are_named_not_crashed(tmp_path: Path, data: byte
 
 def test_encrypted_found_by_stream_name_in_a_real_compound_file(tmp_path: Path) -> None:
     path = corpus.encrypted(tmp_path)
-    names = safety._ole2_stream_names(path.read_bytes())
+    names = kinds._ole2_stream_names(path.read_bytes())
     assert {"EncryptionInfo", "EncryptedPackage"} <= names
 
 
@@ -309,7 +311,7 @@ def test_quick_scan_agrees_with_the_parser(tmp_path: Path, libreoffice) -> None:
         for name, data in corpus.parts(path).items():
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
-            parsed = safety._ParsedExtent(DEFAULT_LIMITS)
+            parsed = extent.ParsedExtent(DEFAULT_LIMITS)
             for start in range(0, len(data), 4096):  # expat in small chunks: many borders
                 parsed.feed(data[start : start + 4096])
             parsed.feed(b"", final=True)
@@ -382,7 +384,7 @@ def test_quick_scan_declines_or_agrees_with_the_parser(data: bytes) -> None:
     """Whatever well-formed sheet XML comes, the regular expressions either decline (then expat
     measures) or find the very cells a parser finds: the same farthest cell, the same addresses."""
     unlimited = Limits(max_sheet_rows=2**31, max_sheet_columns=2**31, max_sheet_cells=2**62)
-    parsed = safety._ParsedExtent(unlimited)
+    parsed = extent.ParsedExtent(unlimited)
     assume(not isinstance(parsed.feed(data, final=True), Issue))  # not XML: no extent to compare
     scanned = sheet_scan.scan_sheet(data)
     if scanned is None:
@@ -390,7 +392,7 @@ def test_quick_scan_declines_or_agrees_with_the_parser(data: bytes) -> None:
     assert (scanned.rows, scanned.cols) == (parsed.max_row, parsed.max_col)
     found = []  # every <row> and <c>, prefixed ones too: some readers ignore namespaces
     for element in ElementTree.fromstring(data).iter():
-        name = _local(element.tag)
+        name = local_name(element.tag)
         if name in ("row", "c"):
             found.append((name, element.get("r") if name == "c" else None))
     assert found == [("c", (tag[0] + tag[1]).decode()) if tag[0] else ("row", None) for tag in scanned.tags]
@@ -401,7 +403,7 @@ def test_quick_scan_declines_or_agrees_with_the_parser(data: bytes) -> None:
 
 def _inflate_all(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {info.filename: b"".join(safety._inflated(data, info)) for info in archive.infolist()}
+        return {info.filename: b"".join(safety_archive._inflated(data, info)) for info in archive.infolist()}
 
 
 def _zipfile_all(data: bytes) -> dict[str, bytes]:
@@ -466,7 +468,7 @@ def test_a_damaged_part_is_refused_where_zipfile_refuses_it(how: str) -> None:
     if expected is None:
         with pytest.raises((zipfile.BadZipFile, zlib.error)):
             _inflate_all(data)
-        assert safety._inspect_zip(data, DEFAULT_LIMITS).kind == "truncated"
+        assert safety_archive.inspect_zip(data, DEFAULT_LIMITS).kind == "truncated"
     else:
         assert how == "size larger" and _inflate_all(data) == expected
 

@@ -19,6 +19,7 @@ from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.reader import privacy, sources
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.reader.safety import inspect_file
+from lagesrapport_xl.reader.sources import workbook_xml
 from lagesrapport_xl.template.writer import FORM_VERSION_NAME
 
 # Digits (also other scripts' digits, which \d matches), the separators of phone numbers and
@@ -86,8 +87,8 @@ def test_safety_scans_each_sheet_once_for_both_checks(tmp_path: Path, spec: Form
     filled = corpus.filled(tmp_path, {"women_actual": "ca 40", "men_actual": "=10+6", "activities": "x" * 300})
     (saved,) = libreoffice.convert(filled, "xlsx", tmp_path / "lo")
     scanned: list[int] = []
-    real_scan = sources.scan_sheet
-    monkeypatch.setattr(sources, "scan_sheet", lambda data, *a: scanned.append(len(data)) or real_scan(data, *a))
+    real_scan = workbook_xml.scan_sheet
+    monkeypatch.setattr(workbook_xml, "scan_sheet", lambda data, *a: scanned.append(len(data)) or real_scan(data, *a))
     for path in (filled, saved):
         check = inspect_file(path, keep_parts=True)
         sheet_parts = [name for name in check.parts if name.startswith("xl/worksheets/sheet")]
@@ -96,19 +97,19 @@ def test_safety_scans_each_sheet_once_for_both_checks(tmp_path: Path, spec: Form
         for part, scan in check.sheet_scans.items():
             addresses = {f"{tag[0].decode()}{tag[1].decode()}" for tag in scan.tags if tag[0]}
             assert addresses and len(addresses) == len([tag for tag in scan.tags if tag[0]])
-            from_scan = sources._scan_cells(check.parts, part, addresses, check.sheet_scans)
-            assert from_scan == sources._scan_full(check.parts[part], addresses), (path.name, part)
+            from_scan = workbook_xml.scan_cells(check.parts, part, addresses, check.sheet_scans)
+            assert from_scan == workbook_xml._scan_full(check.parts[part], addresses), (path.name, part)
     assert scanned == []  # the source never scanned a sheet itself
 
 
 def test_a_remembered_workbook_is_handed_out_as_copies(tmp_path: Path) -> None:
     path = corpus.filled(tmp_path)
     with zipfile.ZipFile(path) as archive:
-        first = sources._workbook_parts(archive)
+        first = workbook_xml.workbook_parts(archive)
         first[0].append("Extra")
         first[2].clear()
         first[3]["Extra"] = "xl/worksheets/extra.xml"
-        again = sources._workbook_parts(archive)
+        again = workbook_xml.workbook_parts(archive)
     assert "Extra" not in again[0] and again[2] and "Extra" not in again[3]
 
 

@@ -1,9 +1,9 @@
-"""The two pages in a real browser: `lagesrapport serve` on 127.0.0.1 and Debian's headless chromium.
+"""The pages in a real browser: `lagesrapport serve` on 127.0.0.1 and Debian's headless chromium.
 
-A coordinator picks a file and presses Skicka, reads the answer page and downloads the annotated
-copy; RAR logs in, reads the states of the register's rows, presses the button and gets a master
-workbook that opens. Missing chromium is an error, not a skip: scripts/install-system-deps
-installs it.
+A coordinator opens the insats' link, downloads its template, picks a file and presses Skicka till
+RAR, reads the answer page and downloads the annotated copy; anyone checks a file on the open page;
+RAR logs in, reads the states of the register's rows, reviews a report and gets a master workbook
+that opens. Missing chromium is an error, not a skip: scripts/install-system-deps installs it.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
-from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, examples, register_file  # noqa: F401
+from webtools import ANSWERS, BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, examples, register_file  # noqa: F401
 
 from lagesrapport_dev.browser import chromium, click_and_wait, wait_for_download
 from lagesrapport_dev.client import IntakeClient, local_server
+from lagesrapport_dev.webflow import issue_links, link_for
 from lagesrapport_xl.consolidate.tables import SHEETS
 from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.web.settings import default_state
 
 pytestmark = pytest.mark.browser
+LINKS: dict[str, str] = {}  # the module's server's links: insats key → secret
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("server")
     register = register_file(folder)
     with local_server(folder / "inkorg", args=["--register", str(register)], password=PASSWORD) as url:
+        LINKS.update(issue_links(default_state(folder / "inkorg"), ANSWERS.values()))
         yield url
+
+
+def key_of(name: str) -> str:
+    return link_for(LINKS, ANSWERS[name])
 
 
 @pytest.fixture()
@@ -44,19 +52,34 @@ def text_of(driver, selector: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, selector).text
 
 
-def send(driver, url: str, path: Path) -> None:
-    """Open the upload page, pick the file and press Skicka."""
-    driver.get(url + "/")
-    assert driver.title == "Skicka lägesrapport – Lägesrapport till RAR"
+def send(driver, url: str, path: Path, name: str) -> None:
+    """Open the insats' own page (its link), pick the file and press Skicka till RAR."""
+    driver.get(f"{url}/insats/{key_of(name)}")
+    assert driver.title.startswith(f"{ANSWERS[name]['case_number']} {ANSWERS[name]['initiative_name']} – ")
     driver.find_element(By.NAME, "file").send_keys(str(path.resolve()))
     button = driver.find_element(By.CSS_SELECTOR, "form.upload button")
-    assert button.text == "Skicka"
+    assert button.text == "Skicka till RAR"
     click_and_wait(driver, button)
 
 
-def test_a_coordinator_sends_a_good_report(server: str, browser, examples) -> None:
-    send(browser, server, examples[GOOD])
-    assert "/kvitto/" in browser.current_url
+def check(driver, url: str, path: Path) -> None:
+    """Open the open page, pick the file and press Kontrollera."""
+    driver.get(url + "/")
+    assert driver.title == "Kontrollera din fil – Lägesrapport till RAR"
+    driver.find_element(By.NAME, "file").send_keys(str(path.resolve()))
+    button = driver.find_element(By.CSS_SELECTOR, "form.upload button")
+    assert button.text == "Kontrollera"
+    click_and_wait(driver, button)
+
+
+def test_a_coordinator_downloads_the_template_and_sends_a_good_report(server: str, browser, examples) -> None:
+    browser.get(f"{server}/insats/{key_of(GOOD)}")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Ladda ner mallen").click()
+    template = wait_for_download(browser.downloads)
+    assert template.name == "2020-0042_Nyttiga_affarer_rapport_5.xlsx"  # the register expects report 5
+    assert read_report(template).values["case_number"] == "2020-0042"
+    send(browser, server, examples[GOOD], GOOD)
+    assert f"/insats/{key_of(GOOD)}/kvitto/" in browser.current_url
     assert text_of(browser, ".verdict h1") == "RAR har tagit emot rapporten."
     receipt = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
                for row in browser.find_elements(By.CSS_SELECTOR, "table.receipt tr")}
@@ -64,10 +87,19 @@ def test_a_coordinator_sends_a_good_report(server: str, browser, examples) -> No
     assert receipt["Fil"] == GOOD and receipt["Sparad hos RAR som"].endswith(GOOD)
     browser.refresh()  # the receipt has its own address: reloading sends nothing again
     assert text_of(browser, ".verdict h1") == "RAR har tagit emot rapporten."
+    browser.find_element(By.LINK_TEXT, "Till insatsens sida").click()
+    listed = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "table.coverage tbody tr")]
+    assert len(listed) == 1 and GOOD in listed[0] and "Gäller" in listed[0]
+
+
+def test_anyone_checks_a_file_on_the_open_page_and_nothing_is_sent(server: str, browser, examples) -> None:
+    check(browser, server, examples[CORRECTED])
+    assert text_of(browser, ".verdict h1") == "Filen är kontrollerad: inga fel."
+    assert "Filen har inte skickats till RAR" in text_of(browser, ".verdict p")
 
 
 def test_a_coordinator_sends_a_broken_report_and_downloads_the_annotated_copy(server: str, browser, examples) -> None:
-    send(browser, server, examples[BROKEN])
+    send(browser, server, examples[BROKEN], BROKEN)
     assert text_of(browser, ".verdict h1") == "RAR har tagit emot filen, men den har fel som måste rättas."
     shown = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
              for row in browser.find_elements(By.CSS_SELECTOR, "table.issues tbody tr")]
@@ -86,7 +118,7 @@ def test_a_coordinator_sends_a_broken_report_and_downloads_the_annotated_copy(se
 def test_a_file_that_is_not_a_report_is_refused_in_plain_swedish(server: str, browser, tmp_path: Path) -> None:
     text = tmp_path / "rapport.xlsx"
     text.write_text("Insatsens namn;Nyttiga affärer\n", encoding="utf-8")
-    send(browser, server, text)
+    send(browser, server, text, GOOD)
     assert text_of(browser, ".verdict h1") == "Filen togs inte emot."
     assert "textfil" in text_of(browser, "table.issues")
 
@@ -94,12 +126,14 @@ def test_a_file_that_is_not_a_report_is_refused_in_plain_swedish(server: str, br
 def test_rar_logs_in_sees_the_states_and_downloads_the_master(server: str, browser, examples) -> None:
     client = IntakeClient(server)
     for name in (FIRST, CORRECTED, BROKEN):
-        assert client.upload(examples[name].read_bytes(), name)[0] in (200, 201)
+        assert client.upload(examples[name].read_bytes(), name, key_of(name))[0] in (200, 201)
     browser.get(server + "/rar")
     assert browser.current_url.endswith("/rar/login")
+    browser.find_element(By.NAME, "username").send_keys("kansli")
     browser.find_element(By.NAME, "password").send_keys("fel lösenord")
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
-    assert "Fel lösenord" in text_of(browser, ".note")
+    assert "Fel användarnamn eller lösenord" in text_of(browser, ".note")
+    browser.find_element(By.NAME, "username").send_keys("kansli")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
     assert browser.current_url.endswith("/rar") and text_of(browser, "h1") == "Inkomna lägesrapporter"
@@ -111,6 +145,12 @@ def test_rar_logs_in_sees_the_states_and_downloads_the_master(server: str, brows
     steget = next(row for row in browser.find_elements(By.CSS_SELECTOR, "table.coverage tbody tr")
                   if "Steget vidare" in row.text)
     assert CORRECTED in steget.text and FIRST in steget.text  # the file that counts and the superseded one
+    steget.find_element(By.LINK_TEXT, "Steget vidare Katrineholm").click()
+    assert text_of(browser, "h1") == "2021-0007 Steget vidare Katrineholm"
+    browser.find_element(By.CSS_SELECTOR, "form.review input[value=approved]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.review button"))
+    assert "Granskning: Godkänd" in browser.find_element(By.CSS_SELECTOR, "section.version").text
+    browser.get(server + "/rar")
     browser.find_element(By.CSS_SELECTOR, "form.master button").click()
     master = wait_for_download(browser.downloads)
     with warnings.catch_warnings():  # openpyxl skips the master's conditional-format extensions
@@ -130,6 +170,6 @@ def test_an_oversize_file_gets_the_swedish_413_page_in_the_browser(browser, tmp_
     big = tmp_path / "stor.xlsx"
     big.write_bytes(examples[GOOD].read_bytes() * 5)  # 100 kB
     with local_server(tmp_path / "inkorg", args=["--max-mb", "0.05"]) as url:
-        send(browser, url, big)
-        assert text_of(browser, ".verdict h1") == "Filen togs inte emot."
+        check(browser, url, big)
+        assert text_of(browser, ".verdict h1") == "Filen kunde inte kontrolleras."
         assert "Filen är större än 51 kB" in text_of(browser, "table.issues")

@@ -24,21 +24,26 @@ from lagesrapport_xl.reader import read as reader
 from lagesrapport_xl.reader.register import read_register
 from lagesrapport_xl.web import overview
 from lagesrapport_xl.web.intake import Intake
+from lagesrapport_xl.web.keys import Insats
 from lagesrapport_xl.web.settings import build_settings
+
+
+EXAMPLES = demo_files() + bulk_files(16)
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("rapporter")
-    return write_examples(folder, demo_files() + bulk_files(16))
+    return write_examples(folder, EXAMPLES)
 
 
 @pytest.fixture()
 def filled(tmp_path: Path, reports: list[Path]) -> Intake:
+    """An intake that received every report through its own insats' link."""
     register = write_demo_register(tmp_path / "register.xlsx")
     intake = Intake(build_settings(tmp_path / "inkorg", register=register, environ={}))
-    for path in reports:
-        intake.receive(path.read_bytes(), path.name)
+    for path, example in zip(reports, EXAMPLES):
+        intake.receive(path.read_bytes(), path.name, insats=Insats.of(example.answers))
     return intake
 
 
@@ -65,10 +70,11 @@ def _states(consolidation) -> list[tuple[str, str, str | None]]:
 def test_the_page_agrees_with_consolidate_and_opens_no_received_file(filled: Intake, monkeypatch) -> None:
     settings = filled.settings
     rows, _problems = read_register(settings.register)
-    full = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows)
+    receipts = overview.server_receipts(filled)
+    full = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows, receipts=receipts)
     opened = _forbid_reading(monkeypatch)
     light = file_states([settings.inbox], spec=settings.spec, cache=filled.cache, tolerance=DEFAULT_TOLERANCE,
-                        known=filled.known_files(), register=rows)
+                        known=filled.known_files(), register=rows, receipts=receipts)
     assert opened == []
     assert _states(light) == _states(full)
     assert light.counts == full.counts
@@ -83,17 +89,18 @@ def test_the_master_job_reads_no_received_file_and_writes_the_commands_master(fi
                                                                              tmp_path: Path) -> None:
     settings = filled.settings
     rows, _problems = read_register(settings.register)
-    expected = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows,
-                           register_file=settings.register)
+    receipts = overview.server_receipts(filled)
     opened = _forbid_reading(monkeypatch)
     job = overview.MasterJob(inbox=settings.inbox, spec=settings.spec, cache=filled.cache.path,
                              known=filled.known_files(), register=rows, register_file=settings.register,
-                             target_folder=tmp_path / "ut")
+                             target_folder=tmp_path / "ut", receipts=receipts)
     written = Path(overview.run_master_job(job))
     assert opened == []
     monkeypatch.undo()
+    started = dt.datetime.strptime(written.stem.removeprefix("sammanstallning_"), "%Y%m%d-%H%M%S-%f")
+    expected = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows,
+                           register_file=settings.register, started=started, receipts=receipts)
     reference = tmp_path / "facit.xlsx"
-    expected.started = dt.datetime.strptime(written.stem.removeprefix("sammanstallning_"), "%Y%m%d-%H%M%S-%f")
     write_master(expected, reference, keep_formulas=False)
     assert written.read_bytes() == reference.read_bytes()
 
@@ -106,7 +113,7 @@ def test_a_file_put_in_the_inbox_by_hand_is_read_once_and_shown(filled: Intake, 
     os.utime(by_hand, (1_700_000_000, 1_700_000_000))
     page = overview.build_overview(filled)
     assert page.files["found"] == before + 1
-    full = consolidate([settings.inbox], spec=settings.spec, workers=1)
+    full = consolidate([settings.inbox], spec=settings.spec, workers=1, receipts=overview.server_receipts(filled))
     assert page.files == full.counts
 
 
@@ -118,7 +125,7 @@ def test_a_received_file_changed_in_place_is_hashed_and_read_again(filled: Intak
     shutil.copy(other, victim)  # another report's bytes under the stored name: size and time change
     monkeypatch.setattr(overview, "MEMO_SECONDS", 1e-9)  # no page kept from before the change
     page = overview.build_overview(filled)
-    full = consolidate([settings.inbox], spec=settings.spec, workers=1)
+    full = consolidate([settings.inbox], spec=settings.spec, workers=1, receipts=overview.server_receipts(filled))
     assert page.files == full.counts
     known = filled.known_files()[str(victim)]
     assert known.sha256 != cache_module.file_digest(victim)[0]
@@ -135,7 +142,7 @@ def test_the_page_is_built_once_per_change(filled: Intake, reports: list[Path], 
     monkeypatch.setattr(overview, "_build_overview", counting)
     first = overview.build_overview(filled)
     assert overview.build_overview(filled) is first and len(calls) == 1
-    filled.receive(reports[-1].read_bytes(), "en_till.xlsx")  # a duplicate upload is a new log row
+    filled.receive(reports[-1].read_bytes(), "en_till.xlsx", insats=Insats.of(EXAMPLES[-1].answers))  # a new log row
     assert overview.build_overview(filled) is not first and len(calls) == 2
 
 

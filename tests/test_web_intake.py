@@ -1,7 +1,8 @@
 """Receiving uploads without HTTP (web/intake.py): what is stored, logged, superseded and refused.
 
-Real reports are generated from the template and filled as a person would; the inbox is then
-read back with `consolidate`, the way RAR reads it, to prove the server's state agrees with it.
+Real reports are generated from the template and filled as a person would, and sent through their
+insats' link (`insats=`); the inbox is then read back with `consolidate` given the server's
+receipts (as `consolidate --state` does), the way RAR reads it, to prove the server's state agrees.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples  # noqa: F401
+from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples, insats_of  # noqa: F401
 
 from lagesrapport_dev.examples import demo_files
 from lagesrapport_xl.consolidate.batch import consolidate
@@ -24,6 +25,7 @@ from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name
+from lagesrapport_xl.web.overview import store_receipts
 from lagesrapport_xl.web.settings import SettingsError, build_settings
 
 EXAMPLES = {example.name: example for example in demo_files()}
@@ -53,9 +55,14 @@ def report_bytes(tmp_path: Path, name: str, answers: dict[str, Any]) -> bytes:
     return write_template(tmp_path / name, answers=answers).read_bytes()
 
 
+def counted(intake: Intake) -> dict[str, Status]:
+    """Each inbox file's status as `consolidate INBOX --state STATE` decides it."""
+    return {o.name: o.status for o in consolidate(intake.inbox, workers=1, receipts=store_receipts(intake.store)).files}
+
+
 def test_a_good_report_is_stored_with_its_hash_its_receipt_time_and_a_log_row(intake: Intake, contents) -> None:
     content = contents[GOOD]
-    receipt = intake.receive(content, GOOD, client="127.0.0.1")
+    receipt = intake.receive(content, GOOD, client="127.0.0.1", insats=insats_of(GOOD))
     assert receipt.outcome is Outcome.RECEIVED and receipt.verdict == "RAR har tagit emot rapporten."
     assert (receipt.case_number, receipt.initiative_name, receipt.report_number) == ("2020-0042", "Nyttiga affärer", 2)
     assert receipt.sha256 == sha(content) and receipt.size == len(content)
@@ -76,7 +83,7 @@ def test_a_good_report_is_stored_with_its_hash_its_receipt_time_and_a_log_row(in
 
 
 def test_a_report_with_errors_is_stored_and_its_annotated_copy_lists_the_problems(intake: Intake, contents) -> None:
-    receipt = intake.receive(contents[BROKEN], BROKEN)
+    receipt = intake.receive(contents[BROKEN], BROKEN, insats=insats_of(BROKEN))
     assert receipt.outcome is Outcome.HAS_ERRORS
     assert "fel som måste rättas" in receipt.verdict and "räknas inte som inkommen" in receipt.advice
     stored = intake.inbox / receipt.stored_name
@@ -94,46 +101,54 @@ def test_a_report_with_errors_is_stored_and_its_annotated_copy_lists_the_problem
 
 
 def test_the_same_bytes_twice_are_logged_twice_and_stored_once(intake: Intake, contents) -> None:
-    first = intake.receive(contents[GOOD], GOOD)
-    again = intake.receive(contents[GOOD], "kopia.xlsx")
+    first = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    again = intake.receive(contents[GOOD], "kopia.xlsx", insats=insats_of(GOOD))
     assert again.outcome is Outcome.RECEIVED and again.already_received == first.received
     assert again.stored_name == first.stored_name and again.token != first.token
     assert len(log_rows(intake)) == 2 and len(list(intake.inbox.iterdir())) == 1
     assert intake.counts() == {"uploads": 2, "received": 2, "has_errors": 0, "refused": 0, "duplicates": 1,
-                               "stored": 1}
+                               "stored": 1, "checks": 0}
 
 
 def test_a_corrected_report_supersedes_the_first_as_consolidate_decides(intake: Intake, contents) -> None:
-    first = intake.receive(contents[FIRST], FIRST)
-    corrected = intake.receive(contents[CORRECTED], CORRECTED)
+    first = intake.receive(contents[FIRST], FIRST, insats=insats_of(FIRST))
+    corrected = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
     assert first.supersedes == () and first.superseded_by is None
     assert corrected.supersedes == (first.stored_name,) and corrected.superseded_by is None
-    statuses = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
-    assert statuses == {first.stored_name: Status.SUPERSEDED, corrected.stored_name: Status.ACCEPTED}
+    assert counted(intake) == {first.stored_name: Status.SUPERSEDED, corrected.stored_name: Status.ACCEPTED}
 
 
-def test_an_older_version_uploaded_later_does_not_win_over_a_later_signature(intake: Intake, contents) -> None:
-    corrected = intake.receive(contents[CORRECTED], CORRECTED)
-    older = intake.receive(contents[FIRST], FIRST)  # signed 14 days earlier, uploaded later
-    assert older.superseded_by == corrected.stored_name and "senare underskriftsdatum" in older.superseded_reason
-    assert older.supersedes == () and older.outcome is Outcome.RECEIVED
-    statuses = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
-    assert statuses == {corrected.stored_name: Status.ACCEPTED, older.stored_name: Status.SUPERSEDED}
+def test_what_the_insats_sent_last_counts_whatever_its_signing_date_says(intake: Intake, contents) -> None:
+    """The receipt order decides, not the date in the file: the insats that sends its earlier
+    version again (signed 14 days before the correction) has chosen it."""
+    corrected = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
+    older = intake.receive(contents[FIRST], FIRST, insats=insats_of(FIRST))
+    assert older.supersedes == (corrected.stored_name,) and older.superseded_by is None
+    assert counted(intake) == {corrected.stored_name: Status.SUPERSEDED, older.stored_name: Status.ACCEPTED}
+    [loser] = [o for o in consolidate(intake.inbox, workers=1, receipts=store_receipts(intake.store)).files
+               if o.status is Status.SUPERSEDED]
+    assert "den senast mottagna gäller" in loser.superseded_reason and "togs emot" in loser.superseded_reason
+    # A folder without the server's account knows only the dates in the files:
+    plain = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
+    assert plain[corrected.stored_name] is Status.ACCEPTED
+    # Sending the correction again makes it count again: the same bytes, received anew.
+    again = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
+    assert again.already_received == corrected.received and again.supersedes == (older.stored_name,)
+    assert counted(intake) == {corrected.stored_name: Status.ACCEPTED, older.stored_name: Status.SUPERSEDED}
 
 
 def test_with_the_same_signature_date_the_later_upload_wins(intake: Intake, tmp_path: Path) -> None:
     answers = dict(EXAMPLES[GOOD].answers)
-    first = intake.receive(report_bytes(tmp_path, "a.xlsx", answers), "rapport.xlsx")
+    first = intake.receive(report_bytes(tmp_path, "a.xlsx", answers), "rapport.xlsx", insats=insats_of(answers))
     answers["deviations"] = "Rättad text: en avvikelse saknades i första versionen."
-    second = intake.receive(report_bytes(tmp_path, "b.xlsx", answers), "rapport.xlsx")
+    second = intake.receive(report_bytes(tmp_path, "b.xlsx", answers), "rapport.xlsx", insats=insats_of(answers))
     assert second.supersedes == (first.stored_name,)
-    statuses = {o.name: o.status for o in consolidate(intake.inbox, workers=1).files}
-    assert statuses == {first.stored_name: Status.SUPERSEDED, second.stored_name: Status.ACCEPTED}
+    assert counted(intake) == {first.stored_name: Status.SUPERSEDED, second.stored_name: Status.ACCEPTED}
     assert second.received > first.received
 
 
 def test_a_text_file_is_refused_kept_for_audit_and_never_put_in_the_inbox(intake: Intake) -> None:
-    receipt = intake.receive("Insats;Nyttiga affärer\n".encode(), "rapport.xlsx")
+    receipt = intake.receive("Insats;Nyttiga affärer\n".encode(), "rapport.xlsx", insats=insats_of(GOOD))
     assert receipt.outcome is Outcome.REFUSED and receipt.verdict == "Filen togs inte emot."
     assert receipt.code == "csv" and "textfil" in receipt.issues[0]["message"]
     assert receipt.stored_name is None and not any(intake.inbox.iterdir())
@@ -148,9 +163,9 @@ def test_another_workbook_and_a_lock_file_are_not_reports(intake: Intake, tmp_pa
     workbook = Workbook()
     workbook.active["A1"] = "Min egen budget"
     workbook.save(other)
-    receipt = intake.receive(other.read_bytes(), "budget.xlsx")
+    receipt = intake.receive(other.read_bytes(), "budget.xlsx", insats=insats_of(GOOD))
     assert receipt.outcome is Outcome.REFUSED and receipt.code == "not_template"
-    lock = intake.receive(b"\x00" * 165, "~$rapport.xlsx")
+    lock = intake.receive(b"\x00" * 165, "~$rapport.xlsx", insats=insats_of(GOOD))
     assert lock.outcome is Outcome.REFUSED and lock.code == "lock_file" and "låsfil" in lock.issues[0]["message"]
     assert not any(intake.inbox.iterdir())
 
@@ -190,7 +205,7 @@ def test_a_huge_file_name_is_shortened_and_keeps_its_extension() -> None:
 
 def test_hostile_file_names_stay_inside_the_inbox(intake: Intake, contents) -> None:
     for name in ("../../utanfor.xlsx", "/etc/passwd", "..\\..\\x.xlsx", "a/" * 2000 + "b.xlsx", "\x00.xlsx"):
-        receipt = intake.receive(contents[GOOD], name)
+        receipt = intake.receive(contents[GOOD], name, insats=insats_of(GOOD))
         assert receipt.stored_name is not None
     assert [p.parent for p in intake.inbox.iterdir()] == [intake.inbox]
     assert not (intake.inbox.parent / "utanfor.xlsx").exists()
@@ -209,7 +224,7 @@ def test_concurrent_uploads_of_the_same_and_of_different_files_lose_nothing(
 
     def send(index: int) -> None:
         start.wait()
-        receipts[index] = intake.receive(uploads[index], f"rapport_{index}.xlsx")
+        receipts[index] = intake.receive(uploads[index], f"rapport_{index}.xlsx", insats=insats_of(GOOD))
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(uploads))]
     for thread in threads:
@@ -225,9 +240,9 @@ def test_concurrent_uploads_of_the_same_and_of_different_files_lose_nothing(
     times = [row["received_ns"] for row in rows]
     assert len(set(times)) == len(times)  # every receipt time is its own
     # Of the nine versions of report 2 exactly one counts, and it is the last one received.
-    outcomes = consolidate(intake.inbox, workers=1).files
+    outcomes = consolidate(intake.inbox, workers=1, receipts=store_receipts(intake.store)).files
     [winner] = [o for o in outcomes if o.accepted]
-    assert winner.name == max(rows, key=lambda r: r["received_ns"] if r["duplicate_of"] is None else 0)["stored_name"]
+    assert winner.name == max(rows, key=lambda r: r["received_ns"])["stored_name"]
 
 
 def test_the_state_folder_may_not_be_inside_the_inbox(tmp_path: Path) -> None:
@@ -237,8 +252,8 @@ def test_the_state_folder_may_not_be_inside_the_inbox(tmp_path: Path) -> None:
 
 
 def test_the_receipt_time_is_local_and_increasing(intake: Intake, contents) -> None:
-    first = intake.receive(contents[GOOD], GOOD)
-    second = intake.receive(b"", "tom.xlsx")
+    first = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    second = intake.receive(b"", "tom.xlsx", insats=insats_of(GOOD))
     assert first.received.tzinfo is not None and second.received > first.received
     assert second.outcome is Outcome.REFUSED and "tom" in second.issues[0]["message"]
     assert abs(first.received - dt.datetime.now().astimezone()) < dt.timedelta(minutes=5)
@@ -249,7 +264,7 @@ def test_an_inbox_that_cannot_be_written_refuses_the_upload_and_logs_why(intake:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(intake, "_store", full_disk)
-    receipt = intake.receive(contents[GOOD], GOOD)
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
     assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
     assert "kunde inte spara filen" in receipt.issues[0]["message"] and receipt.size == len(contents[GOOD])
     assert [(row["outcome"], row["code"]) for row in log_rows(intake)] == [("refused", "storage_failed")]
@@ -259,9 +274,59 @@ def test_an_inbox_that_cannot_be_written_refuses_the_upload_and_logs_why(intake:
 def test_a_snapshot_of_the_inbox_makes_uploads_wait_until_it_is_read(intake: Intake, contents) -> None:
     done = threading.Event()
     with intake.snapshot():
-        worker = threading.Thread(target=lambda: (intake.receive(contents[GOOD], GOOD), done.set()))
+        worker = threading.Thread(target=lambda: (intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD)), done.set()))
         worker.start()
         assert not done.wait(0.5)  # the upload is read, but not stored while the inbox is being read
         assert not any(intake.inbox.iterdir()) and log_rows(intake) == []
     worker.join()
     assert done.is_set() and len(list(intake.inbox.iterdir())) == 1
+
+
+# --- only the insats submits for itself ----------------------------------------------------------------
+
+
+def test_an_upload_without_a_link_is_checked_and_stores_nothing(intake: Intake, contents, examples) -> None:
+    receipt = intake.receive(contents[BROKEN], BROKEN)
+    assert not receipt.submitted and receipt.outcome is Outcome.HAS_ERRORS and receipt.stored_name is None
+    assert receipt.verdict == "Filen är kontrollerad: den har fel som måste rättas."
+    assert "har inte skickats till RAR" in receipt.advice
+    assert [i["message"] for i in receipt.issues] == [i.message for i in read_report(examples[BROKEN]).issues]
+    assert intake.annotated_copy(receipt.token) is not None  # the copy is offered all the same
+    assert not any(intake.inbox.iterdir()) and not intake.refused_dir.exists()
+    assert [(r["mode"], r["insats"], r["stored_name"]) for r in log_rows(intake)] == [("check", None, None)]
+    assert intake.counts()["uploads"] == 0 and intake.counts()["checks"] == 1
+
+
+def test_a_report_of_another_insats_through_a_link_is_refused_naming_the_links_insats(intake: Intake, contents) -> None:
+    receipt = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "wrong_insats" and receipt.stored_name is None
+    assert receipt.issues[0]["message"].startswith(
+        "Länken gäller insatsen 2020-0042 Nyttiga affärer, men filen är rapporten för 2021-0007 Steget vidare "
+        "Katrineholm. Filen togs inte emot.")
+    assert not any(intake.inbox.iterdir())
+    [kept] = intake.refused_dir.iterdir()  # kept for audit, outside the inbox
+    assert kept.read_bytes() == contents[CORRECTED]
+    [row] = log_rows(intake)
+    assert (row["mode"], row["insats"], row["code"]) == ("link", "dnr:2020-0042", "wrong_insats")
+
+
+def test_a_link_without_a_case_number_takes_the_insats_by_its_name(intake: Intake, tmp_path: Path) -> None:
+    answers = dict(EXAMPLES[GOOD].answers)
+    by_name = insats_of({"initiative_name": " nyttiga  AFFÄRER "})  # a register row without a number
+    assert by_name.key == "namn:nyttiga affärer"
+    assert intake.receive(report_bytes(tmp_path, "a.xlsx", answers), "a.xlsx", insats=by_name).stored_name
+    other = dict(answers, initiative_name="Något annat")
+    refused = intake.receive(report_bytes(tmp_path, "b.xlsx", other), "b.xlsx", insats=by_name)
+    assert refused.code == "wrong_insats"
+
+
+def test_a_signing_date_after_the_day_of_receipt_is_an_error(intake: Intake, tmp_path: Path) -> None:
+    answers = dict(EXAMPLES[GOOD].answers, signed_date=dt.date(2099, 12, 31))
+    receipt = intake.receive(report_bytes(tmp_path, "framtid.xlsx", answers), "framtid.xlsx", insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.HAS_ERRORS and receipt.stored_name is not None
+    [error] = [i for i in receipt.issues if i["severity"] == "error"]
+    assert (error["sheet"], error["field"]) == ("Lägesrapport", "signed_date")
+    assert error["message"].startswith("Rapporten är daterad 2099-12-31, efter dagen RAR tog emot den")
+    [outcome] = consolidate(intake.inbox, workers=1, receipts=store_receipts(intake.store)).files
+    assert outcome.status is Status.REJECTED and outcome.result.errors[0].code == "signed_after_receipt"
+

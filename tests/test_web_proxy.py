@@ -42,10 +42,22 @@ from nginxtools import (
 )
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
-from webtools import BROKEN, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, register_file  # noqa: F401
+from webtools import (  # noqa: F401
+    ANSWERS,
+    BROKEN,
+    CORRECTED,
+    FIRST,
+    GOOD,
+    PASSWORD,
+    WARNED,
+    csrf_of,
+    examples,
+    register_file,
+)
 
 from lagesrapport_dev.browser import chromium, click_and_wait
 from lagesrapport_dev.client import LOOPBACK, IntakeClient, free_port, local_server, multipart
+from lagesrapport_dev.webflow import issue_links, link_for
 from lagesrapport_xl.cli import build_parser
 from lagesrapport_xl.consolidate.tables import SHEETS
 from lagesrapport_xl.reader.read import read_report
@@ -99,6 +111,13 @@ class Proxy:
     def url(self) -> str:
         return self.origin + self.prefix
 
+    def key(self, name: str) -> str:
+        """The link key of a demo report's insats on this server (issued in its database)."""
+        issued = _LINKS.setdefault(self.state, {})
+        if not issued:
+            issued.update(issue_links(self.state, ANSWERS.values()))
+        return link_for(issued, ANSWERS[name])
+
     def client(self, address: str = LOOPBACK) -> IntakeClient:
         """A client on the machine `address`; its paths are below the prefix."""
         return IntakeClient(self.url, handlers=[FromAddress(address, self.context)])
@@ -123,6 +142,9 @@ class Proxy:
         """The server's log rows of uploads from `client`, oldest first."""
         with Store(self.state / "intake.sqlite3").connect() as db:
             return [dict(row) for row in db.execute("SELECT * FROM uploads WHERE client = ? ORDER BY id", (client,))]
+
+
+_LINKS: dict[Path, dict[str, str]] = {}  # each server's links (the Proxy record is frozen)
 
 
 @contextmanager
@@ -152,7 +174,9 @@ class Links(HTMLParser):
         self.found: list[tuple[str, str]] = []  # (tag, address)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found += [(tag, value or "") for name, value in attrs if name in ("href", "src", "action")]
+        # A link within the page (#innehall, the skip link) leaves nothing to the proxy: no prefix.
+        self.found += [(tag, value or "") for name, value in attrs
+                       if name in ("href", "src", "action") and not (value or "").startswith("#")]
 
 
 def links(html: bytes) -> list[tuple[str, str]]:
@@ -246,7 +270,7 @@ def test_pages_links_stylesheet_and_redirects_carry_the_prefix(proxy: Proxy) -> 
 
 def test_an_upload_through_the_form_lands_in_the_inbox_with_its_receipt_and_copy(proxy: Proxy, examples) -> None:
     client = proxy.client()
-    _status, _headers, page = fetch(client, "/")
+    _status, _headers, page = fetch(client, f"/insats/{proxy.key(BROKEN)}")  # the insats' own page
     body, content_type = multipart({"csrf_token": csrf_of(page.decode())}, {"file": (BROKEN, examples[BROKEN].read_bytes())})
     status, _headers, receipt = fetch(client, proxy.below(form_action(page, "upload")), body,
                                       {"Content-Type": content_type})  # 303 to the receipt, followed
@@ -263,7 +287,7 @@ def test_an_upload_through_the_form_lands_in_the_inbox_with_its_receipt_and_copy
 def test_an_upload_through_the_api_is_logged_with_the_forwarded_address(proxy: Proxy, examples) -> None:
     client = proxy.client("127.0.0.5")
     content = examples[WARNED].read_bytes()
-    status, answer = client.upload(content, WARNED)
+    status, answer = client.upload(content, WARNED, proxy.key(WARNED))
     receipt = answer["receipt"]
     assert status == 201 and receipt["outcome"] == "received"
     assert receipt["receipt_url"] == f"{proxy.prefix}/kvitto/{receipt['token']}"
@@ -309,7 +333,8 @@ def test_behind_the_proxy_with_https_every_cookie_is_secure_and_carries_the_pref
     csrf = cookie(csrf_header)
     assert status == 200 and csrf.key == CSRF_COOKIE
     assert csrf["secure"] and csrf["httponly"] and csrf["path"] == proxy.prefix and csrf["samesite"] == "lax"
-    form = urllib.parse.urlencode({"csrf_token": csrf_of(page.decode()), "password": PASSWORD}).encode()
+    form = urllib.parse.urlencode({"csrf_token": csrf_of(page.decode()), "username": "kansli",
+                                   "password": PASSWORD}).encode()
     status, headers, _ = proxy.raw("POST", proxy.prefix + "/rar/login", form, {
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{CSRF_COOKIE}={csrf.value}"})
     assert status == 303 and headers["Location"] == proxy.prefix + "/rar"
@@ -321,7 +346,7 @@ def test_behind_the_proxy_with_https_every_cookie_is_secure_and_carries_the_pref
 def test_rar_logs_in_reads_the_page_and_downloads_the_master(proxy: Proxy, examples, tmp_path: Path) -> None:
     client = proxy.client()
     for name in (FIRST, CORRECTED):
-        assert client.upload(examples[name].read_bytes(), name)[0] in (200, 201)
+        assert client.upload(examples[name].read_bytes(), name, proxy.key(name))[0] in (200, 201)
     assert client.login(PASSWORD)
     assert {(item.name, item.secure, item.path) for item in client.cookies} == {
         (CSRF_COOKIE, True, proxy.prefix), (SESSION_COOKIE, True, proxy.prefix)}
@@ -339,7 +364,8 @@ def test_rar_logs_in_reads_the_page_and_downloads_the_master(proxy: Proxy, examp
 def login_status(client: IntakeClient, password: str, headers: dict[str, str] | None = None) -> int:
     """The status of one login from the login page (200: RAR's page, after the redirect)."""
     _status, _headers, page = fetch(client, "/rar/login")
-    form = urllib.parse.urlencode({"csrf_token": csrf_of(page.decode()), "password": password}).encode()
+    form = urllib.parse.urlencode({"csrf_token": csrf_of(page.decode()), "username": "kansli",
+                                   "password": password}).encode()
     return fetch(client, "/rar/login", form, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})[0]
 
 
@@ -361,7 +387,7 @@ def test_without_a_prefix_as_documented(tmp_path: Path, examples) -> None:
         assert proxy.url == proxy.origin
         client = proxy.client()
         check_links(proxy, client, "/")
-        status, answer = client.upload(examples[GOOD].read_bytes(), GOOD)
+        status, answer = client.upload(examples[GOOD].read_bytes(), GOOD, proxy.key(GOOD))
         assert status == 201 and answer["receipt"]["receipt_url"].startswith("/kvitto/")
         assert fetch(client, answer["receipt"]["receipt_url"])[0] == 200
         assert {(item.name, item.secure, item.path) for item in client.cookies} == {(CSRF_COOKIE, True, "/")}
@@ -376,12 +402,12 @@ def test_without_a_prefix_as_documented(tmp_path: Path, examples) -> None:
 def test_a_coordinator_in_chromium_through_the_proxy(proxy: Proxy, examples, tmp_path: Path) -> None:
     with chromium(tmp_path / "profil", flags=["--ignore-certificate-errors"]) as driver:  # the test's own certificate
         driver.get(proxy.url + "/")
-        assert driver.title == "Skicka lägesrapport – Lägesrapport till RAR"
+        assert driver.title == "Kontrollera din fil – Lägesrapport till RAR"
         header = driver.find_element(By.CSS_SELECTOR, "header.top")
         assert header.value_of_css_property("background-color") == "rgba(32, 81, 122, 1)"  # the stylesheet came
         send(driver, examples[GOOD])
         assert driver.current_url.startswith(proxy.url + "/kvitto/")
-        assert driver.find_element(By.CSS_SELECTOR, ".verdict h1").text == "RAR har tagit emot rapporten."
+        assert driver.find_element(By.CSS_SELECTOR, ".verdict h1").text == "Filen är kontrollerad: inga fel."
         assert {(c["name"], c["secure"], c["path"]) for c in driver.get_cookies()} == {(CSRF_COOKIE, True, proxy.prefix)}
         big = tmp_path / "film.xlsx"  # a file over nginx's limit, picked by mistake
         big.write_bytes(b"x" * (NGINX_LIMIT + 1))
@@ -394,6 +420,6 @@ def test_a_coordinator_in_chromium_through_the_proxy(proxy: Proxy, examples, tmp
 
 
 def send(driver, path: Path) -> None:
-    """Pick the file on the upload page that is open and press Skicka."""
+    """Pick the file on the check page that is open and press Kontrollera."""
     driver.find_element(By.NAME, "file").send_keys(str(path.resolve()))
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.upload button"))

@@ -38,7 +38,7 @@ def print_register_problems(problems, consequence: str, *, quiet: bool = False) 
 
 
 # Subcommand modules, in the order `lagesrapport --help` lists them.
-COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd", "serve_cmd"]
+COMMANDS = ["template_cmd", "validate_cmd", "consolidate_cmd", "excel_cmd", "serve_cmd", "users_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,6 +62,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "den första mappen. En fil läses bara om dess innehåll inte har lästs förut",
     )
     cache.add_argument("--no-cache", action="store_true", help="läs alla filer och spara inget i någon cache")
+    parser.add_argument(
+        "--state",
+        metavar="MAPP",
+        help="webbintagets egen mapp (serve --state): den fil som insatsen senast skickade genom sin länk gäller, "
+        "och RAR:s granskning står på bladet Kontroll",
+    )
+    parser.add_argument(
+        "--approved-only",
+        action="store_true",
+        help="med --state: bara rapporter som RAR har godkänt kommer med i sammanställningen (för styrelsen)",
+    )
     add_config_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="skriv bara ut fel")
     # For scripts/bench: how long reading, building the tables and writing the master took.
@@ -222,6 +233,20 @@ def _open_cache(args: argparse.Namespace, spec: FormSpec) -> ReportCache | None:
     return ReportCache(path, spec, warn=lambda message: print(message, file=sys.stderr))
 
 
+def _server_receipts(state: str, approved_only: bool):
+    """The web intake's receipts and reviews from its state folder (None, and why printed, when it
+    is no server's folder)."""
+    from ..web.overview import store_receipts
+    from ..web.store import Store
+
+    database = Path(state) / "intake.sqlite3"
+    if not database.is_file():
+        print(f"Hittar inget webbintag i {state}: mappen har ingen intake.sqlite3. Ange serverns --state-mapp.",
+              file=sys.stderr)
+        return None
+    return store_receipts(Store(database), approved_only=approved_only)
+
+
 def _import_writers() -> None:
     """XlsxWriter and the writers, imported while other processes read the files (0.05 s)."""
     from .. import master  # noqa: F401
@@ -243,6 +268,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"Toleransen ”{args.tolerance}” går inte att läsa. Skriv t.ex. 0.15 eller 15%.", file=sys.stderr)
         return 2
+    if args.approved_only and not args.state:
+        print("--approved-only kräver --state MAPP: granskningen finns i webbintagets mapp.", file=sys.stderr)
+        return 2
+    receipts = _server_receipts(args.state, args.approved_only) if args.state else None
+    if args.state and receipts is None:
+        return 2
     spec = load_spec(args.config)
     register = _read_register(args.register, spec, args.quiet) if args.register else None
     if args.register and register is None:
@@ -260,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
         consolidation = consolidate(
             args.inputs, spec=spec, tolerance=tolerance, workers=args.workers, progress=progress, exclude=exclude,
             meanwhile=_import_writers, register=register, register_file=args.register, cache=report_cache,
+            receipts=receipts,
         )
     except InputError as exc:
         print(str(exc), file=sys.stderr)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
+import re
 import sys
 
 from . import add_config_option
@@ -17,6 +19,17 @@ NEEDS_WEB = (
     "Webbservern kräver tillägget web. Installera det med: pip install \"lagesrapport_xl[web]\" "
     "(./scripts/demo och ./scripts/test gör det i .venv)."
 )
+
+
+class HideLinkKeys(logging.Filter):
+    """The access log never holds an insats' link key: /insats/<key>… is logged as /insats/…"""
+
+    PATTERN = re.compile(r"/insats/[A-Za-z0-9_-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.PATTERN.sub("/insats/…", a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,10 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _read_password() -> str | None:
+def read_new_password(prompt: str = "Nytt lösenord för RAR:s sida: ") -> str | None:
+    """A new password, twice from the terminal or once from standard input; None when they differ."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Nytt lösenord för RAR:s sida: ")
+    first = getpass.getpass(prompt)
     if getpass.getpass("Samma lösenord igen: ") != first:
         print("Lösenorden var inte lika. Försök igen.", file=sys.stderr)
         return None
@@ -64,7 +78,7 @@ def _read_password() -> str | None:
 def hash_password_cmd() -> int:
     from ..web.auth import hash_password
 
-    password = _read_password()
+    password = read_new_password()
     if password is None:
         return 2
     if len(password) < 10:
@@ -85,8 +99,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
+        from ..web.accounts import any_login
         from ..web.app import create_app
         from ..web.settings import SettingsError, build_settings, web_config
+        from ..web.store import Store
     except ModuleNotFoundError as exc:
         if exc.name in {"starlette", "uvicorn", "jinja2", "multipart", "python_multipart"}:
             print(NEEDS_WEB, file=sys.stderr)
@@ -115,15 +131,19 @@ def run(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     behind = f" (bakom proxyn: …{args.root_path.rstrip('/')}/)" if args.root_path else ""
     print(f"Lägesrapporter tas emot på {url}/{behind}")
-    if settings.password_hash:
-        print(f"RAR:s sida: {url}/rar (logga in med RAR:s lösenord)")
+    if any_login(Store(settings.state / "intake.sqlite3"), settings.password_hash):
+        print(f"RAR:s sida: {url}/rar (logga in med ditt konto)")
     else:
-        print("RAR:s sida är stängd: inget lösenord är satt. Gör en hash med `lagesrapport serve --hash-password`.")
+        print("RAR:s sida är stängd: det finns inget konto. Skapa ett med "
+              f"`lagesrapport users add NAMN --role kansli --state {settings.state}`.")
     print(f"Inkorg: {settings.inbox}   Serverns egna filer: {settings.state}")
     if settings.register is not None:
         print(f"Register: {settings.register} ({len(rows)} insatser)")
+    if not settings.accessibility.has_contact:
+        print("Obs! Tillgänglighetsredogörelsen (/tillganglighet) saknar RAR:s kontaktuppgifter: ange email, phone "
+              "eller contact_page under [web.accessibility] i --config-filen (se docs/web.md).")
     print("Stoppa servern med Ctrl+C.", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -134,5 +154,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=not args.quiet,
         server_header=False,
     )
+    logging.getLogger("uvicorn.access").addFilter(HideLinkKeys())  # after uvicorn has set up its logging
+    uvicorn.Server(config).run()
     return 0
 

@@ -30,6 +30,7 @@ from .consolidation import Consolidation
 from .coverage import register_coverage
 from .inputs import InputError, InputFile, find_input_files
 from .parallel import Progress, read_files
+from .receipts import Receipts, check_receipt_dates
 from .statuses import FileOutcome, SpooledOutcome, compare_with_earlier, decide_statuses, normalise
 from .tables import build_tables
 
@@ -64,12 +65,15 @@ def build_consolidation(
     started: dt.datetime | None = None,
     register: Sequence[RegisterRow] | None = None,
     register_file: str | Path | None = None,
+    receipts: Receipts | None = None,
 ) -> Consolidation:
     """The consolidation of results already read (ReadResults with their models, or read_one pairs).
 
     With `register` (register.read_register's rows) it also says which insatser of the register
     have reported for the period (coverage.py), on the Kontroll sheet and in the exports;
-    `register_file`, the file they were read from, is listed with the inputs on the Om sheet."""
+    `register_file`, the file they were read from, is listed with the inputs on the Om sheet.
+    With `receipts` (the web intake's account, receipts.py) the latest received copy counts, RAR's
+    review is on the Kontroll sheet and, if asked, only approved reports are in the tables."""
     spec = spec or default_spec()
     check_tolerance(tolerance)
     outcomes = []
@@ -80,7 +84,7 @@ def build_consolidation(
         result, answers = item
         name = names[index] if names is not None else Path(result.file).name
         outcomes.append(FileOutcome(name=name, result=result, answers=answers))
-    return _consolidation(outcomes, spec, tolerance, inputs, started, register, register_file)
+    return _consolidation(outcomes, spec, tolerance, inputs, started, register, register_file, receipts)
 
 
 def _consolidation(
@@ -91,12 +95,12 @@ def _consolidation(
     started: dt.datetime | None,
     register: Sequence[RegisterRow] | None,
     register_file: str | Path | None,
+    receipts: Receipts | None,
     spool: Spool | None = None,
 ) -> Consolidation:
     """Statuses, the register's coverage and the tables of the outcomes (`spool`: where the Texter
     sheet's rows go, for a large batch)."""
-    decide_statuses(outcomes)
-    compare_with_earlier(outcomes, spec)
+    decide(outcomes, spec, receipts)
     consolidation = Consolidation(
         spec=spec,
         tolerance=tolerance,
@@ -104,15 +108,27 @@ def _consolidation(
         started=started or dt.datetime.now(),
         files=outcomes,
         register_file=str(register_file) if register_file is not None else None,
+        receipts=receipts,
     )
     if register is not None:
         consolidation.coverage = register_coverage(outcomes, register)
     reports = _sorted_reports(outcomes)
+    if receipts is not None:
+        reports = [o for o in reports if receipts.included(o)]
     latest_by_insats: dict[Any, int] = {}
     for index, outcome in enumerate(reports):
         latest_by_insats[outcome.insats] = index  # sorted by report number: the last one wins
     consolidation.tables = build_tables(consolidation, reports, list(latest_by_insats.values()), spool)
     return consolidation
+
+
+def decide(outcomes: list[FileOutcome], spec: FormSpec, receipts: Receipts | None) -> None:
+    """Every file's status (statuses.py), by the intake's receipts when given, and each report
+    compared with its predecessor in the batch."""
+    if receipts is not None:
+        check_receipt_dates(outcomes, receipts, spec)
+    decide_statuses(outcomes, receipts.received if receipts is not None else None)
+    compare_with_earlier(outcomes, spec)
 
 
 def check_tolerance(tolerance: float) -> None:
@@ -136,6 +152,7 @@ def consolidate(
     known: Mapping[str, Known] | None = None,
     limits: Limits | None = None,
     spool: bool | None = None,
+    receipts: Receipts | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
@@ -145,7 +162,8 @@ def consolidate(
     contents it has not seen are read; `known` (path → cache.Known, from a log) spares hashing the
     files it vouches for. `limits`: safety's limits (default: safety's own). `spool`: whether the
     files' results and answers, and the Texter sheet's rows, wait on disk (None: for more than
-    SPOOL_FROM files; see below). Raises InputError for an input that does not exist.
+    SPOOL_FROM files; see below); `receipts` as for build_consolidation. Raises InputError for an
+    input that does not exist.
 
     A batch holds about 30 kB a report, most of it answers (17 kB of free text in the benchmark's
     reports): 6 400 reports fit in 300 MB, 32 000 would take a gigabyte. Above SPOOL_FROM files the
@@ -177,13 +195,14 @@ def consolidate(
                 started=started,
                 register=register,
                 register_file=register_file,
+                receipts=receipts,
             )
         on_disk = Spool()
         outcomes = _read_to_disk(
             files, spec, on_disk, workers=workers, progress=progress, meanwhile=meanwhile, cache=cache, limits=limits,
             known=known,
         )
-        return _consolidation(outcomes, spec, tolerance, inputs, started, register, register_file, on_disk)
+        return _consolidation(outcomes, spec, tolerance, inputs, started, register, register_file, receipts, on_disk)
 
 
 def _read_to_disk(

@@ -128,15 +128,13 @@ def _issue(data: list[Any]) -> Issue:
     return Issue(Severity(severity), message, code, sheet, cell, field, label, _decode(value))
 
 
-def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
-    """What the content decides, as JSON: issues, values, unread, form version, skipped, answers."""
-    if result.report is not None:
-        raise ValueError("cache a result without its model (read_one's form)")
+def _pack(result: ReadResult, issues: list[Any], values: dict[str, Any], unread: Iterable[str],
+          answers: dict[str, Any] | None) -> str:
     return json.dumps(
         {
-            "issues": [_issue_payload(i) for i in result.issues],
-            "values": _encode(result.values),
-            "unread": sorted(result.unread),
+            "issues": issues,
+            "values": _encode(values),
+            "unread": sorted(unread),
             "form_version": result.form_version,
             "skipped": result.skipped,
             "answers": None if answers is None else _encode(answers),
@@ -146,12 +144,12 @@ def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
     )
 
 
-def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
-    """The cached content's result, with this file's own path, size and time."""
+def _unpack(payload: str, issue: Callable[[list[Any]], Issue], *, file: str, sha256: str, size: int | None,
+            modified: dt.datetime | None) -> Cached:
     data = json.loads(payload)
     result = ReadResult(
         file=file,
-        issues=[_issue(i) for i in data["issues"]],
+        issues=[issue(i) for i in data["issues"]],
         values=_decode(data["values"]),
         unread=frozenset(data["unread"]),
         form_version=data["form_version"],
@@ -162,6 +160,18 @@ def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: 
     )
     answers = data["answers"]
     return result, None if answers is None else _decode(answers)
+
+
+def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
+    """What the content decides, as JSON: issues, values, unread, form version, skipped, answers."""
+    if result.report is not None:
+        raise ValueError("cache a result without its model (read_one's form)")
+    return _pack(result, [_issue_payload(i) for i in result.issues], result.values, result.unread, answers)
+
+
+def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
+    """The cached content's result, with this file's own path, size and time."""
+    return _unpack(payload, _issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
 # --- facts: the little that RAR's page needs of a file -------------------------------------------------
@@ -176,37 +186,24 @@ def facts_of(result: ReadResult, answers: dict[str, Any] | None, spec: FormSpec)
     """The page's part of a result: identity, period, carried amounts, and each issue's kind only."""
     keys = (*FACT_KEYS, *spec.carried)
     kept = None if answers is None else {k: answers.get(k) for k in keys if k in answers}
-    return json.dumps(
-        {
-            "issues": [[i.severity.value, i.code, i.field] for i in result.issues],
-            "values": _encode({k: result.values[k] for k in FACT_KEYS if k in result.values}),
-            "unread": sorted(set(result.unread) & set(FACT_KEYS)),
-            "form_version": result.form_version,
-            "skipped": result.skipped,
-            "answers": None if kept is None else _encode(kept),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+    return _pack(
+        result,
+        [[i.severity.value, i.code, i.field] for i in result.issues],
+        {k: result.values[k] for k in FACT_KEYS if k in result.values},
+        set(result.unread) & set(FACT_KEYS),
+        kept,
     )
+
+
+def _light_issue(data: list[Any]) -> Issue:
+    severity, code, field = data
+    return Issue(Severity(severity), "", code, field=field)
 
 
 def decode_facts(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
     """A light result: the statuses and the register's states come out as from the full one; the
     issues have their kind but no message (RAR's page counts them, the master shows them)."""
-    data = json.loads(payload)
-    result = ReadResult(
-        file=file,
-        issues=[Issue(Severity(severity), "", code, field=field) for severity, code, field in data["issues"]],
-        values=_decode(data["values"]),
-        unread=frozenset(data["unread"]),
-        form_version=data["form_version"],
-        sha256=sha256,
-        size=size,
-        modified=modified,
-        skipped=data["skipped"],
-    )
-    answers = data["answers"]
-    return result, None if answers is None else _decode(answers)
+    return _unpack(payload, _light_issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
 class Known(NamedTuple):
@@ -328,26 +325,31 @@ class ReportCache:
         return found
 
     def store(self, entries: Iterable[tuple[str, ReadResult, dict[str, Any] | None]]) -> int:
-        """Keep each (digest, result, answers); a result of a file that could not be hashed is left out."""
-        if self._db is None:
-            return 0
+        """Keep each (digest, result, answers); a result of a file that could not be hashed is left out.
+        Each entry is encoded as SQLite takes it, so a large batch never sits in memory as JSON."""
         now = dt.datetime.now()
         stamp = now.isoformat(timespec="seconds")
-        rows = []
-        for sha, result, answers in entries:
-            if not sha:
-                continue
-            try:
-                rows.append((sha, self.context, encode(result, answers), facts_of(result, answers, self.spec), stamp))
-            except (TypeError, ValueError):
-                continue  # a value the codec does not know: that file is simply read again next time
         stale = (now - STALE_AFTER).isoformat(timespec="seconds")
+        kept = 0
+
+        def rows() -> Iterator[tuple[str, str, str, str, str]]:
+            nonlocal kept
+            for sha, result, answers in entries:
+                if not sha:
+                    continue
+                try:
+                    row = (sha, self.context, encode(result, answers), facts_of(result, answers, self.spec), stamp)
+                except (TypeError, ValueError):
+                    continue  # a value the codec does not know: that file is simply read again next time
+                kept += 1
+                yield row
+
         with self._lock:
             if self._db is None:
                 return 0
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?, ?)", rows())
                 self._db.execute("DELETE FROM reports WHERE context != ? AND stored < ?", (self.context, stale))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -357,27 +359,31 @@ class ReportCache:
                     pass
                 self._disable(exc)
                 return 0
-        return len(rows)
+        return kept
 
     def recall(
         self, paths: Sequence[str], known: Mapping[str, Known] | None = None, *, column: str = "payload"
     ) -> tuple[list[Cached | None], list[int]]:
         """Every file hashed (but those `known`); the results of the contents seen before, and the
-        indexes of the rest. `column="facts"` recalls only what RAR's page needs (see facts_of)."""
+        indexes of the rest. `column="facts"` recalls only what RAR's page needs (see facts_of).
+        Entries are fetched and decoded a batch at a time: their JSON never sits in memory at once."""
         digests = [_digest(path, known) for path in paths]
-        payloads = self.lookup((sha for sha, _size, _modified in digests if sha), column=column)
         parse = decode if column == "payload" else decode_facts
         results: list[Cached | None] = [None] * len(paths)
-        missing: list[int] = []
-        for index, (path, (sha, size, modified)) in enumerate(zip(paths, digests)):
-            payload = payloads.get(sha) if sha else None
-            if payload is None:
-                missing.append(index)
-                continue
-            try:
-                results[index] = parse(payload, file=path, sha256=sha, size=size, modified=modified)
-            except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
-                missing.append(index)
+        by_sha: dict[str, list[int]] = {}
+        for index, (sha, _size, _modified) in enumerate(digests):
+            if sha:
+                by_sha.setdefault(sha, []).append(index)
+        wanted = sorted(by_sha)
+        for start in range(0, len(wanted), _BATCH):
+            for sha, payload in self.lookup(wanted[start : start + _BATCH], column=column).items():
+                for index in by_sha[sha]:
+                    _sha, size, modified = digests[index]
+                    try:
+                        results[index] = parse(payload, file=paths[index], sha256=sha, size=size, modified=modified)
+                    except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
+                        pass
+        missing = [index for index, result in enumerate(results) if result is None]
         self.hits += len(paths) - len(missing)
         self.misses += len(missing)
         return results, missing

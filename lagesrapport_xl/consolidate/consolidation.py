@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .coverage import CoverageReport
+    from .receipts import Receipts
     from .tables.base import Table
 
 
@@ -33,6 +34,7 @@ class Consolidation:
     tables: dict[str, Table] = field(default_factory=dict)
     coverage: CoverageReport | None = None  # with a register: who has reported for the period
     register_file: str | None = None  # the register's file, listed on the Om sheet with its SHA-256
+    receipts: Receipts | None = None  # the web intake's account (consolidate --state): receipts, reviews
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         return self.tables[key].frame

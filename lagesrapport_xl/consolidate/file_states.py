@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 from ..form.spec import FormSpec
 from ..reader.safety import Limits
+from .batch import decide
 from .cache import Known, ReportCache
 from .consolidation import Consolidation
 from .coverage import register_coverage
 from .inputs import find_input_files
 from .parallel import read_files
-from .statuses import FileOutcome, compare_with_earlier, decide_statuses
+from .receipts import Receipts
+from .statuses import FileOutcome
 
 if TYPE_CHECKING:
     from ..reader.register import RegisterRow
@@ -37,6 +39,7 @@ def file_states(
     limits: Limits | None = None,
     exclude: Iterable[str | Path] = (),
     register: Sequence[RegisterRow] | None = None,
+    receipts: Receipts | None = None,
 ) -> Consolidation:
     """The consolidation's files with their statuses (and, with `register`, its coverage), but no
     tables; files the cache has not seen are read in this process and kept in it."""
@@ -49,10 +52,10 @@ def file_states(
         for index, outcome in zip(missing, fresh):
             results[index] = outcome
     outcomes = [FileOutcome(name=f.name, result=r, answers=a) for f, (r, a) in zip(files, results)]  # type: ignore[misc]
-    decide_statuses(outcomes)
-    compare_with_earlier(outcomes, spec)
+    decide(outcomes, spec, receipts)
     consolidation = Consolidation(
-        spec=spec, tolerance=tolerance, inputs=tuple(str(i) for i in inputs), started=dt.datetime.now(), files=outcomes
+        spec=spec, tolerance=tolerance, inputs=tuple(str(i) for i in inputs), started=dt.datetime.now(), files=outcomes,
+        receipts=receipts,
     )
     if register is not None:
         consolidation.coverage = register_coverage(outcomes, register)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..common.digest import file_digest
-from ..common.issues import Issue, Severity
+from ..common.catalogue import BATCH_INTERNAL_ERROR
 from ..form.spec import FormSpec, default_spec
 from ..reader import (
     read as reader,  # imported before the workers fork: each inherits it instead of importing it
@@ -42,16 +42,12 @@ def internal_error_result(path: str, exc: BaseException) -> ReadResult:
     """A crash while reading one file becomes that file's rejection, never the batch's end."""
     sha, size, modified = file_digest(path)
     if isinstance(exc, BrokenProcessPool):
-        cause = "processen som läste filen avslutades oväntat, till exempel för att minnet tog slut"
+        issue = BATCH_INTERNAL_ERROR.issue(variant="worker_died")
     else:
-        cause = f"ett fel i programmet: {type(exc).__name__}: {str(exc)[:200]}"
-    message = (
-        f"Filen kunde inte läsas ({cause}). Kontrollera att filen är en ifylld Lägesrapport "
-        "och kontakta den som ansvarar för programmet om felet kvarstår."
-    )
+        issue = BATCH_INTERNAL_ERROR.issue(variant="crash", error=f"{type(exc).__name__}: {str(exc)[:200]}")
     return ReadResult(
         file=path,
-        issues=[Issue(Severity.ERROR, message, "internal_error")],
+        issues=[issue],
         sha256=sha,
         size=size,
         modified=modified,

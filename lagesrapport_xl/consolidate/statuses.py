@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, NamedTuple
@@ -208,10 +209,23 @@ def _recency(outcome: FileOutcome) -> tuple[dt.date, dt.datetime, str]:
     return facts.signed_date or dt.date.min, facts.modified or dt.datetime.min, outcome.name
 
 
-def decide_statuses(outcomes: list[FileOutcome]) -> None:
+Received = Mapping[str, dt.datetime]  # sha256 → when the web intake last received those bytes
+
+
+def _received(outcome: FileOutcome, received: Received) -> tuple[dt.datetime, str]:
+    """When a file came: the intake's receipt time, or (a file put in the folder by hand) its
+    modification time; the name settles a tie."""
+    when = received.get(outcome.facts.sha256 or "") or outcome.facts.modified or dt.datetime.min
+    return when, outcome.name
+
+
+def decide_statuses(outcomes: list[FileOutcome], received: Received | None = None) -> None:
     """Set each file's status. Among error-free reports of the same insats and report number the
     latest signature date wins, then the latest modification time (then the file name, so that the
-    choice never depends on the order of reading)."""
+    choice never depends on the order of reading).
+
+    With `received` (the web intake's receipt times, consolidate/receipts.py) what happened
+    decides instead of what the file says: the latest received wins."""
     for outcome in outcomes:
         facts = outcome.facts
         if facts.skipped:
@@ -228,13 +242,19 @@ def decide_statuses(outcomes: list[FileOutcome]) -> None:
     for group in groups.values():
         if len(group) < 2:
             continue
-        winner = max(group, key=_recency)
+        if received is None:
+            winner = max(group, key=_recency)
+        else:
+            winner = max(group, key=lambda o: _received(o, received))
         for loser in group:
             if loser is winner:
                 continue
             loser.status = Status.SUPERSEDED
             loser.superseded_by = winner.name
-            loser.superseded_reason = _superseded_reason(loser, winner)
+            if received is None:
+                loser.superseded_reason = _superseded_reason(loser, winner)
+            else:
+                loser.superseded_reason = _superseded_by_receipt(loser, winner, received)
 
 
 def compare_with_earlier(outcomes: list[FileOutcome], spec: FormSpec) -> None:
@@ -283,3 +303,18 @@ def _superseded_reason(loser: FileOutcome, winner: FileOutcome) -> str:
     else:
         why = "båda har samma datum; filnamnet avgjorde"
     return f"Samma insats och lägesrapport nr {number} finns i {winner.name}, som gäller eftersom {why}."
+
+
+def _superseded_by_receipt(loser: FileOutcome, winner: FileOutcome, received: Received) -> str:
+    number = (loser.answers or {}).get("report_number")
+    new, old = _received(winner, received), _received(loser, received)
+
+    def when(outcome: FileOutcome, moment: dt.datetime) -> str:
+        how = "togs emot" if outcome.facts.sha256 in received else "ändrades (lades inte in genom servern)"
+        return f"{how} {moment:%Y-%m-%d %H:%M:%S}"
+
+    why = (f"den {when(winner, new[0])}, den här filen {when(loser, old[0])}" if new[0] != old[0]
+           else "båda togs emot samtidigt; filnamnet avgjorde")
+    return (f"Samma insats och lägesrapport nr {number} finns i {winner.name}, som gäller eftersom den senast "
+            f"mottagna gäller: {why}.")
+

@@ -1,6 +1,6 @@
 """Parse and check: from the raw named cells of one workbook to a `ReadResult`.
 
-Independent of where the cells came from (a file via sources.py, an open workbook via xlwings):
+Independent of where the cells came from (a file via sources/, an open workbook via xlwings):
 everything here looks only at `WorkbookCells`. The order of work is the order a person would
 fix things in: is this the form at all (version), can every answer be found (defined names),
 can every answer be read (field types), is every required answer there, do the answers agree
@@ -18,18 +18,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..common.issues import Issue, Severity
+from ..common import catalogue as codes
+from ..common.catalogue import READER, Code
+from ..common.issues import Issue
 from ..form.conditions import holds
 from ..form.fieldtypes import ValueProblem, is_blank, parse_count, parse_text
 from ..form.previous import Previous
 from ..form.spec import FORM_VERSION_NAME, PREVIOUS_PREFIX, Carried, Field, FormSpec, default_spec
 from .cells import NameTarget, RawCell, WorkbookCells, cell_index
 from .models import report_model
-from .privacy import find_personal_data, privacy_message
+from .privacy import find_personal_data, privacy_parts
 from .result import ReadResult
 from .rules import Findings, check_previous, check_rules
 
-NEW_TEMPLATE = "Fyll i svaren i en ny, oförändrad mall från RAR."
 _EMPTY = RawCell(None)  # a located cell the source had nothing for
 _RANGE = re.compile(r"(\d+)[\s\u00a0]*[-‐‑‒–—−][\s\u00a0]*(\d+)")
 
@@ -49,15 +50,7 @@ def check_cells(
     try:
         _Check(cells, spec, result).run()
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a batch; it is reported instead
-        result.issues.append(
-            Issue(
-                Severity.ERROR,
-                "Filen kunde inte kontrolleras på grund av ett fel i programmet. Skicka filen till "
-                "RAR:s kansli så att felet kan rättas.",
-                "internal_error",
-                value=f"{type(exc).__name__}: {exc}",
-            )
-        )
+        result.issues.append(codes.INTERNAL_ERROR.issue(f"{type(exc).__name__}: {exc}"))
         result.report = None
     return result
 
@@ -125,19 +118,13 @@ class _Check:
         prop = (self.cells.form_version or "").strip() or None
         version = named or prop
         if version is None:
-            self.findings.error(
-                "not_template", None,
-                "Filen är inte RAR:s Lägesrapport-mall: formulärversionen saknas. Fyll i mallen från "
-                "RAR och skicka den filen.",
-            )
+            self.findings.add(codes.NOT_TEMPLATE, None)
             return None
         if named and prop and named != prop:
-            self.findings.warning(
-                "version_mismatch", None,
-                f"Filen anger två olika formulärversioner ({named} och {prop}). Mallen har ändrats; "
-                f"kontrollera svaren. {NEW_TEMPLATE}",
-                named,
+            self.findings.add(
+                codes.VERSION_MISMATCH, None, named,
                 sheet=target.sheet if target else None, cell=target.cell if target else None,
+                in_cell=named, in_property=prop,
             )
         self._compare_version(version)
         return version
@@ -145,47 +132,22 @@ class _Check:
     def _compare_version(self, version: str) -> None:
         found, known = _version_tuple(version), _version_tuple(self.spec.version)
         if found is None or known is None:
-            self.findings.error(
-                "version_unknown", None,
-                f"Formulärversionen ”{version}” känns inte igen. {NEW_TEMPLATE}", version,
-            )
+            self.findings.add(codes.VERSION_UNKNOWN, None, version, version=version)
             return
         width = max(len(found), len(known))
         found, known = found + (0,) * (width - len(found)), known + (0,) * (width - len(known))
         if found[0] != known[0]:
-            older = found < known
-            self.findings.error(
-                "version_incompatible", None,
-                f"Filen är gjord med formulärversion {version}, men programmet läser version "
-                f"{self.spec.version}. "
-                + (f"Mallen är för gammal. {NEW_TEMPLATE}" if older
-                   else "Uppdatera programmet lagesrapport_xl för att läsa den."),
-                version,
-            )
+            self.findings.add(codes.VERSION_INCOMPATIBLE, None, version, version=version, known=self.spec.version,
+                              variant="older" if found < known else "newer")
         elif found < known:
-            self.findings.warning(
-                "version_older", None,
-                f"Filen är gjord med en äldre mall (formulärversion {version}; den nya är "
-                f"{self.spec.version}). Svaren har lästs, men använd den nya mallen nästa gång.",
-                version,
-            )
+            self.findings.add(codes.VERSION_OLDER, None, version, version=version, known=self.spec.version)
         elif found > known:
-            self.findings.warning(
-                "version_newer", None,
-                f"Filen är gjord med formulärversion {version}, nyare än programmets "
-                f"{self.spec.version}. Svaren har lästs; uppdatera lagesrapport_xl.",
-                version,
-            )
+            self.findings.add(codes.VERSION_NEWER, None, version, version=version, known=self.spec.version)
 
     def _hidden_sheets(self) -> None:
         for sheet in (self.spec.report_sheet, self.spec.budget_sheet):
             if sheet in self.cells.hidden_sheets:
-                self.findings.warning(
-                    "sheet_hidden", None,
-                    f"Bladet ”{sheet}” är dolt. Svaren har lästs, men visa bladet igen "
-                    "(högerklicka på en bladflik → Ta fram).",
-                    sheet=sheet,
-                )
+                self.findings.add(codes.SHEET_HIDDEN, None, sheet=sheet, sheet_name=sheet)
 
     def _locate(self) -> None:
         """Find each answer through its defined name; follow moved names, refuse broken ones."""
@@ -200,21 +162,18 @@ class _Check:
             problem = self._name_problem(field, target, sheets)
             self.findings.places[field.key] = (field.sheet, None)
             if problem:
-                sheet_gone = problem[0] in ("name_missing", "name_ref", "name_sheet_missing")
+                code, parts = problem
+                sheet_gone = code in (codes.NAME_MISSING, codes.NAME_REF, codes.NAME_SHEET_MISSING)
                 if field.sheet not in sheets and sheet_gone:
                     lost[field.sheet].append(field)
                 else:
-                    self.findings.error(problem[0], field.key, problem[1], target.text if target else None)
+                    self.findings.add(code, field.key, target.text if target else None, **parts)
                 self.failed.add(field.key)
                 continue
             place = (target.sheet, target.cell)  # both set: _name_problem refused anything else
             if place in taken:
-                self.findings.error(
-                    "name_conflict", field.key,
-                    f"Namnet ”{field.key}” pekar på samma cell ({target.cell}) som frågan "
-                    f"”{taken[place].label}”, så svaret kan inte läsas säkert. {NEW_TEMPLATE}",
-                    target.text,
-                )
+                self.findings.add(codes.NAME_CONFLICT, field.key, target.text,
+                                  name=field.key, address=target.cell, other=taken[place].label)
                 self.failed.add(field.key)
                 continue
             taken[place] = field
@@ -225,29 +184,14 @@ class _Check:
                 moved[target.sheet].append(field)
             self.raw[field.key] = self.raw_by_name.get(field.key.lower(), _EMPTY)
         for expected, actual in renamed.items():
-            self.findings.warning(
-                "sheet_renamed", None,
-                f"Bladet ”{expected}” har bytt namn till ”{actual}”. Svaren har lästs från "
-                f"”{actual}”; byt gärna tillbaka namnet till ”{expected}”.",
-                actual, sheet=actual,
-            )
+            self.findings.add(codes.SHEET_RENAMED, None, actual, sheet=actual, expected=expected, actual=actual)
         for sheet, fields in lost.items():
-            self.findings.error(
-                "sheet_missing", None,
-                f"Bladet ”{sheet}” saknas i filen (borttaget eller omdöpt), så {len(fields)} svar kan "
-                f"inte läsas. {NEW_TEMPLATE}",
-                sheet, sheet=sheet,
-            )
+            self.findings.add(codes.SHEET_MISSING, None, sheet, sheet=sheet, sheet_name=sheet, count=len(fields))
         for sheet, fields in moved.items():
             first = fields[0]
-            self.findings.warning(
-                "structure_changed", None,
-                f"Bladet ”{sheet}” har ändrats (rader eller kolumner har lagts till, tagits bort eller "
-                f"flyttats): {len(fields)} svar står inte där mallen har dem, t.ex. ”{first.label}” i "
-                f"{self.findings.places[first.key][1]} i stället för {first.cell}. Svaren har lästs där "
-                "de står nu; kontrollera dem och använd en oförändrad mall nästa gång.",
-                sheet=sheet, cell=self.findings.places[first.key][1],
-            )
+            found_at = self.findings.places[first.key][1]
+            self.findings.add(codes.STRUCTURE_CHANGED, None, sheet=sheet, cell=found_at, sheet_name=sheet,
+                              count=len(fields), example=first.label, found_at=found_at, template_at=first.cell)
 
     def _merged_cells(self) -> None:
         """Merged input cells: Excel keeps only the upper-left value, so say which answer is empty."""
@@ -261,42 +205,27 @@ class _Check:
             first = text.split(":")[0]
             lost = [f"”{f.label}” ({self.findings.places[f.key][1]})" for f in fields
                     if self.findings.places[f.key][1] != first]
-            self.findings.warning(
-                "merged_cells", fields[0].key,
-                f"Cellerna {text} är sammanfogade, så bara värdet i {first} finns kvar"
-                + (f" och {', '.join(lost)} läses som tom" if lost else "")
-                + ". Dela upp cellerna (Start → Sammanfoga och centrera → Dela upp celler) och "
-                "kontrollera svaren.",
-                text,
-            )
+            self.findings.add(codes.MERGED_CELLS, fields[0].key, text, variant="lost" if lost else "",
+                              merged=text, first=first, lost=", ".join(lost))
 
     def _name_problem(
         self, field: Field, target: NameTarget | None, sheets: set[str]
-    ) -> tuple[str, str] | None:
-        """(code, message) when the field's defined name cannot be followed safely."""
+    ) -> tuple[Code, dict[str, str]] | None:
+        """The code and the message's parts when the field's defined name cannot be followed safely."""
 
-        def expected() -> str:  # composed only for a problem: Field.cell is computed on each call
-            return f"(i mallen cell {field.cell} på bladet {field.sheet})"
+        def parts(**more: str) -> dict[str, str]:  # only for a problem: Field.cell is computed on each call
+            return {"name": field.key, "template_cell": field.cell, "template_sheet": field.sheet, **more}
 
         if target is None:
-            return ("name_missing",
-                    f"Svaret hittas inte: namnet ”{field.key}” {expected()} saknas i filen. {NEW_TEMPLATE}")
+            return codes.NAME_MISSING, parts()
         if "#REF!" in target.text.upper():
-            return ("name_ref",
-                    f"Svaret hittas inte: cellen som namnet ”{field.key}” pekade på {expected()} har "
-                    f"tagits bort. {NEW_TEMPLATE}")
+            return codes.NAME_REF, parts()
         if target.sheet is None or target.cell is None:
-            return ("name_range",
-                    f"Namnet ”{field.key}” {expected()} pekar inte på en enda cell utan på "
-                    f"”{target.text}”, så svaret kan inte läsas säkert. {NEW_TEMPLATE}")
+            return codes.NAME_RANGE, parts(target=target.text)
         if target.sheet not in sheets:
-            return ("name_sheet_missing",
-                    f"Namnet ”{field.key}” {expected()} pekar på bladet ”{target.sheet}”, som inte "
-                    f"finns. {NEW_TEMPLATE}")
+            return codes.NAME_SHEET_MISSING, parts(target_sheet=target.sheet)
         if target.sheet != field.sheet and field.sheet in sheets:
-            return ("name_elsewhere",
-                    f"Namnet ”{field.key}” {expected()} pekar på ett annat blad ({target.sheet}!"
-                    f"{target.cell}), så svaret kan inte läsas säkert. {NEW_TEMPLATE}")
+            return codes.NAME_ELSEWHERE, parts(target_sheet=target.sheet, target_cell=target.cell)
         return None
 
     def _previous(self) -> Previous | None:
@@ -327,12 +256,8 @@ class _Check:
                 pass
         target = self.names[name.lower()]
         self.previous_failed.add(name)
-        self.findings.error(
-            "previous_unreadable", None,
-            f"Värdet från föregående lägesrapport ({name}) kan inte läsas: den dolda, låsta cellen har "
-            "ändrats. Be RAR om en ny mall, framförd från föregående rapport.",
-            raw.formula or raw.error or raw.value, sheet=target.sheet, cell=target.cell,
-        )
+        self.findings.add(codes.PREVIOUS_UNREADABLE, None, raw.formula or raw.error or raw.value,
+                          sheet=target.sheet, cell=target.cell, name=name)
         return None
 
     def _parse(self) -> None:
@@ -341,18 +266,9 @@ class _Check:
             if raw.formula:
                 if _is_carried(raw.formula, self.spec.carried.get(key)):
                     continue  # the rolled-forward template's own formula: _carry computes it
-                self.findings.error(
-                    "formula_in_cell", key,
-                    f"Cellen innehåller formeln {raw.formula}. Skriv själva svaret i cellen, inte en "
-                    "formel.",
-                    raw.formula,
-                )
+                self.findings.add(codes.FORMULA_IN_CELL, key, raw.formula, formula=raw.formula)
             elif raw.error:
-                self.findings.error(
-                    "cell_error", key,
-                    f"Cellen visar felet {raw.error}. Skriv ett giltigt svar. {field.type.hint}",
-                    raw.error,
-                )
+                self.findings.add(codes.CELL_ERROR, key, raw.error, error=raw.error, hint=field.type.hint)
             elif is_blank(raw.value):
                 continue
             elif field.range_max and isinstance(raw.value, str) and _RANGE.fullmatch(raw.value.strip()):
@@ -361,7 +277,7 @@ class _Check:
                 try:
                     self.values[key] = field.type.parse(raw.value)
                 except ValueProblem as problem:
-                    self.findings.error(f"invalid_{field.type.name}", key, problem.message, raw.value)
+                    self._invalid(key, raw.value, problem)
                 else:
                     continue
             self.failed.add(key)
@@ -377,13 +293,8 @@ class _Check:
                 continue
             field = self.spec.fields[key]
             if carried.previous.lower() not in self.raw_by_name:
-                self.findings.error(
-                    "carried_missing", key,
-                    f"Cellen innehåller formeln {raw.formula}, men värdet från föregående lägesrapport "
-                    f"({carried.previous}) saknas i filen. Skriv det ackumulerade utfallet som ett belopp, "
-                    "eller be RAR om en ny mall.",
-                    raw.formula,
-                )
+                self.findings.add(codes.CARRIED_MISSING, key, raw.formula, formula=raw.formula,
+                                  previous=carried.previous)
             elif carried.plus not in self.failed and carried.previous not in self.previous_failed:
                 before = self.previous.cumulative.get(key) if self.previous else None
                 total = (before or Decimal(0)) + (self.values[carried.plus] or Decimal(0))  # N(blank) is 0
@@ -391,7 +302,7 @@ class _Check:
                     self.values[key] = field.type.parse(total)
                     continue
                 except ValueProblem as problem:
-                    self.findings.error(f"invalid_{field.type.name}", key, problem.message, total)
+                    self._invalid(key, total, problem)
             self.failed.add(key)  # unknown: the added cell or the carried value has its own error
 
     def _ranges(self) -> None:
@@ -406,18 +317,13 @@ class _Check:
                 try:
                     low, high = parse_count(match.group(1)), parse_count(match.group(2))
                 except ValueProblem as problem:
-                    self.findings.error("invalid_range", low_key, problem.message, raw)
+                    self.findings.add(codes.INVALID_RANGE, low_key, raw, problem=problem.message)
                     self.failed.add(low_key)
                     continue
                 typed_high = self.values[high_key]
                 if typed_high is not None and typed_high != high:
-                    self.findings.error(
-                        "range_conflict", low_key,
-                        f"Cellen innehåller intervallet {raw.strip()}, men till-cellen "
-                        f"({self.findings.places[high_key][1]}) innehåller {typed_high}. Skriv det "
-                        "lägsta antalet här och det högsta i till-cellen.",
-                        raw,
-                    )
+                    self.findings.add(codes.RANGE_CONFLICT, low_key, raw, typed=raw.strip(),
+                                      high_cell=self.findings.places[high_key][1], high=typed_high)
                     self.failed.add(low_key)
                     continue
                 self.values[low_key], self.values[high_key] = low, high
@@ -427,12 +333,7 @@ class _Check:
                 self.values[high_key] = self.values[low_key]
             low, high = self.values[low_key], self.values[high_key]
             if low is not None and high is not None and low > high:
-                self.findings.error(
-                    "range_reversed", low_key,
-                    f"Planerat antal från ({low}) är större än till ({high}). Skriv det lägsta antalet "
-                    "först och det högsta sist.",
-                    raw,
-                )
+                self.findings.add(codes.RANGE_REVERSED, low_key, raw, low=low, high=high)
                 self.failed.add(low_key)
 
     def _required(self) -> None:
@@ -440,15 +341,10 @@ class _Check:
             if self.values[field.key] is not None or field.key in self.failed:
                 continue
             if field.required is True:
-                self.findings.error(
-                    "required_missing", field.key,
-                    f"Frågan är obligatorisk men svaret saknas. {field.type.hint}",
-                )
+                self.findings.add(codes.REQUIRED_MISSING, field.key, hint=field.type.hint)
             elif field.condition and holds(field.condition, self.values):
-                self.findings.error(
-                    "required_now", field.key,
-                    f"{self.spec.conditions[field.condition].message} {field.type.hint}",
-                )
+                condition = self.spec.conditions[field.condition].message
+                self.findings.add(codes.REQUIRED_NOW, field.key, condition=condition, hint=field.type.hint)
 
     def _privacy(self) -> None:
         for field in self.spec.fields.values():
@@ -456,11 +352,14 @@ class _Check:
             if field.type.name in ("text", "long_text") and isinstance(value, str):
                 hits = find_personal_data(value)
                 if hits:
-                    self.findings.warning(
-                        "personal_data", field.key, privacy_message(hits), ", ".join(h.masked for h in hits)
-                    )
+                    self.findings.add(codes.PERSONAL_DATA, field.key, ", ".join(h.masked for h in hits),
+                                      **privacy_parts(hits))
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _invalid(self, key: str, value: Any, problem: ValueProblem) -> None:
+        """A value the field's type cannot read: invalid_<type>, in the type's own words."""
+        self.findings.add(READER[f"invalid_{self.spec.fields[key].type.name}"], key, value, problem=problem.message)
 
     def _shown(self, key: str) -> Any:
         """The value as found, for a field that could not be read: its formula, error or raw value."""

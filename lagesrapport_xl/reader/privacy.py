@@ -120,14 +120,12 @@ def _scan(text: str) -> list[Hit]:
     return kept
 
 
-def privacy_message(hits: list[Hit]) -> str:
+def privacy_parts(hits: list[Hit]) -> dict[str, str]:
+    """The parts of the personal_data message (common/catalogue.py): the kinds found, the first hits masked."""
     kinds = []
     for hit in hits:
         if hit.kind_sv not in kinds:
             kinds.append(hit.kind_sv)
     found = ", ".join(kinds[:-1]) + (" och " if len(kinds) > 1 else "") + kinds[-1]
     shown = ", ".join(hit.masked for hit in hits[:3]) + (" …" if len(hits) > 3 else "")
-    return (
-        f"Svaret verkar innehålla {found} ({shown}). Ta bort personuppgifter: skriv inga "
-        "personnummer, e-postadresser eller telefonnummer till deltagare eller andra personer."
-    )
+    return {"found": found, "shown": shown}

@@ -11,8 +11,9 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+from ..common import catalogue as codes
 from ..common.digest import file_sha256
-from ..common.issues import Issue, Severity
+from ..common.issues import Issue
 from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .check import check_cells
 from .result import ReadResult
@@ -58,12 +59,10 @@ def read_report(
 
 
 def _unopenable(path: Path, exc: OSError) -> Issue:
-    if isinstance(exc, FileNotFoundError):
-        message = "Filen finns inte. Kontrollera namnet och sökvägen."
-    elif isinstance(exc, IsADirectoryError):
-        message = "Det här är en mapp, inte en fil."
-    elif isinstance(exc, PermissionError):
-        message = "Filen får inte läsas (behörighet saknas). Kopiera den till en mapp du kan läsa."
-    else:
-        message = f"Filen kan inte öppnas ({exc.strerror or exc}). Kontrollera att den inte är skadad."
-    return Issue(Severity.ERROR, message, "file_unreadable", value=path.name)
+    variant = (
+        "missing" if isinstance(exc, FileNotFoundError)
+        else "directory" if isinstance(exc, IsADirectoryError)
+        else "permission" if isinstance(exc, PermissionError)
+        else "other"
+    )
+    return codes.FILE_UNREADABLE.issue(path.name, variant=variant, reason=exc.strerror or exc)

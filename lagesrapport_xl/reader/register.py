@@ -5,7 +5,9 @@ participants, granted budget) in Excel. Each row becomes a template whose known 
 already filled in and locked, so coordinators cannot contradict RAR's own records.
 
 Column headings may be field keys (`initiative_name`) or the form's Swedish labels
-("Insatsens namn"); a planned range can sit in one column ("8-12"). Every value is parsed with
+("Insatsens namn"); a planned range can sit in one column ("8-12"). Two optional columns are not
+questions of the form but RAR's own: the insats' contact person ("Kontaktperson") and e-mail
+address ("E-post"), for the web intake's utskick list; they are never written into a template. Every value is parsed with
 the same field types the reader uses. A bad row is reported with its row number and column and
 left out; the other rows are still written.
 """
@@ -56,10 +58,21 @@ class RegisterProblem:
 
 @dataclass(frozen=True)
 class RegisterRow:
-    """One insats of the register, parsed: field key → Python value for `write_template(prefill=)`."""
+    """One insats of the register, parsed: field key → Python value for `write_template(prefill=)`,
+    and the optional contact columns (CONTACT_KEYS → text)."""
 
     row: int
     prefill: dict[str, Any]
+    contact: dict[str, str] = field(default_factory=dict)
+
+
+# RAR's own optional columns: key → the headings that mean it (compared as normalise_heading does)
+CONTACT_HEADINGS = {
+    "contact_name": ("kontaktperson", "kontakt", "samordnare", "contact_name"),
+    "contact_email": ("e-post", "epost", "e-postadress", "mejl", "mail", "kontaktpersonens e-post", "contact_email"),
+}
+CONTACT_KEYS = tuple(CONTACT_HEADINGS)
+_EMAIL = re.compile(r"[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>]+")
 
 
 @dataclass
@@ -137,14 +150,26 @@ def heading_targets(spec: FormSpec) -> dict[str, tuple[tuple[str, ...], bool]]:
     return targets
 
 
+def _contact_columns(headings: list[Any]) -> dict[int, tuple[str, str]]:
+    """index → (contact key, heading) of the optional contact columns; the first of each kind."""
+    found: dict[int, tuple[str, str]] = {}
+    for index, raw in enumerate(headings):
+        heading = normalise_heading(raw)
+        for key, names in CONTACT_HEADINGS.items():
+            if heading in names and key not in {k for k, _ in found.values()}:
+                found[index] = (key, str(raw).strip())
+    return found
+
+
 def _columns(headings: list[Any], spec: FormSpec) -> tuple[dict[int, _Column], list[RegisterProblem]]:
     targets = heading_targets(spec)
     columns: dict[int, _Column] = {}
     problems: list[RegisterProblem] = []
     claimed: dict[str, str] = {}
+    contacts = _contact_columns(headings)
     for index, raw in enumerate(headings):
         heading = str(raw).strip() if raw is not None else ""
-        if not heading:
+        if not heading or index in contacts:
             continue
         target = targets.get(normalise_heading(heading))
         if target is None:
@@ -338,16 +363,38 @@ def read_register(
     if header_index is None:
         raise RegisterError("Registret är tomt.")
     columns, problems = _columns(rows[header_index], spec)
+    contacts = _contact_columns(rows[header_index])
     problems = [RegisterProblem(p.message, header_index + 1, p.column, p.severity) for p in problems]
     valid: list[RegisterRow] = []
     for offset, cells in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if all(is_blank(c) for c in cells):
             continue
         values, row_problems = _parse_row(list(cells), offset, columns, spec)
-        problems.extend(row_problems)
+        contact, notes = _parse_contact(list(cells), offset, contacts)
+        problems.extend(row_problems + notes)
         if not row_problems:
-            valid.append(RegisterRow(offset, values))
+            valid.append(RegisterRow(offset, values, contact))
     return valid, problems
+
+
+def _parse_contact(
+    cells: list[Any], number: int, contacts: dict[int, tuple[str, str]]
+) -> tuple[dict[str, str], list[RegisterProblem]]:
+    """The row's contact person and e-mail as text; an address that is not one is a warning."""
+    contact: dict[str, str] = {}
+    problems = []
+    for index, (key, heading) in contacts.items():
+        raw = cells[index] if index < len(cells) else None
+        if is_blank(raw):
+            continue
+        text = " ".join(str(raw).split())
+        if key == "contact_email" and not _EMAIL.fullmatch(text):
+            problems.append(RegisterProblem(
+                f"”{text[:80]}” är ingen e-postadress; utskickslistan får ingen adress för raden.", number, heading,
+                Severity.WARNING))
+            continue
+        contact[key] = text
+    return contact, problems
 
 
 # --- file names and writing ----------------------------------------------------------------------

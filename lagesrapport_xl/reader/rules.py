@@ -2,21 +2,23 @@
 
 Each rule looks only at parsed values (None for an empty or unreadable answer) and stays silent
 when a value it needs is missing: that answer already has its own problem, reported once.
-Severities follow one principle: an error where the figures cannot all be true (an end before
-its start, a cumulative utfall smaller than the utfall of the period it includes), a warning
-where they are unusual but possible (a long period, spending over the grant, financing that
-does not match costs, signing before the period ended).
+Severities (declared with the messages in common/catalogue.py) follow one principle: an error
+where the figures cannot all be true (an end before its start, a cumulative utfall smaller than
+the utfall of the period it includes), a warning where they are unusual but possible (a long
+period, spending over the grant, financing that does not match costs, signing before the period
+ended).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..common.issues import Issue, Severity
+from ..common import catalogue as codes
+from ..common.catalogue import Code
+from ..common.issues import Issue
 from ..form.previous import Previous
 from ..form.spec import FormSpec, cell_address
 
@@ -31,8 +33,9 @@ class Findings:
     places: dict[str, tuple[str | None, str | None]]  # field key → (sheet, cell) as read
     issues: list[Issue] = field(default_factory=list)
 
-    def add(self, severity: Severity, code: str, key: str | None, message: str, value: Any = None,
-            *, sheet: str | None = None, cell: str | None = None) -> None:
+    def add(self, code: Code, key: str | None, value: Any = None, *, sheet: str | None = None,
+            cell: str | None = None, variant: str = "", **parts: Any) -> None:
+        """`code`'s issue, at the answer `key` (as read) unless `sheet` and `cell` say otherwise."""
         label = None
         if key is not None:
             field_ = self.spec.fields[key]
@@ -40,13 +43,9 @@ class Findings:
             where_sheet, where_cell = self.places.get(key, (field_.sheet, field_.cell))
             sheet = sheet or where_sheet
             cell = cell or where_cell
-        self.issues.append(Issue(severity, message, code, sheet, cell, key, label, value))
-
-    def error(self, code: str, key: str | None, message: str, value: Any = None, **where: Any) -> None:
-        self.add(Severity.ERROR, code, key, message, value, **where)
-
-    def warning(self, code: str, key: str | None, message: str, value: Any = None, **where: Any) -> None:
-        self.add(Severity.WARNING, code, key, message, value, **where)
+        self.issues.append(
+            code.issue(value, sheet=sheet, cell=cell, field=key, label=label, variant=variant, **parts)
+        )
 
 
 def _date(value: dt.date) -> str:
@@ -69,66 +68,46 @@ def check_rules(values: dict[str, Any], findings: Findings) -> None:
 
 
 def _periods(values: dict[str, Any], findings: Findings) -> None:
-    for start_key, end_key, what in (
-        ("initiative_start", "initiative_end", "insatsens totala tidsperiod"),
-        ("period_start", "period_end", "rapportperioden"),
+    for start_key, end_key, period in (
+        ("initiative_start", "initiative_end", "initiative"),
+        ("period_start", "period_end", "period"),
     ):
         start, end = values.get(start_key), values.get(end_key)
         if start and end and end < start:
-            findings.error(
-                "end_before_start", end_key,
-                f"Slutdatumet {_date(end)} ligger före startdatumet {_date(start)} för {what}. "
-                "Rätta datumen så att perioden slutar efter att den börjar.",
-                end,
-            )
+            findings.add(codes.END_BEFORE_START, end_key, end, variant=period, end=_date(end), start=_date(start))
     first, last = values.get("initiative_start"), values.get("initiative_end")
     start, end = values.get("period_start"), values.get("period_end")
     if first and start and start < first:
-        findings.error(
-            "period_outside_initiative", "period_start",
-            f"Rapportperioden börjar {_date(start)}, före insatsens start {_date(first)}. "
-            "Rapportperioden ska ligga inom insatsens totala tidsperiod.",
-            start,
-        )
+        findings.add(codes.PERIOD_OUTSIDE_INITIATIVE, "period_start", start, variant="start",
+                     date=_date(start), bound=_date(first))
     if last and end and end > last:
-        findings.error(
-            "period_outside_initiative", "period_end",
-            f"Rapportperioden slutar {_date(end)}, efter insatsens slut {_date(last)}. "
-            "Rapportperioden ska ligga inom insatsens totala tidsperiod.",
-            end,
-        )
+        findings.add(codes.PERIOD_OUTSIDE_INITIATIVE, "period_end", end, variant="end",
+                     date=_date(end), bound=_date(last))
     if start and end and end >= start:
         days = (end - start).days + 1
         tolerance = findings.spec.period_tolerance_days
         if abs(days - HALF_YEAR_DAYS) > tolerance:
-            findings.warning(
-                "period_length", "period_end",
-                f"Rapportperioden är {days} dagar lång; en lägesrapport gäller normalt ett halvår "
-                f"(cirka {HALF_YEAR_DAYS} dagar). Kontrollera datumen.",
-                end,
-            )
+            findings.add(codes.PERIOD_LENGTH, "period_end", end, days=days, usual=HALF_YEAR_DAYS)
 
 
 def _report_numbers(values: dict[str, Any], findings: Findings) -> None:
     number, total = values.get("report_number"), values.get("reports_total")
     if number is not None and total is not None and number > total:
-        findings.error(
-            "report_number_above_total", "report_number",
-            f"Lägesrapport nr {number} är större än det totala antalet rapporter ({total}). "
-            "Rätta numret eller det totala antalet.",
-            number,
-        )
+        findings.add(codes.REPORT_NUMBER_ABOVE_TOTAL, "report_number", number, number=number, total=total)
 
 
 def _signed_date(values: dict[str, Any], findings: Findings) -> None:
     signed, end = values.get("signed_date"), values.get("period_end")
     if signed and end and signed < end:
-        findings.warning(
-            "signed_before_period_end", "signed_date",
-            f"Rapporten är daterad {_date(signed)}, före rapportperiodens slut {_date(end)}. "
-            "Kontrollera datumet.",
-            signed,
-        )
+        findings.add(codes.SIGNED_BEFORE_PERIOD_END, "signed_date", signed, signed=_date(signed), end=_date(end))
+
+
+def signed_after_receipt(signed: dt.date, received: dt.date, spec: FormSpec) -> Issue:
+    """The error for a report signed after the day RAR received it (the web intake knows that day;
+    the file alone does not, so this is no rule of check_rules)."""
+    findings = Findings(spec, {})
+    findings.add(codes.SIGNED_AFTER_RECEIPT, "signed_date", signed, signed=_date(signed), received=_date(received))
+    return findings.issues[0]
 
 
 def _budget_lines(values: dict[str, Any], findings: Findings) -> None:
@@ -146,20 +125,11 @@ def _budget_lines(values: dict[str, Any], findings: Findings) -> None:
         granted = amount("budget_total")
         cumulative_key = key_of("actual_cumulative")
         if period is not None and cumulative is not None and cumulative < period:
-            findings.error(
-                "cumulative_below_period", cumulative_key,
-                f"{line.label}: ackumulerat utfall sedan start ({_kr(cumulative)}) är mindre än utfallet "
-                f"för perioden ({_kr(period)}), men det ackumulerade utfallet ska innehålla perioden. "
-                "Rätta någon av siffrorna.",
-                cumulative,
-            )
+            findings.add(codes.CUMULATIVE_BELOW_PERIOD, cumulative_key, cumulative,
+                         line=line.label, cumulative=_kr(cumulative), period=_kr(period))
         if granted is not None and cumulative is not None and cumulative > granted:
-            findings.warning(
-                "cumulative_above_granted", cumulative_key,
-                f"{line.label}: ackumulerat utfall ({_kr(cumulative)}) är större än beviljad budget för "
-                f"hela insatsen ({_kr(granted)}). Kontrollera siffrorna och förklara i kommentaren.",
-                cumulative,
-            )
+            findings.add(codes.CUMULATIVE_ABOVE_GRANTED, cumulative_key, cumulative,
+                         line=line.label, cumulative=_kr(cumulative), granted=_kr(granted))
 
 
 def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
@@ -177,12 +147,10 @@ def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
         cost_sum = sum((v for v in costs if v is not None), Decimal(0))
         fund_sum = sum((v for v in funds if v is not None), Decimal(0))
         if round(cost_sum - fund_sum) != 0:
-            findings.warning(
-                "financing_mismatch", None,
-                f"{column.label}: kostnaderna är {_kr(cost_sum)} men finansieringen är {_kr(fund_sum)} "
-                f"(skillnad {_kr(cost_sum - fund_sum)}). Kontrollera att finansieringen täcker kostnaderna.",
-                cost_sum - fund_sum,
+            findings.add(
+                codes.FINANCING_MISMATCH, None, cost_sum - fund_sum,
                 sheet=budget_sheet(findings), cell=cell_address(budget.balance_row, column.col),
+                column=column.label, costs=_kr(cost_sum), funds=_kr(fund_sum), difference=_kr(cost_sum - fund_sum),
             )
 
 
@@ -200,40 +168,21 @@ def check_previous(values: dict[str, Any], previous: Previous, findings: Finding
     for key, earlier in previous.cumulative.items():
         now = values.get(key)
         if earlier is not None and now is not None and now < earlier:
-            findings.warning(
-                "cumulative_below_previous", key,
-                f"{labels[spec.fields[key].line]}: ackumulerat utfall sedan start ({_kr(now)}) är mindre än "
-                f"i föregående lägesrapport, {where}: {_kr(earlier)}. Det ackumulerade utfallet minskar "
-                "normalt inte; kontrollera beloppet och förklara en rättelse i kommentaren.",
-                now,
-            )
+            findings.add(codes.CUMULATIVE_BELOW_PREVIOUS, key, now, line=labels[spec.fields[key].line],
+                         now=_kr(now), previous=where, earlier=_kr(earlier))
     if number is None or before is None:
         return
     if rolled and number != before + 1:
-        findings.error(
-            "report_number_not_next", "report_number",
-            f"Mallen fördes fram från lägesrapport {where}, så den här rapporten ska vara nr {before + 1}, "
-            f"inte nr {number}. Numret är förifyllt och låst: mallen har ändrats eller förts fram från fel "
-            "rapport. Be RAR om en ny mall.",
-            number,
-        )
+        findings.add(codes.REPORT_NUMBER_NOT_NEXT, "report_number", number,
+                     previous=where, next=before + 1, number=number)
     elif not rolled and number > before + 1:
-        gap = f"nr {before + 1}" if number == before + 2 else f"nr {before + 1}–{number - 1}"
-        findings.warning(
-            "report_number_gap", "report_number",
-            f"Närmast föregående lägesrapport för insatsen i sammanställningen är {where}; {gap} saknas. "
-            "Kontrollera att alla rapporter har kommit in.",
-            number,
-        )
+        findings.add(codes.REPORT_NUMBER_GAP, "report_number", number,
+                     variant="one" if number == before + 2 else "several",
+                     previous=where, first=before + 1, last=number - 1)
     start, end = values.get("period_start"), previous.period_end
     if number == before + 1 and start and end and start != end + dt.timedelta(days=1):
-        findings.warning(
-            "period_not_after_previous", "period_start",
-            f"Rapportperioden börjar {_date(start)}, men föregående lägesrapport, {where}, slutade "
-            f"{_date(end)}: perioden brukar börja dagen efter, {_date(end + dt.timedelta(days=1))}. "
-            "Kontrollera datumen.",
-            start,
-        )
+        findings.add(codes.PERIOD_NOT_AFTER_PREVIOUS, "period_start", start, start=_date(start), previous=where,
+                     end=_date(end), expected=_date(end + dt.timedelta(days=1)))
 
 
 def budget_sheet(findings: Findings) -> str:

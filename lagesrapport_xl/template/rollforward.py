@@ -27,6 +27,7 @@ from ..common.issues import Severity
 from ..consolidate.batch import consolidate
 from ..consolidate.consolidation import Consolidation
 from ..consolidate.coverage import identity
+from ..consolidate.statuses import FileOutcome
 from ..form.previous import Previous
 from ..form.spec import FormSpec, default_spec
 from ..reader.read import read_report
@@ -150,13 +151,22 @@ def _row_report(
     row: RegisterRow, batch: Consolidation, spec: FormSpec
 ) -> tuple[dict[str, Any], Previous | None, list[str]]:
     """(prefill, what is carried, warnings) of one register row's template."""
+    return next_for_row(row, batch.files, spec)
+
+
+def next_for_row(
+    row: RegisterRow, reports: Iterable[FileOutcome], spec: FormSpec, *, none_note: str | None = None
+) -> tuple[dict[str, Any], Previous | None, list[str]]:
+    """(prefill, what is carried, warnings) of the template after the insats' latest accepted
+    report among `reports` (the web intake passes the reports RAR has approved); the register's
+    own pre-filled template, with `none_note` or the default warning, when there is none."""
     wanted = identity(row.prefill)
-    mine = [o for o in batch.files if o.accepted and identity(o.answers).same_insats(wanted)]
+    mine = [o for o in reports if o.accepted and identity(o.answers).same_insats(wanted)]
     if not mine:
-        return row.prefill, None, [
+        return row.prefill, None, [none_note or (
             "Insatsen har ingen godkänd lägesrapport bland de tidigare rapporterna. Mallen är förifylld "
             "från registret, utan överfört ackumulerat utfall."
-        ]
+        )]
     latest = max(mine, key=lambda o: (o.answers["report_number"], o.name))
     number = latest.answers["report_number"]
     following = next_report(latest.answers, spec, file=latest.name, sha256=latest.result.sha256,
@@ -207,5 +217,5 @@ def _register_period(
     )
 
 
-__all__ = ["NextReport", "RollForwardError", "add_months", "next_period", "next_report", "roll_forward",
-           "roll_forward_register"]
+__all__ = ["NextReport", "RollForwardError", "add_months", "next_for_row", "next_period", "next_report",
+           "roll_forward", "roll_forward_register"]

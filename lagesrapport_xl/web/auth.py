@@ -1,11 +1,12 @@
-"""RAR's login: password hashes, sessions, CSRF tokens and a brake on guessing.
+"""Staff login: password hashes, sessions, CSRF tokens and a brake on guessing.
 
 - Passwords: stdlib scrypt (memory-hard) with a random salt; the stored string carries its
   parameters (`scrypt:16384:8:1:<salt>:<key>`, base64), so they can be raised later without
   breaking old hashes. Colons, not the customary "$": shells, Docker Compose and .env files
   expand "$", and a hash pasted into them must arrive unchanged. Compared in constant time.
-- Sessions: a random token in an HttpOnly cookie; the database keeps only its SHA-256 and expiry,
-  so a copied database opens no session. Logging out deletes the row.
+- Sessions: a random token in an HttpOnly cookie; the database keeps only its SHA-256, expiry and
+  account, so a copied database opens no session. Logging out deletes the row; so does a password
+  change or a disabled account (accounts.py).
 - CSRF: every form carries HMAC(server secret, the browser's CSRF cookie) — a forged form from
   another site cannot know the cookie, and without the secret no one can compute the token.
 - Guessing: every failed login waits (Settings.login_delay) and a client with too many failures
@@ -121,26 +122,35 @@ def _digest(token: str) -> str:
 
 
 class Sessions:
-    """RAR's logged-in browsers, in the server's database (they survive a restart)."""
+    """Staff's logged-in browsers, in the server's database (they survive a restart). Each session
+    belongs to one account (accounts.py), whose password change or disabling deletes its rows."""
 
     def __init__(self, store: Store, hours: float):
         self.store = store
         self.seconds = hours * 3600
 
-    def start(self) -> str:
+    def start(self, user: str = "kansli", role: str = "kansli") -> str:
         token = new_token()
         now = time.time()
         with self.store.connect() as db:
             db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            db.execute("INSERT INTO sessions VALUES (?, ?)", (_digest(token), now + self.seconds))
+            db.execute("INSERT INTO sessions (token_sha256, expires, user_name, role) VALUES (?, ?, ?, ?)",
+                       (_digest(token), now + self.seconds, user, role))
         return token
 
-    def valid(self, token: str | None) -> bool:
+    def user(self, token: str | None) -> tuple[str, str] | None:
+        """(account name, role) of a valid session; None for none, an expired or an ended one."""
         if not token:
-            return False
+            return None
         with self.store.connect() as db:
-            row = db.execute("SELECT expires FROM sessions WHERE token_sha256 = ?", (_digest(token),)).fetchone()
-        return row is not None and row["expires"] > time.time()
+            row = db.execute("SELECT expires, user_name, role FROM sessions WHERE token_sha256 = ?",
+                             (_digest(token),)).fetchone()
+        if row is None or row["expires"] <= time.time() or not row["user_name"]:
+            return None
+        return row["user_name"], row["role"]
+
+    def valid(self, token: str | None) -> bool:
+        return self.user(token) is not None
 
     def end(self, token: str | None) -> None:
         if token:

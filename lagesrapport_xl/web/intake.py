@@ -1,17 +1,21 @@
-"""Receiving one upload, without HTTP: read it, store it, log it, and answer with a receipt.
+"""Receiving one upload, without HTTP: read it, store it if its insats sent it, log it, answer.
 
-What "received" means, plainly: a file the reader recognises as RAR's Lägesrapport (its form
-version or its named answer cells were found) is stored in the inbox — also when it has errors:
-RAR's page then shows it as rejected until a corrected file comes, exactly as `consolidate` of
-the inbox does. Anything else (not an Excel workbook, unsafe, damaged, another workbook, an Excel
-lock file, too large, no file at all) is refused: logged with the reader's Swedish message, kept
-in the state folder for audit when there were bytes, never put in the inbox.
+Only an insats submits for itself. An upload through an insats' link (`insats=`) is read; when
+the reader recognises RAR's Lägesrapport (its form version or its named answer cells) *and* the
+file is that insats' report (keys.Insats.owns), it is stored in the inbox — also with errors:
+RAR's page then shows it as rejected until a corrected file comes, as `consolidate` does. A file
+of another insats is refused with a message naming the link's insats. An upload without a link is
+only checked: the same reading and the same receipt, but nothing is stored and nothing counts.
+Anything that is not the form (not a workbook, unsafe, damaged, another workbook, a lock file,
+too large, no file) is refused and logged with the reader's Swedish message; a refused
+submission's bytes are kept in the state folder for audit, never in the inbox.
 
-Every upload gets one row in the log, whatever its outcome. A stored file gets a name of its own
-(receipt time, the start of its SHA-256, the sanitised original name), is written atomically and
-never over another file, and its modification time is the receipt time, so that consolidate's
-supersede rule (signature date, then modification time) lets the later upload win. The same bytes
-uploaded again are logged again but stored once; the receipt says when they first came.
+Every upload gets one row in the upload log and one in the audit log, in the same transaction. A
+stored file gets a name of its own (receipt time, the start of its SHA-256, the sanitised
+original name), is written atomically and never over another file, with the receipt time as its
+modification time. Which copy of a report counts is what happened: the latest received through the
+link (`receipt_order`, consolidate/receipts.py); a signing date after the day of receipt is an
+error. The same bytes sent again are logged again, stored once, and count again from then.
 """
 
 from __future__ import annotations
@@ -24,11 +28,9 @@ import os
 import re
 import shutil
 import time
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,156 +42,28 @@ from ..consolidate.statuses import FileOutcome, Status, decide_statuses
 from ..reader.annotate import AnnotateError, write_annotated_copy
 from ..reader.read import read_report
 from ..reader.result import ReadResult
-from ..reader.safety import size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
+from ..reader.rules import signed_after_receipt
+from . import audit
 from .auth import new_token
+from .keys import Insats
+from .names import MAX_STORED_NAME_BYTES, safe_name, shown_name
+from .receipt import (  # noqa: F401  (the names app.py and the tests use, from here)
+    BAD_FORM,
+    BAD_KEY,
+    EXPIRED_FORM,
+    NO_FILE,
+    STORAGE_FAILED,
+    Outcome,
+    Receipt,
+    size_text,
+    too_large_message,
+)
 from .settings import Settings
 from .store import Store
 
 logger = logging.getLogger(__name__)
 CACHE_FILE = "rapportcache.sqlite"  # in the state folder: the parsed result of every received upload
-MAX_SHOWN_NAME = 255  # characters of the sent file name kept for the receipt
-MAX_STORED_NAME_BYTES = 120  # of the sanitised name in the inbox (file systems allow 255 bytes)
-DEFAULT_NAME = "rapport.xlsx"
-_PATH_SEPARATORS = re.compile(r"[\\/]")
-_UNSAFE = re.compile(r"[^\w .,()+~$#-]")  # \w: letters of any script (å, ä, ö), digits, "_"
-
-
-class Outcome(str, Enum):
-    RECEIVED = "received"  # in the inbox and counts as RAR's copy of the report (warnings allowed)
-    HAS_ERRORS = "has_errors"  # in the inbox, but rejected until a corrected file comes
-    REFUSED = "refused"  # not in the inbox
-
-
-VERDICTS = {
-    Outcome.RECEIVED: "RAR har tagit emot rapporten.",
-    Outcome.HAS_ERRORS: "RAR har tagit emot filen, men den har fel som måste rättas.",
-    Outcome.REFUSED: "Filen togs inte emot.",
-}
-
-# Messages for uploads that never reach the reader.
-NO_FILE = "Ingen fil kom med. Välj din ifyllda Lägesrapport (.xlsx) och tryck Skicka."
-BAD_FORM = "Uppladdningen gick inte att läsa. Välj filen igen och tryck Skicka."
-STORAGE_FAILED = "RAR:s server kunde inte spara filen just nu. Försök igen om en stund; kvarstår felet, kontakta RAR:s kansli."
-EXPIRED_FORM = (
-    "Sidan har varit öppen för länge eller kom inte från RAR:s webbplats, så filen togs inte emot. "
-    "Ladda om sidan och skicka filen igen."
-)
-
-
-def too_large_message(limit_bytes: int) -> str:
-    return (
-        f"Filen är större än {size_text(limit_bytes)} och togs inte emot. En ifylld Lägesrapport är högst "
-        "några hundra kB: kontrollera att du har valt rätt fil."
-    )
-
-
-# --- file names ----------------------------------------------------------------------------------
-
-
-def _visible(sent: str | None) -> str:
-    """The sent name without a folder (old browsers send C:\\…\\x.xlsx) and without control or
-    format characters (a right-to-left override can make "x.exe" look like "exe.x")."""
-    base = _PATH_SEPARATORS.split(sent or "")[-1]
-    return "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf")).strip()
-
-
-def _shorten(name: str, limit: int, *, in_bytes: bool = False) -> str:
-    """The name cut to `limit` characters (or UTF-8 bytes), its extension (up to 8 letters) kept."""
-    stem, dot, suffix = name.rpartition(".")
-    if not dot or not stem or len(suffix) > 8:
-        stem, suffix = name, ""
-    else:
-        suffix = f".{suffix}"
-    if in_bytes:
-        return stem.encode("utf-8")[: limit - len(suffix.encode("utf-8"))].decode("utf-8", "ignore") + suffix
-    return stem[: limit - len(suffix)] + suffix
-
-
-def shown_name(sent: str | None) -> str:
-    """The name as the coordinator knows it, shortened. Shown to people (escaped), never a path."""
-    return _shorten(_visible(sent), MAX_SHOWN_NAME) or DEFAULT_NAME
-
-
-def safe_name(sent: str | None) -> str:
-    """A file name that is safe on any file system: letters, digits and a few marks, no folder,
-    no leading dot, at most MAX_STORED_NAME_BYTES in UTF-8 with its extension kept. Excel's lock
-    file marks (~$) survive, so that the reader still recognises a lock file."""
-    name = unicodedata.normalize("NFC", _visible(sent))
-    name = re.sub(r"_{2,}", "_", _UNSAFE.sub("_", name)).lstrip(". ").rstrip(". ")
-    return _shorten(name, MAX_STORED_NAME_BYTES, in_bytes=True) if name else DEFAULT_NAME
-
-
-# --- the receipt ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What the coordinator is told, and what the log keeps of it (as JSON)."""
-
-    token: str
-    received: dt.datetime  # local time, with its offset
-    file_name: str
-    outcome: Outcome
-    result: dict[str, Any]  # ReadResult.to_json(): every issue, as `validate --format json`
-    size: int | None = None
-    sha256: str | None = None
-    stored_name: str | None = None  # its file in the inbox
-    case_number: str | None = None
-    initiative_name: str | None = None
-    report_number: int | None = None
-    already_received: dt.datetime | None = None  # these bytes came before and were stored then
-    supersedes: tuple[str, ...] = ()  # earlier uploads of the same insats and report it replaces
-    superseded_by: str | None = None  # a stored upload that counts instead (a later signature date)
-    superseded_reason: str = ""
-    annotated: bool = False  # an annotated copy can be downloaded
-    code: str | None = None  # why it was refused, for statistics
-
-    @property
-    def verdict(self) -> str:
-        return VERDICTS[self.outcome]
-
-    @property
-    def advice(self) -> str:
-        """What to do now, in one or two plain sentences."""
-        if self.outcome is Outcome.REFUSED:
-            return "Ingen rapport har lämnats in till RAR. Läs varför nedan, åtgärda det och skicka filen igen."
-        if self.outcome is Outcome.HAS_ERRORS:
-            return (
-                "Filen är sparad hos RAR, men rapporten räknas inte som inkommen förrän felen är rättade. "
-                "Rätta felen i din fil (listan nedan; kontrollkopian visar dem i Excel) och skicka den igen."
-            )
-        warnings = self.count(Severity.WARNING)
-        if warnings:
-            return (
-                f"Kontrollen hittade inga fel men {warnings} {'varning' if warnings == 1 else 'varningar'}. "
-                "Rapporten räknas som inkommen. Läs varningarna: stämmer något inte, rätta filen och skicka den igen."
-            )
-        return "Kontrollen hittade inga fel. Rapporten räknas som inkommen; du behöver inte göra något mer."
-
-    @property
-    def issues(self) -> list[dict[str, Any]]:
-        return self.result.get("issues", [])
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for issue in self.issues if issue["severity"] == severity.value)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        data["verdict"] = self.verdict
-        for key in ("received", "already_received"):
-            data[key] = data[key].isoformat() if data[key] else None
-        data["supersedes"] = list(self.supersedes)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Receipt:
-        values = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
-        values["outcome"] = Outcome(values["outcome"])
-        values["supersedes"] = tuple(values.get("supersedes", ()))
-        for key in ("received", "already_received"):
-            values[key] = dt.datetime.fromisoformat(values[key]) if values.get(key) else None
-        return cls(**values)
+IDENTITY = ("case_number", "initiative_name", "report_number", "signed_date")
 
 
 def _local(ns: int) -> dt.datetime:
@@ -221,6 +95,7 @@ class _Read:
     annotated: bool = False
     code: str | None = None
     answers: dict[str, Any] = field(default_factory=dict)
+    insats: Insats | None = None  # the link it came through; None: only checked
 
 
 # --- the intake ----------------------------------------------------------------------------------
@@ -246,14 +121,18 @@ class Intake:
 
     # --- receiving -------------------------------------------------------------------------------
 
-    def receive(self, content: bytes, file_name: str | None, *, client: str | None = None) -> Receipt:
-        """Read, store and log one uploaded file; never raises for a bad file. When the inbox
-        cannot be written (a full disk), the upload is logged as refused, with that reason."""
-        upload = self._read(content, file_name)
+    def receive(self, content: bytes, file_name: str | None, *, client: str | None = None,
+                insats: Insats | None = None) -> Receipt:
+        """Read and log one uploaded file, and store it when `insats` (the link it came through)
+        sent its own report; without `insats` it is only checked. Never raises for a bad file.
+        When the inbox cannot be written (a full disk), the upload is logged as refused, with that
+        reason."""
+        upload = self._read(content, file_name, insats)
         try:
             return self._log(upload, client)
         except OSError:
-            return self.refuse(file_name, "storage_failed", STORAGE_FAILED, client=client, size=len(content))
+            return self.refuse(file_name, "storage_failed", STORAGE_FAILED, client=client, size=len(content),
+                               insats=insats)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -263,15 +142,18 @@ class Intake:
             yield
 
     def refuse(self, file_name: str | None, code: str, message: str, *, client: str | None = None,
-               size: int | None = None) -> Receipt:
-        """Log an upload that never reached the reader (no file, too large, an expired form)."""
+               size: int | None = None, insats: Insats | None = None, submitted: bool | None = None) -> Receipt:
+        """Log an upload that never reached the reader (no file, too large, an expired form, a
+        wrong key)."""
         name = shown_name(file_name) if file_name else ""
         result = ReadResult(file=name, issues=[Issue(Severity.ERROR, message, code)], size=size)
-        upload = _Read(new_token(), name, safe_name(name), b"", None, result, Outcome.REFUSED, code=code)
-        return self._log(upload, client)
+        upload = _Read(new_token(), name, safe_name(name), b"", None, result, Outcome.REFUSED, code=code,
+                       insats=insats)
+        return self._log(upload, client, submitted=submitted)
 
-    def _read(self, content: bytes, file_name: str | None) -> _Read:
-        """The reader's verdict on the bytes, and the annotated copy (outside the log's lock)."""
+    def _read(self, content: bytes, file_name: str | None, insats: Insats | None) -> _Read:
+        """The reader's verdict on the bytes, whose they are, and the annotated copy (outside the
+        log's lock)."""
         token, name, safe = new_token(), shown_name(file_name), safe_name(file_name)
         folder = self.incoming / token
         folder.mkdir(parents=True)
@@ -280,32 +162,43 @@ class Intake:
             path.write_bytes(content)
             result = replace(read_report(path, self.settings.spec, limits=self.settings.limits), file=name)
             recognised = bool(result.values) and not result.skipped  # the form's cells were found
-            outcome = Outcome.REFUSED if not recognised else Outcome.HAS_ERRORS if result.errors else Outcome.RECEIVED
-            upload = _Read(token, name, safe, content, result.sha256 or _sha256(content), result, outcome)
-            if outcome is Outcome.REFUSED:
+            upload = _Read(token, name, safe, content, result.sha256 or _sha256(content), result, Outcome.REFUSED,
+                           insats=insats)
+            if not recognised:
                 upload.code = (result.errors or result.issues)[0].code if result.issues else "not_a_report"
-            else:  # only files safety let through are unpacked again for the copy
-                self.cache.keep([batch_form(result)])
-                upload.answers = result.report.answers() if result.report is not None else dict(result.values)
-                try:
-                    write_annotated_copy(path, result, self.annotated_dir / token, self.settings.spec)
-                    upload.annotated = True
-                except (AnnotateError, OSError):
-                    pass  # the receipt simply offers no copy
+                return upload
+            answers = result.report.answers() if result.report is not None else dict(result.values)
+            if insats is not None and not insats.owns(answers):
+                upload.code = "wrong_insats"
+                upload.result = replace(result, issues=[Issue(Severity.ERROR, insats.refusal(answers), "wrong_insats"),
+                                                        *result.issues])
+                return upload
+            if insats is not None:
+                self.cache.keep([batch_form(result)])  # the content alone, as consolidate reads it
+            upload.result = result = _with_receipt_date(result, answers, self.settings)
+            upload.answers = answers
+            upload.outcome = Outcome.HAS_ERRORS if result.errors else Outcome.RECEIVED
+            try:  # only files safety let through are unpacked again for the copy
+                write_annotated_copy(path, result, self.annotated_dir / token, self.settings.spec)
+                upload.annotated = True
+            except (AnnotateError, OSError):
+                pass  # the receipt simply offers no copy
             return upload
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _log(self, upload: _Read, client: str | None) -> Receipt:
-        """Store (if received and new) and log, as one step under the database's write lock."""
+    def _log(self, upload: _Read, client: str | None, *, submitted: bool | None = None) -> Receipt:
+        """Store (if submitted, received and new) and log, as one step under the write lock."""
         identity = _identity(upload.answers or upload.result.values)
+        insats = upload.insats
+        submitted = insats is not None if submitted is None else submitted
         with self.store.writing() as db:
             last = db.execute("SELECT MAX(received_ns) FROM uploads").fetchone()[0] or 0
             now = max(time.time_ns(), last + 1000)  # strictly increasing, also as a float mtime
             stored_name, duplicate_of, already = None, None, None
             supersedes: tuple[str, ...] = ()
             superseded_by, reason = None, ""
-            if upload.outcome is not Outcome.REFUSED:
+            if upload.outcome is not Outcome.REFUSED and submitted:
                 first = db.execute(
                     "SELECT id, stored_name, received_ns FROM uploads WHERE sha256 = ? AND stored_name IS NOT NULL "
                     "AND duplicate_of IS NULL", (upload.sha256,)).fetchone()
@@ -313,10 +206,10 @@ class Intake:
                     stored_name, duplicate_of, already = first["stored_name"], first["id"], _local(first["received_ns"])
                 else:
                     stored_name = self._store(upload, now)
-            elif upload.content:
+            elif upload.content and submitted:
                 self._keep_refused(upload, now)
-            if upload.outcome is Outcome.RECEIVED and duplicate_of is None:
-                supersedes, superseded_by, reason = _supersession(db, stored_name, upload.answers, now)
+            if upload.outcome is Outcome.RECEIVED and stored_name is not None:
+                supersedes, superseded_by, reason = _supersession(db, stored_name, upload, now)
             receipt = Receipt(
                 token=upload.token,
                 received=_local(now),
@@ -332,17 +225,26 @@ class Intake:
                 superseded_reason=reason,
                 annotated=upload.annotated,
                 code=upload.code,
+                submitted=submitted,
+                insats=insats.title if insats is not None else None,
                 **identity,
             )
             signed = upload.answers.get("signed_date")
             db.execute(
                 "INSERT INTO uploads (token, received_ns, file_name, size, sha256, outcome, code, stored_name, "
-                "duplicate_of, case_number, initiative_name, report_number, signed_date, client, receipt) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "duplicate_of, case_number, initiative_name, report_number, signed_date, client, receipt, mode, "
+                "insats, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (upload.token, now, upload.file_name, receipt.size, upload.sha256, upload.outcome.value, upload.code,
                  stored_name, duplicate_of, identity["case_number"], identity["initiative_name"],
                  identity["report_number"], signed.isoformat() if isinstance(signed, dt.date) else None, client,
-                 json.dumps(receipt.to_json(), ensure_ascii=False)),
+                 json.dumps(receipt.to_json(), ensure_ascii=False), "link" if submitted else "check",
+                 insats.key if insats else None, insats.key_id if insats else None),
+            )
+            audit.record(
+                db, "upload" if submitted else "check", at_ns=now, insats=insats.key if insats else None,
+                insats_title=insats.title if insats else None, key_id=insats.key_id if insats else None,
+                client=client, sha256=upload.sha256, verdict=receipt.verdict,
+                detail=_audit_detail(receipt),
             )
         return receipt
 
@@ -377,6 +279,21 @@ class Intake:
         copies = sorted((self.annotated_dir / token).glob("*.xlsx"))
         return copies[0] if copies else None
 
+    def stored_file(self, token: str) -> tuple[Path, str] | None:
+        """The inbox file an upload was stored as, and the name it was sent with (for RAR's download)."""
+        with self.store.connect() as db:
+            row = db.execute("SELECT stored_name, file_name FROM uploads WHERE token = ? AND stored_name IS NOT NULL",
+                             (token,)).fetchone()
+        if row is None or not (self.inbox / row["stored_name"]).is_file():
+            return None
+        return self.inbox / row["stored_name"], row["file_name"] or row["stored_name"]
+
+    def insats_of(self, token: str) -> str | None:
+        """The insats (keys.Insats.key) whose link an upload came through; None for a check."""
+        with self.store.connect() as db:
+            row = db.execute("SELECT insats FROM uploads WHERE token = ?", (token,)).fetchone()
+        return row["insats"] if row else None
+
     def last_uploads(self) -> dict[str, dt.datetime]:
         """Stored file name → the last time it was uploaded (its first upload or a re-upload)."""
         with self.store.connect() as db:
@@ -384,6 +301,18 @@ class Intake:
                 "SELECT stored_name, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL "
                 "GROUP BY stored_name").fetchall()
         return {row["stored_name"]: _local(row["last"]) for row in rows}
+
+    def receipt_order(self) -> dict[str, dt.datetime]:
+        """sha256 → the last time those bytes were received and stored (through a link; before
+        links, through the open page): what decides which copy counts (consolidate/receipts.py)."""
+        with self.store.connect() as db:
+            return receipt_order(db)
+
+    def uploads_of(self, insats: str) -> list[Receipt]:
+        """Every upload sent through the insats' links, newest first."""
+        with self.store.connect() as db:
+            rows = db.execute("SELECT receipt FROM uploads WHERE insats = ? ORDER BY id DESC", (insats,)).fetchall()
+        return [Receipt.from_json(json.loads(row["receipt"])) for row in rows]
 
     def known_files(self) -> dict[str, Known]:
         """Each file the intake stored in the inbox (path as the consolidation lists it) with its
@@ -395,41 +324,78 @@ class Intake:
         return {str(self.inbox / row["stored_name"]): Known(row["sha256"], row["size"], row["received_ns"])
                 for row in rows}
 
-    def last_change(self) -> int:
-        """The log's last row id: RAR's page is built again only after it or the inbox changed."""
+    def last_change(self) -> tuple[int, int, int]:
+        """The logs' last row ids: RAR's page is built again only after one of them or the inbox changed."""
         with self.store.connect() as db:
-            return db.execute("SELECT COALESCE(MAX(id), 0) FROM uploads").fetchone()[0]
+            return tuple(db.execute(  # type: ignore[return-value]
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM uploads), (SELECT COALESCE(MAX(id), 0) FROM reviews), "
+                "(SELECT COALESCE(MAX(id), 0) FROM insats_keys) + (SELECT COUNT(revoked_ns) FROM insats_keys)"
+            ).fetchone())
 
     def counts(self) -> dict[str, int]:
-        """Uploads by outcome, duplicates, and the files stored in the inbox (from the log)."""
+        """Submissions by outcome, duplicates, the files stored in the inbox, and the checks
+        without a link (which store nothing), from the log."""
         with self.store.connect() as db:
             row = db.execute(
-                "SELECT COUNT(*) AS uploads, "
-                "COALESCE(SUM(outcome = 'received'), 0) AS received, "
-                "COALESCE(SUM(outcome = 'has_errors'), 0) AS has_errors, "
-                "COALESCE(SUM(outcome = 'refused'), 0) AS refused, "
+                "SELECT COALESCE(SUM(mode IS NOT 'check'), 0) AS uploads, "
+                "COALESCE(SUM(outcome = 'received' AND mode IS NOT 'check'), 0) AS received, "
+                "COALESCE(SUM(outcome = 'has_errors' AND mode IS NOT 'check'), 0) AS has_errors, "
+                "COALESCE(SUM(outcome = 'refused' AND mode IS NOT 'check'), 0) AS refused, "
                 "COALESCE(SUM(duplicate_of IS NOT NULL), 0) AS duplicates, "
-                "COALESCE(SUM(stored_name IS NOT NULL AND duplicate_of IS NULL), 0) AS stored "
+                "COALESCE(SUM(stored_name IS NOT NULL AND duplicate_of IS NULL), 0) AS stored, "
+                "COALESCE(SUM(mode = 'check'), 0) AS checks "
                 "FROM uploads").fetchone()
         return dict(row)
+
+
+def receipt_order(db: Any) -> dict[str, dt.datetime]:
+    """sha256 → the last receipt of those bytes that stored them (Intake.receipt_order), local time."""
+    rows = db.execute(
+        "SELECT sha256, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL "
+        "AND outcome != 'refused' GROUP BY sha256").fetchall()
+    return {row["sha256"]: dt.datetime.fromtimestamp(row["last"] / 1e9) for row in rows}
 
 
 def _sha256(content: bytes) -> str | None:
     return hashlib.sha256(content).hexdigest() if content else None
 
 
-def _supersession(
-    db: Any, name: str | None, answers: dict[str, Any], now: int
-) -> tuple[tuple[str, ...], str | None, str]:
-    """What consolidate's own rule (decide_statuses) says of the new file among the error-free
-    files stored so far: which it supersedes, or which supersedes it and why."""
+def _with_receipt_date(result: ReadResult, answers: dict[str, Any], settings: Settings) -> ReadResult:
+    """The result with an error when the report is signed after today, the day of its receipt."""
+    signed, today = answers.get("signed_date"), dt.date.today()
+    if type(signed) is not dt.date or signed <= today:  # a raw value of a file with errors is left alone
+        return result
+    return replace(result, issues=[*result.issues, signed_after_receipt(signed, today, settings.spec)])
+
+
+def _audit_detail(receipt: Receipt) -> str:
+    """The audit row's detail: the file, the report, and what became of it."""
+    parts = [f"fil: {receipt.file_name or '–'}"]
+    if receipt.report_number is not None:
+        parts.append(f"rapport nr {receipt.report_number}")
+    if receipt.stored_name:
+        parts.append(f"sparad som {receipt.stored_name}")
+    if receipt.already_received:
+        parts.append("samma innehåll fanns redan")
+    if receipt.code:
+        parts.append(f"skäl: {receipt.code}")
+    if receipt.supersedes:
+        parts.append(f"ersätter {', '.join(receipt.supersedes)}")
+    return "; ".join(parts)
+
+
+def _supersession(db: Any, name: str, upload: _Read, now: int) -> tuple[tuple[str, ...], str | None, str]:
+    """What consolidate's rule says of the file just received among the error-free files stored so
+    far: the latest received counts (decide_statuses with the receipt order), so it supersedes the
+    earlier copies of its report."""
     rows = db.execute(
-        "SELECT stored_name, case_number, initiative_name, report_number, signed_date, received_ns FROM uploads "
-        "WHERE outcome = 'received' AND duplicate_of IS NULL AND stored_name IS NOT NULL").fetchall()
+        "SELECT stored_name, sha256, case_number, initiative_name, report_number, signed_date FROM uploads "
+        "WHERE outcome = 'received' AND duplicate_of IS NULL AND stored_name IS NOT NULL AND stored_name != ?",
+        (name,)).fetchall()
     outcomes = [
         FileOutcome(
             name=row["stored_name"],
-            result=ReadResult(file=row["stored_name"], modified=dt.datetime.fromtimestamp(row["received_ns"] / 1e9)),
+            result=ReadResult(file=row["stored_name"], sha256=row["sha256"]),
             answers={
                 "case_number": row["case_number"],
                 "initiative_name": row["initiative_name"],
@@ -439,12 +405,10 @@ def _supersession(
         )
         for row in rows
     ]
-    new = FileOutcome(
-        name=name or "",
-        result=ReadResult(file=name or "", modified=dt.datetime.fromtimestamp(now / 1e9)),
-        answers={key: answers.get(key) for key in ("case_number", "initiative_name", "report_number", "signed_date")},
-    )
-    decide_statuses([*outcomes, new])
+    new = FileOutcome(name=name, result=ReadResult(file=name, sha256=upload.sha256),
+                      answers={key: upload.answers.get(key) for key in IDENTITY})
+    order = {**receipt_order(db), upload.sha256 or "": dt.datetime.fromtimestamp(now / 1e9)}
+    decide_statuses([*outcomes, new], order)
     supersedes = tuple(o.name for o in outcomes if o.superseded_by == new.name)
     if new.status is Status.SUPERSEDED:
         return supersedes, new.superseded_by, new.superseded_reason

@@ -1,7 +1,8 @@
-"""RAR's page as data: who has reported, from the inbox as `consolidate` sees it, and the master.
+"""RAR's page as data: who has reported, from the inbox as `consolidate --state` sees it, and the master.
 
-The states come from `coverage.register_coverage` over the same statuses as `consolidate(inbox)` —
-the same rule, the same texts as the Kontroll sheet — and the last upload times from the server's
+The states come from `coverage.register_coverage` over the same statuses as `consolidate(inbox,
+receipts=…)` — the same rule (the latest received through the insats' link counts), the same texts
+as the Kontroll sheet — and the last upload times, the receipts and RAR's reviews from the server's
 log. Without a register, the rows are the insatser and report numbers found in the inbox.
 
 Nothing the intake has received is opened again: each upload's parsed result went into the
@@ -34,11 +35,15 @@ from ..consolidate.coverage import (
     register_coverage,
 )
 from ..consolidate.file_states import file_states
-from ..consolidate.statuses import STATUS_PLURAL, Status
+from ..consolidate.receipts import Receipts, Review
+from ..consolidate.statuses import STATUS_PLURAL, FileOutcome, Status
 from ..form.spec import FormSpec
 from ..master.writer import write_master
 from ..reader.register import RegisterError, RegisterRow, read_register
-from .intake import Intake
+from . import review
+from .intake import Intake, receipt_order
+from .keys import Insats, KeyState, active_keys
+from .store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +52,14 @@ MASTER_FOLDER = "sammanstallningar"
 
 @dataclass(frozen=True)
 class InsatsRow:
-    """One register row (or one insats and report found in the inbox) and when it last uploaded."""
+    """One register row (or one insats and report found in the inbox), when it last uploaded, and
+    RAR's review of the report that counts."""
 
     coverage: RegisterCoverage
     last_upload: dt.datetime | None
+    insats: Insats | None = None
+    review: Review | None = None  # of the file that counts (None: no file counts)
+    link: KeyState | None = None  # the insats' active link
 
     @property
     def state(self) -> Coverage:
@@ -72,6 +81,9 @@ class InsatsRow:
             "rejected": list(c.rejected),
             "other_periods": list(c.other_periods),
             "last_upload": self.last_upload.isoformat() if self.last_upload else None,
+            "insats": self.insats.key if self.insats else None,
+            "review": self.review.value if self.review else None,
+            "link_issued": self.link is not None,
         }
 
 
@@ -83,6 +95,13 @@ class Overview:
     uploads: dict[str, int]  # the log's counts (Intake.counts)
     from_register: bool
     register_problems: list[str] = field(default_factory=list)
+    outcomes: dict[str, FileOutcome] = field(default_factory=dict)  # every file in the inbox, by name
+    receipts: Receipts | None = None  # what the statuses were decided by (the log's receipts, reviews)
+
+    def reviews(self) -> dict[Review, int]:
+        """How many counted reports are in each review state."""
+        found = [row.review for row in self.rows if row.review is not None]
+        return {review: found.count(review) for review in Review}
 
     def count(self, state: Coverage) -> int:
         return sum(1 for row in self.rows if row.state is state)
@@ -100,6 +119,7 @@ class Overview:
             "uploads": self.uploads,
             "rows": [row.to_json() for row in self.rows],
             "unmatched": list(self.unmatched),
+            "reviews": {review.name.lower(): count for review, count in self.reviews().items()},
         }
 
 
@@ -130,7 +150,7 @@ def inbox_rows(consolidation: Consolidation) -> list[RegisterRow]:
     return [RegisterRow(index, rows[key]) for index, key in enumerate(order, start=1)]
 
 
-def _register(settings: Any) -> tuple[list[RegisterRow] | None, list[str]]:
+def register_rows(settings: Any) -> tuple[list[RegisterRow] | None, list[str]]:
     """The register's rows (None without a register, or when it cannot be read) and its problems
     as texts; read anew each time, so that RAR may edit it while the server runs."""
     if settings.register is None:
@@ -180,23 +200,41 @@ def build_overview(intake: Intake) -> Overview:
         return memo.overview
 
 
+def server_receipts(intake: Intake, *, approved_only: bool = False) -> Receipts:
+    """The log's account for the consolidation: receipt order and RAR's reviews."""
+    return store_receipts(intake.store, approved_only=approved_only)
+
+
+def store_receipts(store: Store, *, approved_only: bool = False) -> Receipts:
+    """The same from a server's database alone (`lagesrapport consolidate --state DIR`)."""
+    with store.connect() as db:
+        received = receipt_order(db)
+    return Receipts(received, review.current(store), approved_only)
+
+
 def _build_overview(intake: Intake) -> Overview:
     settings = intake.settings
-    register, problems = _register(settings)
+    register, problems = register_rows(settings)
     with intake.snapshot():
+        receipts = server_receipts(intake)
         consolidation = file_states([settings.inbox], spec=settings.spec, cache=intake.cache,
-                                    tolerance=DEFAULT_TOLERANCE, known=intake.known_files())
+                                    tolerance=DEFAULT_TOLERANCE, known=intake.known_files(), receipts=receipts)
         last, uploads = intake.last_uploads(), intake.counts()
+    links = active_keys(intake.store)
     if register is not None:
         rows = register
     else:  # an unreadable register leaves its table empty, under the problem; none: the inbox's insatser
         rows = [] if settings.register is not None else inbox_rows(consolidation)
     report: CoverageReport = register_coverage(consolidation.files, rows)
+    outcomes = {outcome.name: outcome for outcome in consolidation.files}
     insats_rows = []
     for row in report.rows:
         names = [row.accepted, *row.superseded, *row.rejected, *row.other_periods]
         times = [last[name] for name in names if name in last]
-        insats_rows.append(InsatsRow(row, max(times) if times else None))
+        insats = Insats.of({"case_number": row.case_number, "initiative_name": row.initiative_name})
+        counted = receipts.review_of(outcomes[row.accepted]) if row.accepted else None
+        insats_rows.append(InsatsRow(row, max(times) if times else None, insats, counted,
+                                     links.get(insats.key) if insats else None))
     return Overview(
         rows=insats_rows,
         unmatched=report.unmatched,
@@ -204,6 +242,8 @@ def _build_overview(intake: Intake) -> Overview:
         uploads=uploads,
         from_register=settings.register is not None,
         register_problems=problems,
+        outcomes=outcomes,
+        receipts=receipts,
     )
 
 
@@ -218,21 +258,23 @@ class MasterJob:
     register: list[RegisterRow] | None
     register_file: Path | None
     target_folder: Path
+    receipts: Receipts | None = None
 
 
-def write_master_workbook(intake: Intake) -> Path | None:
-    """The master workbook of the inbox, as `lagesrapport consolidate INBOX -o … [--register R]`
-    writes it (None when the inbox has no file, where the command writes nothing either).
+def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Path | None:
+    """The master workbook of the inbox, as `lagesrapport consolidate INBOX --state STATE -o …
+    [--register R] [--approved-only]` writes it (None when the inbox has no file, where the command
+    writes nothing either).
 
     Written in a fresh process (spawned, not forked: the server runs threads), single-threaded like
     the command, so that it may use the command's parallel writer; it reads the parsed reports from
     the intake's cache, so it opens no file the intake has already checked."""
     settings = intake.settings
-    register, _problems = _register(settings)  # shown on RAR's page; the Kontroll sheet has the rows
+    register, _problems = register_rows(settings)  # shown on RAR's page; the Kontroll sheet has the rows
     job = MasterJob(
         inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
         register=register, register_file=settings.register if register is not None else None,
-        target_folder=settings.state / MASTER_FOLDER,
+        target_folder=settings.state / MASTER_FOLDER, receipts=server_receipts(intake, approved_only=approved_only),
     )
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         written = pool.submit(run_master_job, job).result()
@@ -243,7 +285,8 @@ def run_master_job(job: MasterJob) -> str | None:
     """In the master's own process: the consolidation from the cache, then the command's writer."""
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
-                                    register_file=job.register_file, cache=cache, known=job.known)
+                                    register_file=job.register_file, cache=cache, known=job.known,
+                                    receipts=job.receipts)
     if not consolidation.files:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")

@@ -8,7 +8,8 @@ inbox ("inkorg" → "inkorg-server"), and never inside it.
 RAR's password is given as a hash (`lagesrapport serve --hash-password` makes one): the `[web]`
 table of the `--config` TOML (`password_hash = "scrypt:…"`) or the environment variable
 LAGESRAPPORT_PASSWORD_HASH. A plain password in LAGESRAPPORT_PASSWORD is hashed at start and
-removed from the environment; it is never stored or logged.
+removed from the environment; it is never stored or logged. The accessibility statement's texts
+are the `[web.accessibility]` table (accessibility.py).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from typing import Any
 
 from ..form.spec import FormSpec, SpecError, default_spec
 from ..reader.safety import DEFAULT_LIMITS, Limits, MiB
+from .accessibility import Statement, statement_from
 from .auth import check_password_hash, hash_password
 
 ENV_PASSWORD_HASH = "LAGESRAPPORT_PASSWORD_HASH"
 ENV_PASSWORD = "LAGESRAPPORT_PASSWORD"
-WEB_KEYS = {"password_hash", "https", "max_mb"}
+WEB_KEYS = {"password_hash", "https", "max_mb", "accessibility"}
 
 
 class SettingsError(ValueError):
@@ -46,6 +48,7 @@ class Settings:
     login_delay: float = 1.0  # seconds every failed login waits before its answer
     login_attempts: int = 5  # failed logins per client and window before it is locked out
     login_window: float = 15 * 60.0
+    accessibility: Statement = field(default_factory=Statement)  # the tillgänglighetsredogörelse's texts
 
     @property
     def max_upload_bytes(self) -> int:
@@ -127,6 +130,12 @@ def build_settings(
                 f"Största filstorlek ska vara mellan 0 och {DEFAULT_LIMITS.max_file_bytes // MiB} MB, inte {max_mb}."
             )
         limits = replace(DEFAULT_LIMITS, max_file_bytes=int(max_mb * MiB))
+    accessibility = extra.pop("accessibility", None)
+    if accessibility is None:
+        try:
+            accessibility = statement_from(table.get("accessibility"))
+        except ValueError as exc:
+            raise SettingsError(f"[web.accessibility]: {exc}") from None
     return Settings(
         inbox=inbox,
         state=state,
@@ -135,5 +144,6 @@ def build_settings(
         password_hash=password_hash_from(table, environ),
         limits=limits,
         https=bool(table.get("https", False)) if https is None else https,
+        accessibility=accessibility,
         **extra,
     )

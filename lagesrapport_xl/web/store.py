@@ -1,9 +1,15 @@
-"""The server's SQLite database: one row per upload (the submission log) and RAR's sessions.
+"""The server's SQLite database: uploads (the submission log), the insatser's link keys, staff
+accounts and their sessions, RAR's reviews and the audit log.
 
 A new connection per unit of work (uploads are handled in a thread pool, and a connection must
 not be shared between threads); `writing()` takes SQLite's write lock at once (BEGIN IMMEDIATE),
 so that "are these bytes already stored?" and storing them happen as one step, also between
 processes. The database lives in the server's state folder, never in the inbox.
+
+The audit log and the review history are append-only: triggers refuse every UPDATE and DELETE on
+them (tests/test_web_audit.py also checks that no such statement exists in the package). A
+database from before the links gets its new columns on first use (`_migrate`); its sessions,
+which belonged to no named user, end.
 """
 
 from __future__ import annotations
@@ -30,7 +36,11 @@ CREATE TABLE IF NOT EXISTS uploads (
     report_number INTEGER,
     signed_date TEXT,                    -- ISO date, for the supersede rule
     client TEXT,
-    receipt TEXT NOT NULL                -- intake.Receipt as JSON: what the answer page shows
+    receipt TEXT NOT NULL,               -- intake.Receipt as JSON: what the answer page shows
+    mode TEXT,                           -- 'link': sent through an insats' link; 'check': only checked
+                                         -- (stores nothing); NULL: stored before links existed
+    insats TEXT,                         -- the link's insats (keys.Insats.key)
+    key_id INTEGER                       -- the link key it came with (insats_keys.id)
 );
 -- The same bytes are stored once: the row that stored them is the only one without duplicate_of.
 CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
@@ -38,9 +48,71 @@ CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
 CREATE INDEX IF NOT EXISTS by_time ON uploads(received_ns);  -- the latest receipt time, per upload
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,       -- the cookie's hash: the database never holds a usable token
-    expires REAL NOT NULL
+    expires REAL NOT NULL,
+    user_name TEXT,                      -- whose session (accounts.py); a session without one is void
+    role TEXT
 );
+CREATE TABLE IF NOT EXISTS insats_keys (
+    id INTEGER PRIMARY KEY,
+    insats TEXT NOT NULL,                -- keys.Insats.key: 'dnr:2020-0042' or 'namn:nyttiga affärer'
+    case_number TEXT,
+    initiative_name TEXT,
+    key_sha256 TEXT NOT NULL UNIQUE,     -- the link's secret is never stored, only its hash
+    issued_ns INTEGER NOT NULL,
+    issued_by TEXT NOT NULL,
+    revoked_ns INTEGER,
+    revoked_by TEXT
+);
+CREATE INDEX IF NOT EXISTS keys_by_insats ON insats_keys(insats);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('kansli', 'ekonomi')),
+    password_hash TEXT NOT NULL,         -- auth.hash_password: scrypt, never the password
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_ns INTEGER NOT NULL,
+    changed_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (     -- RAR's review of a received report: one row per change
+    id INTEGER PRIMARY KEY,
+    at_ns INTEGER NOT NULL,
+    user_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,                -- the reviewed version (its bytes)
+    stored_name TEXT NOT NULL,
+    insats TEXT,
+    report_number INTEGER,
+    state TEXT NOT NULL,                 -- consolidate.receipts.Review's value
+    comment TEXT NOT NULL DEFAULT '',
+    cells TEXT NOT NULL DEFAULT '[]'     -- the questions the comment points at, as JSON
+);
+CREATE INDEX IF NOT EXISTS reviews_by_sha ON reviews(sha256);
+CREATE TABLE IF NOT EXISTS audit (       -- append-only: see the triggers below
+    id INTEGER PRIMARY KEY,
+    at_ns INTEGER NOT NULL,
+    action TEXT NOT NULL,                -- audit.ACTIONS
+    user_name TEXT,                      -- a staff account; NULL for a coordinator or a stranger
+    insats TEXT,
+    insats_title TEXT,
+    key_id INTEGER,
+    client TEXT,
+    sha256 TEXT,
+    verdict TEXT,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_insats ON audit(insats);
 """
+
+APPEND_ONLY = ("audit", "reviews")
+TRIGGERS = "".join(
+    f"""
+CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table}
+BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"""
+    for table in APPEND_ONLY for verb in ("UPDATE", "DELETE")
+)
+ADDED_COLUMNS = {  # columns a database from an earlier version lacks
+    "uploads": {"mode": "TEXT", "insats": "TEXT", "key_id": "INTEGER"},
+    "sessions": {"user_name": "TEXT", "role": "TEXT"},
+}
 
 
 class Store:
@@ -51,7 +123,8 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-            connection.executescript(SCHEMA)
+            _migrate(connection)
+            connection.executescript(SCHEMA + TRIGGERS)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -74,3 +147,17 @@ class Store:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Add the columns an earlier version's tables lack; end the sessions of no named user."""
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if not present:
+            continue  # a new database: SCHEMA makes the table whole
+        for column, kind in columns.items():
+            if column not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    if {row[1] for row in connection.execute("PRAGMA table_info(sessions)")}:
+        connection.execute("DELETE FROM sessions WHERE user_name IS NULL")
+

@@ -89,7 +89,7 @@ def build_tables(
         time_share_table,
         texts.table(),
         history.table(participant_tables[0], time_share_table),
-        *control_tables(consolidation.files, consolidation.spec),
+        *control_tables(consolidation.files, consolidation.spec, consolidation.receipts),
     ]
     if consolidation.coverage is not None:  # --register: who has reported for the period
         tables += register_tables(consolidation, consolidation.coverage)

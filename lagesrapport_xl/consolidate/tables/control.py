@@ -9,6 +9,7 @@ from typing import Any
 
 from ...form.fieldtypes import MAX_CELL_TEXT
 from ...form.spec import FormSpec
+from ..receipts import Receipts
 from ..statuses import STATUS_PLURAL, Facts, FileOutcome, Status
 from .base import CONTROL, Column, Table, TableBuilder, make_table
 
@@ -40,7 +41,10 @@ def shown(value: Any) -> str | None:
     return text[:255]
 
 
-def control_tables(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, Table]:
+def control_tables(
+    outcomes: list[FileOutcome], spec: FormSpec, receipts: Receipts | None = None
+) -> tuple[Table, Table]:
+    """The file list and its counts; with the web intake's `receipts`, RAR's review of each file."""
     columns = [
         Column("file", "Fil"),
         Column("status", "Status"),
@@ -53,6 +57,8 @@ def control_tables(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, 
         Column("superseded_by", "Ersatt av"),
         Column("form_version", "Formulärversion i filen"),
     ]
+    if receipts is not None:
+        columns.insert(2, Column("review", "Granskning (RAR)"))
     rows = TableBuilder(columns)
     for outcome in outcomes:
         facts = outcome.facts
@@ -68,6 +74,7 @@ def control_tables(outcomes: list[FileOutcome], spec: FormSpec) -> tuple[Table, 
                 "problems": _problems_text(outcome, facts),
                 "superseded_by": outcome.superseded_by,
                 "form_version": facts.form_version,
+                "review": receipts.review_text(outcome) if receipts is not None else None,
             }
         )
     control = rows.table("control", CONTROL, "Alla filer som hittades", "kontroll")

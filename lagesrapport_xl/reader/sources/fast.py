@@ -1,0 +1,118 @@
+"""The fast source, the default: python-calamine for values (2–3 ms a report), workbook_xml.py
+for names, the version and each named cell's formula, error and stored number (calamine gives a
+formula's cached value and an error cell as ""). A file calamine refuses or panics on is handed
+to the openpyxl source, the reference, which decides about it.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import zipfile
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from ...form.spec import VERSION_PROPERTY
+from ..cells import NameTarget, RawCell, WorkbookCells
+from .openpyxl_source import read_openpyxl
+from .shared import Wanted, as_stored, cell_position, clean_value, merged_names, raw_cell, unreadable, wanted_names
+from .workbook_xml import (
+    NO_XML,
+    ArchiveParts,
+    CellXml,
+    Parts,
+    Scans,
+    custom_property,
+    parse_workbook,
+    scan_cells,
+    well_formed_text,
+    workbook_parts,
+)
+
+
+def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
+              content: bytes | None = None, scans: Scans | None = None) -> WorkbookCells:
+    """calamine values, defusedxml names, formulas and errors: the default source.
+
+    `parts`: the file's zip parts as safety inflated and checked them (FileCheck.parts), so that
+    they are not inflated again; without them the archive is opened here. `content`: the file's
+    bytes as safety read them (FileCheck.content), so that calamine parses those very bytes.
+    `scans`: safety's scans of the sheets among those parts (FileCheck.sheet_scans).
+    """
+    try:
+        if parts is None:
+            with zipfile.ZipFile(path) as archive:
+                found = _xml_facts(ArchiveParts(archive), wanted, None)
+        else:
+            found = _xml_facts(parts, wanted, scans)
+    except Exception:  # noqa: BLE001 - any damage is reported, never raised
+        return unreadable()
+    sheets, hidden, names, version, targets, by_sheet, scanned = found
+    try:
+        cells, merged = _calamine_cells(path if content is None else io.BytesIO(content), by_sheet, scanned, targets)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - calamine refused or panicked (PanicException is no Exception)
+        return read_openpyxl(path, wanted)  # the reference source decides about this file
+    return WorkbookCells(sheets=sheets, names=names, cells=cells, hidden_sheets=hidden, form_version=version,
+                         merged=merged)
+
+
+def _xml_facts(parts: Parts, wanted: Wanted, scans: Scans | None) -> tuple[Any, ...]:
+    """What read_fast takes from the XML: sheets, names, version, and each wanted cell's XML."""
+    workbook, rels = parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"]
+    sheets, hidden, names, paths = workbook_parts(parts)
+    version = custom_property(parts, VERSION_PROPERTY)
+    targets, by_sheet = _placed(workbook, rels, None if wanted is None else tuple(wanted))
+    scanned = {sheet: scan_cells(parts, paths[sheet], addresses, scans) for sheet, addresses in by_sheet.items()}
+    if "xl/sharedStrings.xml" in parts:
+        well_formed_text(parts["xl/sharedStrings.xml"])
+    return sheets, hidden, names, version, targets, by_sheet, scanned
+
+
+@functools.lru_cache(maxsize=16)  # the same for every report of a batch
+def _placed(
+    workbook: bytes, rels: bytes, wanted: tuple[str, ...] | None
+) -> tuple[dict[str, NameTarget], dict[str, dict[str, list[str]]]]:
+    """The wanted names' targets, and sheet → address → names for those on a worksheet.
+    Shared by the reports of a batch: callers only read them."""
+    _, _, names, paths = parse_workbook(workbook, rels)
+    targets = wanted_names(names, wanted)
+    by_sheet: dict[str, dict[str, list[str]]] = {}
+    for key, target in targets.items():
+        if target.sheet in paths:
+            by_sheet.setdefault(target.sheet, {}).setdefault(target.cell, []).append(key)
+    return targets, by_sheet
+
+
+def _calamine_cells(
+    file: str | io.BytesIO, by_sheet: dict[str, dict[str, list[str]]], scanned: dict[str, dict[str, CellXml]],
+    targets: dict[str, NameTarget],
+) -> tuple[dict[str, RawCell], dict[str, str]]:
+    cells: dict[str, RawCell] = {}
+    merged: dict[str, str] = {}
+    opened = CalamineWorkbook.from_path(file) if isinstance(file, str) else CalamineWorkbook.from_filelike(file)
+    with opened as workbook:
+        for sheet, addresses in by_sheet.items():
+            data = workbook.get_sheet_by_name(sheet)
+            rows = data.to_python(skip_empty_area=False)
+            facts = scanned[sheet]
+            height = len(rows)
+            for address, keys in addresses.items():
+                row, col = cell_position(address)
+                line = rows[row] if row < height else ()
+                value = line[col] if col < len(line) else None
+                xml = facts.get(address, NO_XML)
+                if xml is NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
+                    cell = RawCell(clean_value(value))
+                else:
+                    cell = raw_cell(as_stored(xml.number, value), xml.formula, xml.error)
+                for key in keys:
+                    cells[key] = cell
+            if data.merged_cell_ranges:
+                ranges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in data.merged_cell_ranges]
+                merged.update(merged_names({k: targets[k] for keys in addresses.values() for k in keys}, sheet,
+                                           ranges))
+    return cells, merged
+
