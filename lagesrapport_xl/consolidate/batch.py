@@ -31,7 +31,7 @@ from .coverage import register_coverage
 from .inputs import InputError, InputFile, find_input_files
 from .parallel import Progress, read_files
 from .receipts import Receipts, check_receipt_dates
-from .statuses import FileOutcome, SpooledOutcome, compare_with_earlier, decide_statuses, normalise
+from .statuses import Compared, FileOutcome, SpooledOutcome, compare_with_earlier, decide_statuses, normalise
 from .tables import build_tables
 
 if TYPE_CHECKING:
@@ -122,13 +122,15 @@ def _consolidation(
     return consolidation
 
 
-def decide(outcomes: list[FileOutcome], spec: FormSpec, receipts: Receipts | None) -> None:
+def decide(
+    outcomes: list[FileOutcome], spec: FormSpec, receipts: Receipts | None, compared: Compared | None = None
+) -> None:
     """Every file's status (statuses.py), by the intake's receipts when given, and each report
-    compared with its predecessor in the batch."""
+    compared with its predecessor in the batch (`compared`: see compare_with_earlier)."""
     if receipts is not None:
         check_receipt_dates(outcomes, receipts, spec)
     decide_statuses(outcomes, receipts.received if receipts is not None else None)
-    compare_with_earlier(outcomes, spec)
+    compare_with_earlier(outcomes, spec, compared)
 
 
 def check_tolerance(tolerance: float) -> None:
