@@ -20,10 +20,13 @@ from lagesrapport_xl.form.spec import FormSpec
 
 FEW, MANY = 30, 230
 TEXT = "Vi har genomfört träffar med deltagarna och samverkat med Arbetsförmedlingen och kommunen. "
-# Beyond the answers themselves, what one more report may cost. Measured: about 23 kB (20 kB before the third round of speed work); 67 kB
-# before the batch streamed (every cell of the master kept until the end, every answer twice);
-# holding each workbook would cost a megabyte.
-OVERHEAD_PER_REPORT_KB = 30
+# Beyond the answers themselves, what one more report may cost. Measured: about 23 kB without the
+# cache (20 kB before the third round of speed work); with the default cache beside the inbox 29 kB
+# (c30e07a) and 31.6–32.1 kB since the master's rows are planned per table (master/rows.py: +0.3 MB
+# at 230 reports while the master is written); 67 kB before the batch streamed (every cell of the
+# master kept until the end, every answer twice); holding each workbook would cost a megabyte. Above
+# 7 000 files the batch spools to disk instead (tests/test_consolidate_spool.py).
+OVERHEAD_PER_REPORT_KB = 36
 
 # The peak from /proc (VmHWM): ru_maxrss would also count the forked test process before exec.
 CONSOLIDATE = """

@@ -15,6 +15,7 @@ from lagesrapport_dev.examples import bulk_files, write_examples
 from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import split as master_split
+from lagesrapport_xl.master import zipping as master_zipping
 from lagesrapport_xl.master.placement import place_tables
 from lagesrapport_xl.master.writer import _row_costs, write_master
 
@@ -36,7 +37,12 @@ def parts(path: Path) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_the_split_master_is_the_same_file(batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", ["fork", "spawn"])
+def test_the_split_master_is_the_same_file(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    if kind == "spawn":  # the helper of a large master: a fresh process, reading the rows from files
+        monkeypatch.setattr(master_split, "FORK_CELLS", 0)
     alone = write_master(batch, tmp_path / "en.xlsx", helper=False)
     finished, real_finish = [], master_split.SplitRows.finish
     monkeypatch.setattr(master_split.SplitRows, "finish", lambda self: finished.append(self.broken) or real_finish(self))
@@ -49,40 +55,61 @@ def test_the_split_master_is_the_same_file(batch: Consolidation, tmp_path: Path,
 
 def test_half_the_rows_are_handed_and_charts_stay(batch: Consolidation) -> None:
     costs = _row_costs(place_tables(batch)[0])
-    handed = master_split.handed_tables(costs, helper=True)
+    handed = master_split.handed_tables(costs, "fork")
     stays = {key for key, _, must in costs if must}
     assert {"participants_latest", "budget_by_initiative", "about"} <= stays  # charts, and Om's own formats
     assert handed and not handed & stays
     total = sum(cost for _, cost, _ in costs)
     there = sum(cost for key, cost, _ in costs if key in handed)
-    assert 0.3 * total < there <= master_split.HELPER_SHARE * total
-    assert master_split.handed_tables(costs, helper=False) == frozenset()
-    assert master_split.handed_tables(costs, helper=None) == frozenset()  # 40 reports: too small to gain
-    large = [("a", master_split.MAX_CELLS // 2, False), ("b", master_split.MAX_CELLS // 2 + 1, False)]
-    assert master_split.handed_tables(large, helper=None) == frozenset()  # would double a large batch's memory
-    assert master_split.handed_tables(large, helper=True) == {"a"}
+    assert 0.3 * total < there <= master_split.HELPER_SHARE["fork"] * total
+    assert master_split.handed_tables(costs, None) == frozenset()
 
 
-@pytest.mark.parametrize("failure", ["raises", "dies", "wrong table"])
+def test_a_helper_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small: none (it would cost more than it saves); up to FORK_CELLS a fork, which starts at once;
+    beyond, a fresh process, whose memory is only its own (a fork's counts its parent's again)."""
+    kind = master_split.helper_kind
+    assert kind(master_split.MIN_CELLS - 1, None) is None
+    assert kind(master_split.MIN_CELLS, None) == kind(master_split.FORK_CELLS, None) == "fork"
+    assert kind(master_split.FORK_CELLS + 1, None) == kind(100 * master_split.FORK_CELLS, None) == "spawn"
+    assert kind(10, True) == "fork" and kind(10**9, False) is None
+    monkeypatch.setattr(master_split, "can_fork", lambda: False)  # another thread: no fork, a fresh process
+    assert kind(10, True) == kind(master_split.MIN_CELLS, None) == "spawn"
+
+
+class _Failing:
+    """Rows that fail when the helper reads them."""
+
+    def __init__(self, failure: str):
+        self.failure = failure
+
+    def __iter__(self):
+        if self.failure == "dies":
+            os._exit(3)
+        raise OSError("disken är full")
+
+
+@pytest.mark.parametrize("failure", ["raises", "dies", "wrong table", "unreadable jobs"])
 def test_whatever_the_helper_does_the_file_is_whole(
     batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
     """A helper that fails on its second table: this process writes that table and the rest."""
-    real = master_split.HelperRows.write
-    seen: list[str] = []
+    real_jobs, real_written = master_split.write_jobs, master_split._written_down
 
-    def failing(self, writer, placement, heights, chart) -> None:
-        if placement.table.key in self.handed:
-            seen.append(placement.table.key)
-        if len(seen) == 2:
-            if failure == "raises":
-                raise OSError("disken är full")
-            if failure == "dies":
-                os._exit(3)
-            placement = type(placement)(batch.tables["history"], *list(placement.__dict__.values())[1:])
-        real(self, writer, placement, heights, chart)
+    def failing(jobs, *args) -> None:
+        jobs = list(jobs)
+        if failure == "wrong table":
+            del jobs[1]  # the second table's rows never come: the third's come in their place
+        else:
+            jobs[1] = jobs[1]._replace(rows=_Failing(failure))
+        real_jobs(jobs, *args)
 
-    monkeypatch.setattr(master_split.HelperRows, "write", failing)  # the fork inherits it
+    if failure == "unreadable jobs":  # a fresh process that cannot read what it was given
+        monkeypatch.setattr(master_split, "FORK_CELLS", 0)
+        monkeypatch.setattr(master_split, "_written_down",
+                            lambda jobs, spool, *rest: Path(real_written(jobs, spool, *rest)).write_bytes(b"x") and rest[-1])
+    else:
+        monkeypatch.setattr(master_split, "write_jobs", failing)  # the fork inherits it
     finished, real_finish = [], master_split.SplitRows.finish
     monkeypatch.setattr(master_split.SplitRows, "finish", lambda self: finished.append(self.broken) or real_finish(self))
     alone = write_master(batch, tmp_path / "en.xlsx", helper=False)
@@ -92,8 +119,28 @@ def test_whatever_the_helper_does_the_file_is_whole(
     assert split.formulas == alone.formulas
 
 
-def test_no_helper_where_fork_is_unsafe(batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(master_split, "can_fork", lambda: False)
+def test_no_helper_where_there_is_no_fork(batch: Consolidation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows and macOS: this process writes every row (a fresh process there is untried)."""
+    monkeypatch.setattr(master_split.sys, "platform", "win32")
     costs = _row_costs(place_tables(batch)[0])
-    assert master_split.handed_tables(costs, helper=True) == frozenset()
-    assert isinstance(master_split.split_rows(costs, lambda rows: None, True), master_split.OwnRows)
+    assert master_split.helper_kind(10**6, True) is None
+    rows = master_split.split_rows(costs, lambda handed: [], helper=True, options={}, keep_formulas=False)
+    assert isinstance(rows, master_split.OwnRows)
+
+
+def test_the_part_deflated_ahead_is_stored_as_zipfile_stores_it(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The largest part, deflated in a thread while the others are zipped, gives the same file."""
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)  # never ahead
+    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)  # the largest part ahead, however small
+    monkeypatch.setattr(master_zipping, "_PIECE", 1000)  # in other pieces than zipfile's
+    started = []
+    real_start = master_zipping._Ahead.start
+    monkeypatch.setattr(master_zipping._Ahead, "start",
+                        lambda self, files: real_start(self, files) or started.append((len(self.parts), self.parts)))
+    write_master(batch, tmp_path / "i_forvag.xlsx", helper=False)
+    assert [(count, left) for count, left in started] == [(1, {})]  # one part was deflated ahead, and taken
+    assert (tmp_path / "i_forvag.xlsx").read_bytes() == (tmp_path / "i_tur.xlsx").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["i_forvag.xlsx", "i_tur.xlsx"]

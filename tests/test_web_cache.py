@@ -18,7 +18,7 @@ from lagesrapport_dev.examples import bulk_files, demo_files, write_demo_registe
 from lagesrapport_xl.consolidate import cache as cache_module
 from lagesrapport_xl.consolidate.batch import DEFAULT_TOLERANCE, consolidate
 from lagesrapport_xl.consolidate.coverage import register_coverage
-from lagesrapport_xl.consolidate.file_states import file_states
+from lagesrapport_xl.consolidate.file_states import FileStates, file_states
 from lagesrapport_xl.master.writer import write_master
 from lagesrapport_xl.reader import read as reader
 from lagesrapport_xl.reader.register import read_register
@@ -135,9 +135,9 @@ def test_the_page_is_built_once_per_change(filled: Intake, reports: list[Path], 
     calls: list[int] = []
     real = overview._build_overview
 
-    def counting(intake):
+    def counting(intake, memo):
         calls.append(1)
-        return real(intake)
+        return real(intake, memo)
 
     monkeypatch.setattr(overview, "_build_overview", counting)
     first = overview.build_overview(filled)
@@ -149,3 +149,38 @@ def test_the_page_is_built_once_per_change(filled: Intake, reports: list[Path], 
 def test_the_intakes_temporary_files_are_never_in_the_inbox(filled: Intake) -> None:
     assert not [p for p in filled.settings.inbox.iterdir() if p.name.startswith(".tmp-")]
     assert filled.temporary.is_dir() and filled.temporary.parent == filled.settings.state
+
+
+def test_a_page_build_after_an_upload_recalls_only_the_new_file(filled: Intake, reports: list[Path],
+                                                                 tmp_path: Path, monkeypatch) -> None:
+    """FileStates keeps each file's facts between builds: after one more upload, one file is
+    recalled, and the build agrees with a fresh one; a file changed in place is recalled again."""
+    settings = filled.settings
+    rows, _problems = read_register(settings.register)
+    states = FileStates(settings.spec, filled.cache, tolerance=DEFAULT_TOLERANCE)
+    first = states.build([settings.inbox], known=filled.known_files, register=rows,
+                         receipts=overview.server_receipts(filled))
+    assert states.recalled == len(first.files)
+    asked: list[list[str]] = []
+    known_files = filled.known_files
+
+    def known(paths):
+        asked.append(list(paths))
+        return known_files(paths)
+
+    extra = bulk_files(17)[-1]  # a report the inbox has not seen
+    (copy,) = write_examples(tmp_path / "ny", [extra])
+    filled.receive(copy.read_bytes(), "en_till.xlsx", insats=Insats.of(extra.answers))
+    receipts = overview.server_receipts(filled)
+    again = states.build([settings.inbox], known=known, register=rows, receipts=receipts)
+    assert states.recalled == 1 and len(asked) == 1 and len(asked[0]) == 1
+    fresh = file_states([settings.inbox], spec=settings.spec, cache=filled.cache, tolerance=DEFAULT_TOLERANCE,
+                        known=filled.known_files(), register=rows, receipts=receipts)
+    assert len(again.files) == len(first.files) + 1
+    assert _states(again) == _states(fresh) and again.counts == fresh.counts and again.coverage == fresh.coverage
+    assert [o.result.issues for o in again.files] == [o.result.issues for o in fresh.files]
+    victim = next(o for o in again.files if o.accepted)
+    path = settings.inbox / victim.name
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # touched by hand
+    states.build([settings.inbox], known=known, register=rows, receipts=receipts)
+    assert states.recalled == 1

@@ -15,6 +15,7 @@ nothing could be read belongs to no insats and is listed as unmatched.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -113,11 +114,21 @@ def _date(value: Any) -> dt.date | None:
 
 def identity(values: dict[str, Any]) -> Identity:
     """The identity of parsed answers, a rejected file's values or a register row's prefill."""
+    found = (values.get("case_number"), values.get("initiative_name"), values.get("report_number"),
+             values.get("period_end"))
+    try:  # the types are part of the key: 1 and True (or 1.0) are equal keys but not equal answers
+        return _identity(*found, tuple(map(type, found)))
+    except TypeError:  # a value that cannot be a key (a rejected file's odd cell): not kept
+        return _identity.__wrapped__(*found, ())
+
+
+@functools.lru_cache(maxsize=1 << 15)  # RAR's page asks again for the same files after every upload
+def _identity(case_number: Any, name: Any, report_number: Any, period_end: Any, _types: tuple) -> Identity:
     return Identity(
-        case_number=_text(values.get("case_number"), squeeze=True),
-        name=_text(values.get("initiative_name")),
-        report_number=_number(values.get("report_number")),
-        period_end=_date(values.get("period_end")),
+        case_number=_text(case_number, squeeze=True),
+        name=_text(name),
+        report_number=_number(report_number),
+        period_end=_date(period_end),
     )
 
 

@@ -44,11 +44,11 @@ class Receipts:
     approved_only: bool = False
 
     def received_at(self, outcome: FileOutcome) -> dt.datetime | None:
-        return self.received.get(outcome.result.sha256 or "")
+        return self.received.get(outcome.facts.sha256 or "")
 
     def review_of(self, outcome: FileOutcome) -> Review | None:
         """The review of a counted report (Ny until RAR has said more), or of a file RAR reviewed."""
-        review = self.reviews.get(outcome.result.sha256 or "")
+        review = self.reviews.get(outcome.facts.sha256 or "")
         if review is None and outcome.accepted:
             return Review.NEW
         return review
@@ -73,8 +73,7 @@ def check_receipt_dates(outcomes: list[FileOutcome], receipts: Receipts, spec: F
     the folder by hand) are not checked: nothing says when they came."""
     for outcome in outcomes:
         received = receipts.received_at(outcome)
-        values = outcome.answers or {}
-        signed = values.get("signed_date")
+        signed = outcome.facts.signed_date
         if received is None or type(signed) is not dt.date or signed <= received.date():
             continue
         issue = signed_after_receipt(signed, received.date(), spec)

@@ -7,6 +7,7 @@ code), numbers and dates as numbers with the column's number format, a yes/no as
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import xlsxwriter
@@ -63,13 +64,21 @@ def value_cell(ws: StreamingWorksheet, ref: str, style: str, value: Any, kind: s
     """A value as its own cell type: (its XML, the value as written, a date as its serial number).
     Text always as text: user text is data, never code. None for a missing value: nothing is
     written (the table style and column format cover the empty cell)."""
+    if value is None:
+        return None
+    kind_of = value.__class__  # the common cases first, decided as the general ones below decide them
+    if kind_of is str:
+        return ws.string_xml(ref, style, value), value
+    if kind_of is float:
+        return None if math.isnan(value) else (ws.number_xml(ref, style, value), value)
+    if kind_of is int and kind in NUMBER_KINDS:
+        return ws.number_xml(ref, style, value), value
     if missing(value):
         return None
     if kind in NUMBER_KINDS and isinstance(value, (int, float)) and not isinstance(value, bool):
         return ws.number_xml(ref, style, value), value
     if kind in DATE_KINDS and isinstance(value, (dt.date, dt.datetime)):
-        stamp = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-        number = ws._convert_date_time(stamp)
+        number = ws.date_number(value)
         return ws.number_xml(ref, style, number), number
     if isinstance(value, str):
         return ws.string_xml(ref, style, value), value

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
@@ -138,27 +139,63 @@ class FormulaRenderer:
                 return None
         return "".join(out)
 
+    def row_formula(self, template: str, placement: Placement) -> RowFormula:
+        """The template compiled for the data rows of this table, as plain data: a helper process
+        renders the rows with it (master/split.py)."""
+        return RowFormula(tuple(
+            part if part.__class__ is str else (part[0], part[1].first_data_row, part[2])
+            for part in self._parts(template, placement)
+        ))
+
     def render(
         self, template: str, placement: Placement, row: int | None, values: Callable[[str], Any] | None = None
     ) -> str | None:
         """The formula for data row `row` of `placement` (None: the total row). `values(key)` gives
         this row's hidden references. None when a row reference is missing (e.g. no report 3 for
         this insats): the cell stays blank."""
+        if row is not None:
+            return self.row_formula(template, placement).render(row, values)
         out = ["="]
         for part in self._parts(template, placement):
             if part.__class__ is str:
                 out.append(part)
                 continue
             letters, target, ref = part
-            if not ref:
-                cell_row = target.total_row if row is None else target.first_data_row + row
-            else:
-                index = row if ref == _SAME_ROW else _as_index(values(ref) if values is not None else None)
+            if ref:  # another row of a table: no total formula
+                return None
+            out.append(f"{letters}{target.total_row + 1}")
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class RowFormula:
+    """A template compiled for one table's data rows: literal text, or a cell as (column letters
+    with any sheet prefix, the first data row of its table, "" for this row / _SAME_ROW / the
+    hidden key naming the row)."""
+
+    parts: tuple[str | tuple[str, int, str], ...]
+
+    def render(self, row: int, values: Callable[[str], Any] | None = None) -> str | None:
+        """The formula of data row `row` (0-based); None when a row it names does not exist."""
+        out = ["="]
+        for part in self.parts:
+            if part.__class__ is str:
+                out.append(part)
+                continue
+            letters, first, ref = part
+            if ref and ref != _SAME_ROW:
+                index = _as_index(values(ref) if values is not None else None)
                 if index is None:
                     return None
-                cell_row = target.first_data_row + index
-            out.append(f"{letters}{cell_row + 1}")
+            else:
+                index = row
+            out.append(f"{letters}{first + index + 1}")
         return "".join(out)
+
+    @property
+    def names_rows(self) -> bool:
+        """Whether a row's hidden values say which rows it refers to."""
+        return any(part.__class__ is not str and part[2] not in ("", _SAME_ROW) for part in self.parts)
 
 
 def _col(placement: Placement, key: str, template: str, user: Placement) -> int:
@@ -179,8 +216,15 @@ def _as_index(value: Any) -> int | None:
     return int(value)
 
 
+_AS_THEY_ARE = frozenset({int, str})  # cached_result leaves these as they are
+
+
 def cached_result(value: Any) -> Any:
     """The cached result stored with a formula: "" for an empty result, plain Python numbers."""
+    if value is None:
+        return ""
+    if value.__class__ in _AS_THEY_ARE:
+        return value
     if missing(value):
         return ""
     if isinstance(value, bool):

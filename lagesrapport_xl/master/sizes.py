@@ -6,6 +6,7 @@ Heights are set explicitly: Excel fits rows with wrapped text itself, LibreOffic
 from __future__ import annotations
 
 import math
+from itertools import islice
 from typing import Any
 
 from ..consolidate.tables import Column, Table
@@ -17,11 +18,14 @@ POINTS_PER_LINE = 12.75
 MAX_ROW_HEIGHT = 409  # Excel's limit
 
 
-def _text_length(values: list[Any], enough: int) -> int:
-    """The longest line of the texts among the first 2 000 values, or at least `enough` as soon as
-    one line is that long (a wider column is not made)."""
+def _text_length(table: Table, key: str, enough: int) -> int:
+    """The longest line of the texts among the column's first 2 000 values, or at least `enough` as
+    soon as one line is that long (a wider column is not made). Only those rows are read: a table
+    may keep its rows on disk (common.memory.SpooledSequence)."""
     longest = 0
-    for value in values[:2000]:
+    at = table.names.index(key)
+    for row in islice(table.rows, 2000):
+        value = row[at]
         if isinstance(value, str) and len(value) > longest:  # a shorter text has no longer line
             longest = max(longest, max((len(line) for line in value.splitlines()), default=0))
             if longest >= enough:
@@ -35,7 +39,7 @@ def _column_width(column: Column, table: Table) -> float:
         return max(BASE_WIDTHS[column.kind], header_word)
     if column.kind == "auto":
         return MAX_TEXT_WIDTH
-    content = _text_length(table.values(column.key), MAX_TEXT_WIDTH - 2) + 2 if column.key in table.names else 8
+    content = _text_length(table, column.key, MAX_TEXT_WIDTH - 2) + 2 if column.key in table.names else 8
     return max(8, header_word, min(content, MAX_TEXT_WIDTH), min(len(column.header) / 3, MAX_TEXT_WIDTH))
 
 
@@ -55,20 +59,23 @@ def column_widths(placements: list[Placement]) -> dict[int, float]:
     return widths
 
 
-def row_heights(placement: Placement, widths: dict[int, float]) -> dict[int, float]:
-    """Heights of a table's header row and of its rows with long answers, by sheet row."""
+def header_height(placement: Placement, widths: dict[int, float]) -> float:
+    """The height of a table's header row, from its wrapped headers."""
+    lines = max(_lines(c.header, widths[placement.col(c.key)]) for c in placement.table.columns)
+    return POINTS_PER_LINE * lines + 4
+
+
+def wrapped_columns(placement: Placement, widths: dict[int, float]) -> tuple[tuple[int, float], ...]:
+    """(position in the rows, width) of each column whose long texts make a row taller."""
     table = placement.table
-    lines = max(_lines(c.header, widths[placement.col(c.key)]) for c in table.columns)
-    heights = {placement.header_row: POINTS_PER_LINE * lines + 4}
-    wrapped = [
+    return tuple(
         (table.names.index(c.key), widths[placement.col(c.key)])
         for c in table.columns
         if c.kind in ("long_text", "auto") and c.key in table.names
-    ]
-    if not wrapped:
-        return heights
-    for offset, row in enumerate(table.rows):
-        lines = max((_lines(row[at], width) for at, width in wrapped if isinstance(row[at], str)), default=1)
-        if lines > 1:
-            heights[placement.first_data_row + offset] = min(MAX_ROW_HEIGHT, POINTS_PER_LINE * lines + 3)
-    return heights
+    )
+
+
+def row_height(values: tuple[Any, ...], wrapped: tuple[tuple[int, float], ...]) -> float | None:
+    """The height of a data row whose wrapped texts need more than one line (None: the default)."""
+    lines = max((_lines(values[at], width) for at, width in wrapped if isinstance(values[at], str)), default=1)
+    return min(MAX_ROW_HEIGHT, POINTS_PER_LINE * lines + 3) if lines > 1 else None

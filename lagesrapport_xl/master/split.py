@@ -1,13 +1,20 @@
-"""The master's data rows written by two processes: a forked helper renders the rows of some tables
+"""The master's data rows written by two processes: a helper process writes the rows of some tables
 into files while this process writes everything else; the workbook takes them in when it closes.
 
-Writing the master is one core's work (0.45 s per 1 000 reports, half of it the data rows) while
-the machine's other cores idle. The helper is a fork of this process that runs the very same
-writing code in the very same order, so formats, shared strings and every index agree by
-construction; it only keeps the rows of the tables handed to it. This process leaves a place for
-those rows in each sheet and goes on; when the workbook closes, each sheet takes in its tables'
-rows at their places. The file is the same byte for byte either way (the tests compare). On
-Windows and macOS (no safe fork), on one core, for a small master, or when the helper fails in
+Writing the master is one core's work (0.45 s per 1 000 reports, most of it the data rows) while
+the machine's other cores idle. The helper writes a table's rows with the very code this process
+uses (rows.write_rows) from the table's RowPlan — each column's place, format and formula, worked
+out here — so formats and every index agree by construction. This process leaves a place for those
+rows in each sheet and goes on; when the workbook closes, each sheet takes in its tables' rows at
+their places. The file is the same byte for byte either way (the tests compare).
+
+For a small master the helper is a fork of this process: it starts at once and reads the rows
+where they are. A fork's memory counts as its parent's all over again, so for a larger master
+(FORK_CELLS) the helper is a fresh interpreter, which costs a start-up (importing the package,
+about 0.25 s) but only the memory it uses: it reads the rows from a file (a Spool), written here
+as the tables are handed over, or the consolidation's own when its rows are on disk already. It is
+started as a plain command (not multiprocessing's spawn, which would first run the caller's main
+script again). On Windows and macOS, on one core, for a tiny master, or when the helper fails in
 any way, this process writes the rows itself.
 """
 
@@ -18,20 +25,26 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-# Below this many cells (about 150 reports) a second process costs more than it saves. Above the
-# second (about 3 000 reports) it is not used either: the helper touches the rows it writes, so
-# copy-on-write duplicates much of the batch in memory (10 000 reports: 637 MB instead of 360).
+from ..common.memory import Spool, SpooledSequence
+from .rows import RowPlan, write_rows
+from .streaming import StreamingWorksheet
+
+# Below this many cells (about 150 reports) a second process costs more than it saves. Up to the
+# second (about 3 000 reports) the helper is a fork; beyond, a fresh process (see above).
 MIN_CELLS = 20_000
-MAX_CELLS = 350_000
+FORK_CELLS = 350_000
 # The helper's share of the rows' cost. This process also writes everything else and closes the
-# workbook; the helper also repeats every sheet's setup. Half is the fastest of 0.4–0.6 measured.
-HELPER_SHARE = 0.5
+# workbook. A fork: half is the fastest of 0.4–0.6 measured; a fresh process starts later.
+HELPER_SHARE = {"fork": 0.5, "spawn": 0.5}
 _PATIENCE = 120  # seconds to wait for the helper's next table (10 000 reports take about 2)
 
 
@@ -41,30 +54,40 @@ class Writer(Protocol):
     ws: Any
     info: Any
 
-    def write_rows(self, placement: Any, heights: dict[int, float], chart: bool) -> None: ...
+    def write_rows(self, plan: RowPlan, rows: Any) -> list[tuple[int, float]]: ...
+
+
+class Job(NamedTuple):
+    """One table's rows for the helper: how to write them, and the rows (a sequence it can read)."""
+
+    plan: RowPlan
+    rows: Sequence[tuple[Any, ...]]
 
 
 class Block(NamedTuple):
     """One table's data rows as written: the file of their XML (UTF-8; on disk, as 10 000 reports'
-    texts are 200 MB), each row's (row, first and last column), the formulas recorded meanwhile."""
+    texts are 200 MB), each row's (row, first and last column), the formulas recorded meanwhile
+    (None when not asked for) and the taller rows' heights."""
 
     path: str
     extents: list[tuple[int, int, int]]
-    formulas: list[tuple[Any, str]]
+    formulas: list[tuple[tuple[str, str], str]] | None
+    heights: list[tuple[int, float]]
 
 
-def render_block(writer: Writer, placement: Any, heights: dict[int, float], chart: bool, path: str) -> Block:
-    """A table's data rows written aside, into the file `path`, by the writing code itself."""
-    ws, info = writer.ws, writer.info
+def render_block(
+    ws: StreamingWorksheet, first_row: int, write: Callable[[], Any], path: str
+) -> tuple[list[tuple[int, int, int]], Any]:
+    """Rows written by `write()` into the file `path` instead of the sheet's own: their extents,
+    and what `write()` returned."""
     ws._flush_row()
     saved = ws._rows, ws._row
     with open(path, "w", encoding="utf-8") as rows:
-        ws._rows, ws._row, ws._cells, ws.block_extents = rows, placement.header_row, [], []
-        known = len(info.formulas)
+        ws._rows, ws._row, ws._cells, ws.block_extents = rows, first_row - 1, [], []
         try:
-            writer.write_rows(placement, heights, chart)
+            returned = write()
             ws._flush_row()
-            return Block(path, ws.block_extents, list(info.formulas.items())[known:])
+            return ws.block_extents, returned
         finally:
             ws._rows, ws._row, ws._cells, ws.block_extents = *saved, [], None
 
@@ -72,31 +95,8 @@ def render_block(writer: Writer, placement: Any, heights: dict[int, float], char
 class OwnRows:
     """Every table's data rows written in this process (the plain way)."""
 
-    def write(self, writer: Writer, placement: Any, heights: dict[int, float], chart: bool) -> None:
-        writer.write_rows(placement, heights, chart)
-
-    def finish(self) -> None:
-        pass
-
-
-class HelperRows:
-    """In the helper: the rows of each handed table rendered into a file of their own and announced
-    on the pipe, in the order the tables are written; every other table's rows are skipped."""
-
-    def __init__(self, handed: frozenset[str], folder: str, pipe: Any):
-        self.handed = handed
-        self.folder = folder
-        self.pipe = pipe
-
-    def write(self, writer: Writer, placement: Any, heights: dict[int, float], chart: bool) -> None:
-        key = placement.table.key
-        if key not in self.handed:
-            return
-        block = render_block(writer, placement, heights, chart, os.path.join(self.folder, f"{key}.xml"))
-        path = os.path.join(self.folder, f"{key}.pickle")
-        with open(path, "wb") as handle:
-            pickle.dump((key, block), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.pipe.send(path)
+    def write(self, writer: Writer, placement: Any, plan: RowPlan) -> None:
+        writer.write_rows(plan, placement.table.rows)
 
     def finish(self) -> None:
         pass
@@ -108,38 +108,41 @@ class SplitRows:
     place (row heights, the sheet's dimensions, the formulas recorded). Rows the helper does not
     deliver are written then, here."""
 
-    def __init__(self, handed: frozenset[str], folder: str, pipe: Any, process: Any):
+    def __init__(self, handed: frozenset[str], folder: str, pipe: Any, process: Any, spool: Spool | None):
         self.handed = handed
         self.folder = folder
         self.pipe = pipe
         self.process = process
+        self.spool = spool
         self.broken = False
 
-    def write(self, writer: Writer, placement: Any, heights: dict[int, float], chart: bool) -> None:
+    def write(self, writer: Writer, placement: Any, plan: RowPlan) -> None:
         if placement.table.key not in self.handed:
-            writer.write_rows(placement, heights, chart)
+            writer.write_rows(plan, placement.table.rows)
             return
         ws = writer.ws
         ws._flush_row()
         ws._rows.flush()
-        ws.blocks.append((ws._rows.buffer.tell(), functools.partial(self._take, writer, placement, heights, chart)))
+        ws.blocks.append((ws._rows.buffer.tell(), functools.partial(self._take, writer, placement, plan)))
         if placement.table.rows:  # the next rows come after these
             ws._row = placement.first_data_row + len(placement.table.rows) - 1
 
-    def _take(self, writer: Writer, placement: Any, heights: dict[int, float], chart: bool) -> str:
+    def _take(self, writer: Writer, placement: Any, plan: RowPlan) -> str:
         """At close: the file of the table's rows, from the helper or written now, with all that
         writing them does to the sheet."""
-        block = self._receive(placement.table.key)
-        if block is None:
-            path = os.path.join(self.folder, f"{placement.table.key}.here.xml")
-            return render_block(writer, placement, heights, chart, path).path
+        block = self._receive(plan.key)
         ws = writer.ws
-        for row, height in heights.items():  # what write_rows does besides writing the rows
+        if block is None:
+            path = os.path.join(self.folder, f"{plan.key}.here.xml")
+            render_block(ws, plan.first_row, lambda: writer.write_rows(plan, placement.table.rows), path)
+            return path
+        for row, height in block.heights:  # what writing the rows does besides the rows
             ws.set_row(row, height)
         for row, first, last in block.extents:
             ws._check_dimensions(row, first)
             ws._check_dimensions(row, last)
-        writer.info.formulas.update(block.formulas)
+        if block.formulas:
+            writer.info.formulas.update(block.formulas)
         return block.path
 
     def _receive(self, key: str) -> Block | None:
@@ -159,17 +162,63 @@ class SplitRows:
 
     def finish(self) -> None:
         self.pipe.close()
-        self.process.join(timeout=_PATIENCE)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        if isinstance(self.process, subprocess.Popen):
+            try:
+                self.process.wait(_PATIENCE)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        else:
+            self.process.join(timeout=_PATIENCE)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+        if self.spool is not None:
+            self.spool.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _helper_main(write: Callable[[HelperRows], None], handed: frozenset[str], folder: str, pipe: Any) -> None:
+def write_jobs(jobs: Sequence[Job], options: dict[str, Any], keep_formulas: bool, folder: str, pipe: Any) -> None:
+    """The helper's work: each table's rows into a file of their own, announced on the pipe in
+    order. `options`: the workbook's, so that its cells are written as the workbook's would be."""
+    import xlsxwriter
+
+    sheets = xlsxwriter.Workbook(os.devnull, options)  # never closed: it only lends its sheets' settings
+    for plan, rows in jobs:
+        ws = sheets.add_worksheet(worksheet_class=StreamingWorksheet)  # a sheet per table: its own row heights
+        path = os.path.join(folder, f"{plan.key}.xml")
+        written = functools.partial(write_rows, ws, plan, rows, keep_formulas=keep_formulas)
+        extents, done_rows = render_block(ws, plan.first_row, written, path)
+        ws._rows.close()
+        done = Block(path, extents, done_rows.formulas, done_rows.heights)
+        announced = os.path.join(folder, f"{plan.key}.pickle")
+        with open(announced, "wb") as handle:
+            pickle.dump((plan.key, done), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pipe.send(announced)
+
+
+def _helper_main(jobs: Sequence[Job], options: dict[str, Any], keep_formulas: bool, folder: str, pipe: Any) -> None:
+    """The helper (a fork): write the jobs; whatever goes wrong, the parent writes the rows itself."""
     try:
-        write(HelperRows(handed, folder, pipe))
-    except BaseException:  # noqa: BLE001 - whatever went wrong, the parent writes the rows itself
+        write_jobs(jobs, options, keep_formulas, folder, pipe)
+    except BaseException:  # noqa: BLE001, S110 - whatever went wrong, the parent writes the rows itself
+        pass
+    finally:
+        pipe.close()
+
+
+def helper_command() -> None:
+    """The helper as a fresh interpreter: its pipe's descriptor in argv; the file of its work on
+    stdin once written (it imports the package meanwhile)."""
+    pipe = Connection(int(sys.argv[1]), readable=False)
+    try:
+        work = sys.stdin.readline().strip()
+        if not work:
+            return
+        with open(work, "rb") as handle:
+            jobs, options, keep_formulas = pickle.load(handle)
+        write_jobs(jobs, options, keep_formulas, os.path.dirname(work), pipe)
+    except BaseException:  # noqa: BLE001, S110 - whatever went wrong, the parent writes the rows itself
         pass
     finally:
         pipe.close()
@@ -180,40 +229,105 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def handed_tables(tables: Sequence[tuple[str, int, bool]], helper: bool | None) -> frozenset[str]:
+def helper_kind(cells: int, helper: bool | None) -> str | None:
+    """"fork", "spawn" or None (no helper) for a master of `cells` cells. `helper`: None decides by
+    size (MIN_CELLS, FORK_CELLS) and machine, True always has one on Linux, False never."""
+    if helper is False or not sys.platform.startswith("linux"):
+        return None
+    if helper is None and (cells < MIN_CELLS or (os.cpu_count() or 1) < 2):
+        return None
+    return "fork" if cells <= FORK_CELLS and can_fork() else "spawn"
+
+
+def handed_tables(tables: Sequence[tuple[str, int, bool]], kind: str | None) -> frozenset[str]:
     """Which tables the helper writes, from (key, cost, must be written here): the costliest that
-    fit in its share (HELPER_SHARE), as the helper's rows are only needed when the workbook closes.
-    `helper`: None decides by size (MIN_CELLS–MAX_CELLS) and machine, True always splits where fork
-    is safe, False never.
-    """
-    total = sum(cost for _, cost, _ in tables)
-    unsuited = not MIN_CELLS <= total <= MAX_CELLS or (os.cpu_count() or 1) < 2
-    if helper is False or not can_fork() or (helper is None and unsuited):
+    fit in its share (HELPER_SHARE), as the helper's rows are only needed when the workbook closes."""
+    if kind is None:
         return frozenset()
+    total = sum(cost for _, cost, _ in tables)
     handed, there = set(), 0
     for key, cost, stays in sorted(tables, key=lambda table: -table[1]):
-        if not stays and there + cost <= HELPER_SHARE * total:
+        if not stays and there + cost <= HELPER_SHARE[kind] * total:
             handed.add(key)
             there += cost
     return frozenset(handed)
 
 
 def split_rows(
-    tables: Sequence[tuple[str, int, bool]], write_in_helper: Callable[[HelperRows], None], helper: bool | None
+    tables: Sequence[tuple[str, int, bool]],
+    jobs: Callable[[frozenset[str]], list[Job]],
+    *,
+    helper: bool | None,
+    options: dict[str, Any],
+    keep_formulas: bool,
 ) -> OwnRows | SplitRows:
-    """The row writer for this process: OwnRows, or SplitRows with a helper started on
-    `write_in_helper`, which writes the master as this process will, given the helper's rows."""
-    handed = handed_tables(tables, helper)
+    """The row writer for this process: OwnRows, or SplitRows with a helper started on the tables
+    it is handed. `tables`: (key, cost, must be written here) in writing order; `jobs(handed)`: the
+    handed tables' Jobs, in that order; `options`: the workbook's."""
+    kind = helper_kind(sum(cost for _, cost, _ in tables), helper)
+    handed = handed_tables(tables, kind)
     if not handed:
         return OwnRows()
     folder = tempfile.mkdtemp(prefix="lagesrapport-rader-")
+    spool = Spool() if kind == "spawn" else None
+    process: Any = None
     try:
-        context = multiprocessing.get_context("fork")
-        receiving, sending = context.Pipe(duplex=False)
-        process = context.Process(target=_helper_main, args=(write_in_helper, handed, folder, sending), daemon=True)
-        process.start()
+        if kind == "fork":
+            receiving, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
+            forked = multiprocessing.get_context("fork").Process(
+                target=_helper_main, args=(jobs(handed), options, keep_formulas, folder, sending), daemon=True
+            )
+            forked.start()
+            process = forked
+            sending.close()  # the helper's end only: a helper that dies then reads as the end of the pipe
+        else:  # started first: it imports the package while the jobs are written down
+            process, receiving = _start_command()
+            try:
+                work = _written_down(jobs(handed), spool, options, keep_formulas, os.path.join(folder, "jobs.pickle"))
+                process.stdin.write(f"{work}\n".encode())
+            finally:
+                process.stdin.close()
     except Exception:  # noqa: BLE001 - no process to be had (limits, memory): one process writes all
+        if process is not None:
+            SplitRows(handed, folder, receiving, process, None).finish()
+        if spool is not None:
+            spool.close()
         shutil.rmtree(folder, ignore_errors=True)
         return OwnRows()
-    sending.close()  # the helper's end only: a helper that dies then reads as the end of the pipe
-    return SplitRows(handed, folder, receiving, process)
+    return SplitRows(handed, folder, receiving, process, spool)
+
+
+def _start_command() -> tuple[subprocess.Popen, Connection]:
+    """helper_command in a fresh interpreter that imports this very package; the pipe it writes to."""
+    reading, writing = os.pipe()
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from lagesrapport_xl.master.split import helper_command; helper_command()",
+             str(writing)],
+            pass_fds=(writing,), env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except BaseException:
+        os.close(reading)
+        raise
+    finally:
+        os.close(writing)  # the helper's end only: a helper that dies then reads as the end of the pipe
+    return process, Connection(reading, writable=False)
+
+
+def _written_down(jobs: list[Job], spool: Spool, options: dict[str, Any], keep_formulas: bool, path: str) -> str:
+    """The jobs in a file, for a process that shares no memory with this one: rows in memory are
+    put in the spool, rows on disk already (SpooledSequence) stay where they are."""
+    kept = []
+    for plan, rows in jobs:
+        if not isinstance(rows, SpooledSequence):
+            first = len(spool)
+            for row in rows:
+                spool.put(row)
+            rows = spool.sequence(first)
+        kept.append(Job(plan, rows))
+    with open(path, "wb") as handle:
+        pickle.dump((kept, options, keep_formulas), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path

@@ -13,14 +13,15 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..consolidate.tables import Column
-from .cells import MasterFormats, value_cell
+from .cells import MasterFormats
 from .formulas import FormulaRenderer, cached_result
 from .placement import Placement
-from .sizes import row_heights
-from .split import HelperRows, OwnRows, SplitRows
-from .streaming import StreamingWorksheet, chart_value, column_name
+from .rows import CellPlan, RowPlan, write_rows
+from .sizes import header_height, wrapped_columns
+from .split import OwnRows, SplitRows
+from .streaming import StreamingWorksheet, column_name, format_attribute
 
-RowWriter = OwnRows | HelperRows | SplitRows
+RowWriter = OwnRows | SplitRows
 TABLE_STYLE = "Table Style Light 9"
 
 
@@ -36,19 +37,6 @@ class MasterInfo:
     def formula(self, sheet: str, row: int, col: int, formula: str) -> None:
         if self.keep_formulas:
             self.formulas[(sheet, xl_rowcol_to_cell(row, col))] = formula
-
-
-@dataclass(frozen=True)
-class _ColumnPlan:
-    """How one column's cells are written: where its values sit in a row, its sheet column
-    letters and its format attribute."""
-
-    column: Column
-    col: int  # sheet column
-    letters: str
-    position: int  # index in the table's row tuples
-    style: str
-    pattern: str | None = None  # a formula column's row_pattern, when it has one
 
 
 class TableWriter:
@@ -81,11 +69,10 @@ class TableWriter:
                 col = left if not table.note else left + min(len(table.columns) - 1, 6)
                 ws.write_url(note_row, col, f"internal:{target}", self.fmts.link, string=text)  # the link
                 ws.put_shared_string(note_row, col, text, self.fmts.link)
-        heights = row_heights(placement, widths)
-        ws.set_row(placement.header_row, heights.pop(placement.header_row))
+        ws.set_row(placement.header_row, header_height(placement, widths))
         for index, column in enumerate(table.columns):
             ws.put_shared_string(placement.header_row, left + index, column.header, self.fmts.header)
-        self.rows.write(self, placement, heights, chart)
+        self.rows.write(self, placement, row_plan(placement, widths, self.fmts, self.renderer, chart))
         for col, text, cached, fmt in totals:  # the total row's cells, as add_table writes them
             if cached is None:
                 ws.put_shared_string(placement.total_row, col, text, fmt)
@@ -93,62 +80,15 @@ class TableWriter:
                 ws.put_formula(placement.total_row, col, text, fmt, cached)
                 self.info.formula(self.sheet, placement.total_row, col, text)
 
-    def write_rows(self, placement: Placement, heights: dict[int, float], chart: bool) -> None:
-        """The data rows, a whole row at a time (the hot loop: 120 000 cells per 1 000 reports)."""
-        table, ws, render = placement.table, self.ws, self.renderer.render
-        keep = self.info.formula if self.info.keep_formulas else None
-        plans = [
-            _ColumnPlan(column, col, column_name(col), table.column_index(column.key),
-                        ws.style(self.fmts.cell(column.kind)) if column.kind != "auto" else "",
-                        self.renderer.row_pattern(column.formula, placement) if column.formula else None)
-            for column in table.columns
-            for col in [placement.col(column.key)]
-        ]
-        plain: dict[int, bool] = {}  # per formula column: XlsxWriter would change nothing (asked once)
-        kind_at = table.names.index("_kind") if "_kind" in table.names else None
-        first = placement.first_data_row
-        for offset, values in enumerate(table.rows):
-            row = first + offset
-            number = row + 1
-            if row in heights:
-                ws.set_row(row, heights[row])
+    def write_rows(self, plan: RowPlan, rows: Any) -> list[tuple[int, float]]:
+        """The data rows here, into this sheet (see rows.write_rows); the taller rows' heights."""
+        written = write_rows(self.ws, plan, rows, keep_formulas=self.info.keep_formulas, auto_style=self._auto_style)
+        if written.formulas:
+            self.info.formulas.update(written.formulas)
+        return written.heights
 
-            def hidden(key: str, offset: int = offset) -> Any:  # this row's hidden references
-                return table.value(offset, key)
-
-            cells = []
-            for plan in plans:
-                column, ref = plan.column, f"{plan.letters}{number}"
-                value = values[plan.position]
-                if column.formula is not None:
-                    if plan.pattern is not None:
-                        formula = plan.pattern.format(number)
-                    else:
-                        formula = render(column.formula, placement, offset, hidden)
-                        if formula is None:  # the row it refers to does not exist (no report 3 yet)
-                            continue
-                    written = cached_result(value)
-                    unchanged = plain.get(plan.col)
-                    if unchanged is None:  # the function names come from the template: alike in every row
-                        unchanged = plain[plan.col] = ws.plain_functions(formula)
-                    cells.append((plan.col, ws.formula_xml(ref, plan.style, formula, written, unchanged)))
-                    if keep is not None:
-                        keep(self.sheet, row, plan.col, formula)
-                else:
-                    if column.kind == "auto":  # the Om table: each row says its own kind
-                        kind = values[kind_at] if kind_at is not None else None
-                        kind = kind if isinstance(kind, str) and kind else "text"
-                        style = ws.style(self.fmts.cell("text_wrap" if kind == "text" else kind))
-                        cell = value_cell(ws, ref, style, value, kind)
-                    else:
-                        cell = value_cell(ws, ref, plan.style, value, column.kind)
-                    if cell is None:
-                        continue
-                    cells.append((plan.col, cell[0]))
-                    written = cell[1]
-                if chart:
-                    ws.chart_data[(row, plan.col)] = chart_value(written, column.formula is not None)
-            ws.put_row(row, cells)
+    def _auto_style(self, kind: str) -> str:
+        return self.ws.style(self.fmts.cell("text_wrap" if kind == "text" else kind))
 
     def _add_table(self, placement: Placement) -> list[tuple[int, str, Any, Any]]:
         """The Excel table over the table's cells; returns its total row's cells (column, text or
@@ -182,7 +122,6 @@ class TableWriter:
                     totals.append((col, table.total_label, None, spec["format"]))
             options["columns"].append(spec)
         ws.add_table(placement.header_row, placement.first_col, placement.last_row, placement.last_col, options)
-        ws.table_cells.clear()  # one entry per table cell, kept only to refuse overlaps: our layout has none
         return totals if placement.total_row is not None else []
 
     def _total_formula(self, placement: Placement, col: int, column: Column) -> str | None:
@@ -193,3 +132,24 @@ class TableWriter:
         if column.total == "same" and column.formula:
             return self.renderer.render(column.formula, placement, None)
         return None
+
+
+def row_plan(
+    placement: Placement, widths: dict[int, float], fmts: MasterFormats, renderer: FormulaRenderer, chart: bool = False
+) -> RowPlan:
+    """How the table's data rows are written (rows.RowPlan), worked out once per table."""
+    table = placement.table
+    cells = []
+    for column in table.columns:
+        col = placement.col(column.key)
+        pattern = formula = None
+        if column.formula:
+            pattern = renderer.row_pattern(column.formula, placement)
+            if pattern is None:
+                formula = renderer.row_formula(column.formula, placement)
+        style = format_attribute(fmts.cell(column.kind)) if column.kind != "auto" else ""
+        cells.append(CellPlan(col, column_name(col), table.column_index(column.key), column.kind, style, pattern,
+                              formula))
+    positions = {name: index for index, name in enumerate(table.names)}
+    return RowPlan(table.key, table.sheet, placement.first_data_row, tuple(cells), positions,
+                   wrapped_columns(placement, widths), chart)

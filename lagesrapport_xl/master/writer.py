@@ -6,20 +6,16 @@ Each table of the Consolidation becomes an Excel table on its sheet, tables stac
 where placement.py puts them; table_writer.py writes their cells, through streaming.py's worksheet
 (row by row into a temporary file, not kept in memory), with the formulas of formulas.py. The file
 is written to a temporary file beside the target and moved into place, so a failure never damages
-an old master; a forked helper may write half the data rows meanwhile (split.py).
+an old master; a helper process may write half the data rows meanwhile (split.py), and the largest
+part is deflated in a thread while the others are zipped (zipping.py).
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import xlsxwriter
-import xlsxwriter.workbook
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
@@ -31,9 +27,10 @@ from .formulas import FormulaRenderer, named_cells
 from .placement import Placement, place_tables
 from .sheets import LAYOUT, MASTER_SHEETS, Chart, MasterSheet
 from .sizes import column_widths
-from .split import HelperRows, OwnRows, split_rows
+from .split import Job, OwnRows, split_rows
 from .streaming import StreamingWorksheet
-from .table_writer import MasterInfo, RowWriter, TableWriter
+from .table_writer import MasterInfo, RowWriter, TableWriter, row_plan
+from .zipping import quick_zip
 
 CHART_ROW_PIXELS = 20
 
@@ -48,14 +45,16 @@ def write_sheet(
     renderer: FormulaRenderer,
     info: MasterInfo,
     rows: RowWriter | None = None,
+    widths: dict[int, float] | None = None,
 ) -> Worksheet:
     """One sheet, as its record in LAYOUT says: its tables, widths, highlights, chart, frozen
-    header and print layout. `rows` writes the tables' data rows (default: here; see split.py)."""
+    header and print layout. `rows` writes the tables' data rows (default: here; see split.py);
+    `widths`: the sheet's column widths, when worked out already (sheet_widths)."""
     rows = rows or OwnRows()
     layout = LAYOUT[sheet]
     ws = wb.add_worksheet(sheet, worksheet_class=StreamingWorksheet)
     mine = [placements[key] for key in layout.keys(placements)]
-    widths = column_widths(mine)
+    widths = widths if widths is not None else column_widths(mine)
     for col, width in widths.items():
         ws.set_column(col, col, width)
     writer = TableWriter(ws, fmts, renderer, info, rows)
@@ -142,8 +141,11 @@ def _print_setup(ws: Worksheet, layout: MasterSheet, placements: dict[str, Place
 # --- the workbook ---------------------------------------------------------------------------------
 
 
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
 def _open_workbook(path: str, consolidation: Consolidation) -> xlsxwriter.Workbook:
-    wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
     wb.set_properties(
         {
             "title": "Sammanställning av lägesrapporter",
@@ -157,19 +159,9 @@ def _open_workbook(path: str, consolidation: Consolidation) -> xlsxwriter.Workbo
     return wb
 
 
-def _write_sheets(
-    wb: xlsxwriter.Workbook,
-    consolidation: Consolidation,
-    info: MasterInfo,
-    placements: dict[str, Placement],
-    chart_rows: dict[str, int],
-    rows: RowWriter,
-) -> None:
-    fmts = MasterFormats(wb)
-    renderer = FormulaRenderer(placements, named_cells(placements))
-    for sheet in MASTER_SHEETS:
-        write_sheet(wb, sheet.name, consolidation, placements, chart_rows, fmts, renderer, info, rows)
-    wb.worksheets()[0].activate()
+def sheet_widths(placements: dict[str, Placement]) -> dict[str, dict[int, float]]:
+    """Each sheet's column widths, from its tables' headers and contents."""
+    return {sheet.name: column_widths([placements[key] for key in sheet.keys(placements)]) for sheet in MASTER_SHEETS}
 
 
 def _row_costs(placements: dict[str, Placement]) -> list[tuple[str, int, bool]]:
@@ -187,36 +179,32 @@ def _row_costs(placements: dict[str, Placement]) -> list[tuple[str, int, bool]]:
 
 def _build(path: Path, consolidation: Consolidation, info: MasterInfo, helper: bool | None) -> None:
     placements, chart_rows = place_tables(consolidation)
-
-    def in_helper(rows: HelperRows) -> None:  # the same writing, in the forked helper (never closed)
-        helper_info = MasterInfo(info.path, keep_formulas=info.keep_formulas)
-        _write_sheets(_open_workbook(os.devnull, consolidation), consolidation, helper_info, placements, chart_rows,
-                      rows)
-
-    rows = split_rows(_row_costs(placements), in_helper, helper)
     wb = _open_workbook(str(path), consolidation)
+    fmts = MasterFormats(wb)
+    renderer = FormulaRenderer(placements, named_cells(placements))
+    widths = sheet_widths(placements)
+
+    def jobs(handed: frozenset[str]) -> list[Job]:  # the handed tables' rows, in writing order
+        return [
+            Job(row_plan(placements[key], widths[sheet.name], fmts, renderer), placements[key].table.rows)
+            for sheet in MASTER_SHEETS
+            for key in sheet.keys(placements)
+            if key in handed
+        ]
+
+    rows = split_rows(_row_costs(placements), jobs, helper=helper, options=WORKBOOK_OPTIONS,
+                      keep_formulas=info.keep_formulas)
     try:
-        _write_sheets(wb, consolidation, info, placements, chart_rows, rows)
+        for sheet in MASTER_SHEETS:
+            write_sheet(wb, sheet.name, consolidation, placements, chart_rows, fmts, renderer, info, rows,
+                        widths[sheet.name])
+        wb.worksheets()[0].activate()
     finally:
         try:
-            with _quick_zip():
+            with quick_zip():
                 wb.close()  # the sheets take in the helper's rows here
         finally:
             rows.finish()
-
-
-@contextmanager
-def _quick_zip() -> Iterator[None]:
-    """XlsxWriter deflates at zlib's default level 6. The master is 20 MB of XML per 1 000 reports,
-    most of it free text: level 1 takes a third of the time (0.06 s, not 0.16 s) for a file a
-    quarter larger (1.5 MB, not 1.2 MB). XlsxWriter has no option for it, so its ZipFile is given
-    the level while this workbook is written."""
-    original = xlsxwriter.workbook.ZipFile
-    xlsxwriter.workbook.ZipFile = functools.partial(original, compresslevel=1)
-    try:
-        yield
-    finally:
-        xlsxwriter.workbook.ZipFile = original
 
 
 def write_master(

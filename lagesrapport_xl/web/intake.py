@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -317,13 +317,21 @@ class Intake:
             rows = db.execute("SELECT receipt FROM uploads WHERE insats = ? ORDER BY id DESC", (insats,)).fetchall()
         return [Receipt.from_json(json.loads(row["receipt"])) for row in rows]
 
-    def known_files(self) -> dict[str, Known]:
+    def known_files(self, paths: Sequence[str] | None = None) -> dict[str, Known]:
         """Each file the intake stored in the inbox (path as the consolidation lists it) with its
-        SHA-256, size and time from the log: files it vouches for need not be hashed again."""
+        SHA-256, size and time from the log: files it vouches for need not be hashed again. With
+        `paths`, only those (RAR's page asks for the files new since its last build)."""
+        query = ("SELECT stored_name, sha256, size, received_ns FROM uploads WHERE stored_name IS NOT NULL "
+                 "AND duplicate_of IS NULL AND sha256 IS NOT NULL AND size IS NOT NULL")
         with self.store.connect() as db:
-            rows = db.execute(
-                "SELECT stored_name, sha256, size, received_ns FROM uploads WHERE stored_name IS NOT NULL "
-                "AND duplicate_of IS NULL AND sha256 IS NOT NULL AND size IS NOT NULL").fetchall()
+            if paths is None:
+                rows = db.execute(query).fetchall()
+            else:
+                names = [Path(path).name for path in paths if Path(path).parent == self.inbox]
+                rows = []
+                for start in range(0, len(names), 500):  # below SQLite's limit of bound parameters
+                    part = names[start : start + 500]
+                    rows += db.execute(f"{query} AND stored_name IN ({','.join('?' * len(part))})", part).fetchall()
         return {str(self.inbox / row["stored_name"]): Known(row["sha256"], row["size"], row["received_ns"])
                 for row in rows}
 

@@ -16,7 +16,8 @@ REGISTER_INPUT = "Register över insatser"  # the register's row among the input
 
 
 def about_tables(c: Consolidation) -> tuple[Table, Table]:
-    versions = sorted({o.result.form_version for o in c.files if o.result.form_version})
+    facts = [o.facts for o in c.files]
+    versions = sorted({f.form_version for f in facts if f.form_version})
     items = [
         ("run_at", "Körd", c.started.replace(microsecond=0), "datetime"),
         ("program", "Program", f"{PROGRAM} {__version__}", "text"),
@@ -51,12 +52,12 @@ def about_tables(c: Consolidation) -> tuple[Table, Table]:
         [
             {
                 "file": o.name,
-                "size": o.result.size,
-                "modified": o.result.modified.replace(microsecond=0) if o.result.modified else None,
-                "sha256": o.result.sha256,
+                "size": f.size,
+                "modified": f.modified.replace(microsecond=0) if f.modified else None,
+                "sha256": f.sha256,
                 "status": o.status.value,
             }
-            for o in c.files
+            for o, f in zip(c.files, facts)
         ]
         + _register_input(c),
     )

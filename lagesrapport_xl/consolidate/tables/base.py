@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ...common.memory import Spool
 from ...form.spec import FormSpec
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class Table:
     title: str
     file_stem: str  # name of its CSV export
     columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]]
+    rows: Sequence[tuple[Any, ...]]  # a list, or a SpooledSequence read from disk (see TableBuilder)
     names: tuple[str, ...]
     totals: Row | None = None  # values of the total row, when the table has one
     total_label: str = "Summa"
@@ -137,6 +138,72 @@ def stored(kind: str, value: Any) -> Any:
     return float(value) if isinstance(value, (int, Decimal)) and not isinstance(value, bool) else value
 
 
+class TableBuilder:
+    """A table made row by row: each row gets its derived columns (each column's Python twin) and
+    is stored as a tuple as it comes, into a list or, for a table of long texts in a large batch,
+    into a Spool (the table's rows are then read from disk: common.memory.SpooledSequence).
+    Hidden helper keys (starting with "_") must be named up front."""
+
+    def __init__(self, columns: Sequence[Column], hidden: Sequence[str] = (), spool: Spool | None = None):
+        self.columns = tuple(columns)
+        self.names = (*(c.key for c in columns), *hidden)
+        self.computed = [c for c in columns if c.compute is not None]
+        # the columns `stored` converts (the rest is kept as it is), and whether they hold whole numbers
+        self.typed = [(at, c.kind, _DTYPES[c.kind] == "Int64") for at, c in enumerate(columns) if c.kind in _DTYPES]
+        self.summed = [c.key for c in columns if c.total == "sum"]
+        self.sums: list[list[Any]] = [[] for _ in self.summed]  # each row's n() of each summed column
+        self.spool = spool
+        self.first = len(spool) if spool is not None else 0
+        self.rows: list[tuple[Any, ...]] = []
+        self.last: tuple[Any, ...] = ()  # the row added last, as stored
+        self._positions = {name: at for at, name in enumerate(self.names)}
+
+    def add(self, row: Row) -> None:
+        for column in self.computed:
+            row[column.key] = column.compute(row)  # type: ignore[misc]
+        for values, key in zip(self.sums, self.summed):
+            values.append(n(row.get(key)))
+        values = list(map(row.get, self.names))
+        for at, kind, whole in self.typed:
+            value = values[at]
+            if value is None:
+                continue
+            kind_of = value.__class__  # the common cases as `stored` decides them, without its checks
+            if kind_of is float:
+                if math.isnan(value):
+                    values[at] = None
+                elif whole and value == int(value):
+                    values[at] = int(value)
+            elif kind_of is int:
+                if not whole:
+                    values[at] = float(value)
+            else:
+                values[at] = stored(kind, value)
+        self.last = tuple(values)
+        if self.spool is not None:
+            self.spool.put(self.last)
+        else:
+            self.rows.append(self.last)
+
+    def latest(self, key: str) -> Any:
+        """One value of the row added last, as stored (as the table's `value` will give it)."""
+        return self.last[self._positions[key]]
+
+    def table(self, key: str, sheet: str, title: str, file_stem: str, *, totals: bool = False,
+              note: str = "") -> Table:
+        """The table of the rows added; with `totals`, its total row: the sum of each "sum" column
+        and each "same" column's twin over those sums."""
+        total_row: Row | None = None
+        if totals:
+            total_row = {k: sum(values) for k, values in zip(self.summed, self.sums)}
+            for column in self.columns:
+                if column.total == "same" and column.compute is not None:
+                    total_row[column.key] = column.compute(total_row)
+        rows = self.spool.sequence(self.first) if self.spool is not None else self.rows
+        names = self.names if rows else tuple(c.key for c in self.columns)  # as make_table: no row, no hidden key
+        return Table(key, sheet, title, file_stem, self.columns, rows, names, total_row, note=note)
+
+
 def make_table(
     key: str,
     sheet: str,
@@ -149,30 +216,11 @@ def make_table(
     note: str = "",
 ) -> Table:
     """Apply each column's Python twin to the rows (and the total row), then store them as tuples."""
-    for row in rows:
-        for column in columns:
-            if column.compute is not None:
-                row[column.key] = column.compute(row)
-    total_row: Row | None = None
-    if totals:
-        total_row = {}
-        for column in columns:
-            if column.total == "sum":
-                total_row[column.key] = sum(n(row.get(column.key)) for row in rows)
-        for column in columns:
-            if column.total == "same" and column.compute is not None:
-                total_row[column.key] = column.compute(total_row)
     hidden = sorted(k for k in set().union(*rows) if k.startswith("_"))  # every row's keys, gathered in C
-    names = (*(c.key for c in columns), *hidden)
-    typed = [(at, c.kind) for at, c in enumerate(columns) if c.kind in _DTYPES]  # the rest is kept as it is
-    stored_rows = []
+    builder = TableBuilder(columns, hidden)
     for row in rows:
-        values = list(map(row.get, names))
-        for at, kind in typed:
-            if values[at] is not None:
-                values[at] = stored(kind, values[at])
-        stored_rows.append(tuple(values))
-    return Table(key, sheet, title, file_stem, tuple(columns), stored_rows, names, total_row, note=note)
+        builder.add(row)
+    return builder.table(key, sheet, title, file_stem, totals=totals, note=note)
 
 
 _PLAIN = frozenset({str, int, bool, Decimal, dt.date, dt.datetime})
@@ -231,6 +279,7 @@ class Context:
     tolerance: float
     reports: list[FileOutcome]  # accepted, in the order of the per-report tables
     latest: list[int]  # per insats: index into reports of its latest report
+    spool: Spool | None = None  # where a large batch's texts go (TableBuilder)
 
 
 def id_columns(spec: FormSpec) -> list[Column]:
@@ -241,8 +290,7 @@ def id_columns(spec: FormSpec) -> list[Column]:
     ]
 
 
-def id_values(outcome: FileOutcome) -> Row:
-    answers = outcome.answers or {}
+def id_values(outcome: FileOutcome, answers: dict[str, Any]) -> Row:
     return {
         "case_number": answers.get("case_number"),
         "initiative_name": answers.get("initiative_name"),

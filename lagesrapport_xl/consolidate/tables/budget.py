@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...form.spec import FormSpec
 from .base import (
@@ -17,6 +17,7 @@ from .base import (
     Context,
     Row,
     Table,
+    TableBuilder,
     id_columns,
     id_values,
     make_table,
@@ -24,6 +25,9 @@ from .base import (
     ratio,
     share_formula,
 )
+
+if TYPE_CHECKING:
+    from ..statuses import FileOutcome
 
 
 def _amount(value: Any) -> float | None:
@@ -85,21 +89,28 @@ def _line_span(spec: FormSpec, line_key: str) -> str:
     return f"{spec.budget_sheet}!{span}"
 
 
-def _budget_rows(ctx: Context, lines: Sequence[Any]) -> list[Row]:
-    spec = ctx.spec
+@cache
+def _line_fields(spec: FormSpec, line_key: str) -> tuple[tuple[str, str, bool], ...]:
+    """(column, the line's field in that column, whether it is an amount) of each input column."""
     keys = spec.budget_keys
+    return tuple(
+        (column.key, keys[line_key, column.key], column.type.name == "amount")
+        for column in spec.budget.columns
+        if column.is_input
+    )
+
+
+def _budget_rows(spec: FormSpec, outcome: FileOutcome, answers: dict[str, Any], lines: Sequence[Any]) -> list[Row]:
+    """One report's rows of a budget table: one per line."""
+    identity = id_values(outcome, answers)
     rows = []
-    for index in ctx.latest:
-        outcome = ctx.reports[index]
-        answers = outcome.answers or {}
-        for line in lines:
-            row = {**id_values(outcome), "line": line.label}
-            for column in spec.budget.columns:
-                if column.is_input:
-                    value = answers.get(keys[line.key, column.key])
-                    row[column.key] = _amount(value) if column.type.name == "amount" else value
-            row["source"] = _line_span(spec, line.key)
-            rows.append(row)
+    for line in lines:
+        row = {**identity, "line": line.label}
+        for key, field, amount in _line_fields(spec, line.key):
+            value = answers.get(field)
+            row[key] = _amount(value) if amount else value
+        row["source"] = _line_span(spec, line.key)
+        rows.append(row)
     return rows
 
 
@@ -107,88 +118,101 @@ def _text_budget_columns(spec: FormSpec) -> list[Column]:
     return [Column(c.key, c.label, "text") for c in spec.budget.columns if c.is_input and c.type.name == "text"]
 
 
-def budget_tables(ctx: Context, time_share: Table) -> list[Table]:
-    spec = ctx.spec
-    line_column = Column("line", "Kostnadsrad")
-    detail_columns = [
-        *id_columns(spec),
-        line_column,
-        *_budget_amount_columns(spec),
-        *_text_budget_columns(spec),
-        SOURCE_FILE,
-        SOURCE_CELLS,
-    ]
-    detail = make_table(
-        "budget",
-        BUDGET,
-        "Budget och utfall per insats och kostnadsrad (senaste rapporten per insats)",
-        "budget",
-        detail_columns,
-        _budget_rows(ctx, spec.budget.lines),
-        totals=True,
-        note="Summaraden räknar bara synliga rader: filtrera på en insats eller en kostnadsrad för dess summa.",
-    )
-    amounts = [c.key for c in spec.budget.columns if c.is_input and c.type.name == "amount"]
-    by_insats_rows = []
-    for index in ctx.latest:
-        outcome = ctx.reports[index]
-        row = {**id_values(outcome), "_time_row": index}
-        for key in amounts:
-            row[key] = report_sum(spec, outcome.answers or {}, key)
-        row["elapsed_share"] = time_share.value(index, "elapsed_share")
-        by_insats_rows.append(row)
-    by_insats = make_table(
-        "budget_by_initiative",
-        BUDGET,
-        "Summa per insats",
-        "budget_per_insats",
-        [
+class BudgetRows:
+    """The Budget sheet, from each insats' latest report as the reports come (add; the same
+    report's row of the Tidsandel sheet added just before), then its tables."""
+
+    def __init__(self, ctx: Context, time_share: TableBuilder):
+        spec = ctx.spec
+        self.spec = spec
+        self.time_share = time_share
+        self.line_column = Column("line", "Kostnadsrad")
+        self.amounts = [c.key for c in spec.budget.columns if c.is_input and c.type.name == "amount"]
+        self.detail = TableBuilder([
+            *id_columns(spec),
+            self.line_column,
+            *_budget_amount_columns(spec),
+            *_text_budget_columns(spec),
+            SOURCE_FILE,
+            SOURCE_CELLS,
+        ])
+        self.by_insats = TableBuilder([
             *id_columns(spec),
             SOURCE_FILE,  # under "Kostnadsrad" of the table above: the amount columns line up
             *_budget_amount_columns(spec, sums_of="source_file"),
             Column("elapsed_share", "Förfluten tid av insatsens totala period (%)", "pct",
                    formula="{time_share.elapsed_share@_time_row}"),
-        ],
-        by_insats_rows,
-        totals=True,
-    )
-    by_line_rows = []
-    for line in spec.budget.lines:
-        row: Row = {"line": line.label}
-        for key in amounts:
-            field_key = spec.budget_keys[line.key, key]
-            row[key] = float(sum(n((ctx.reports[i].answers or {}).get(field_key)) for i in ctx.latest))
-        by_line_rows.append(row)
-    by_line = make_table(
-        "budget_by_line",
-        BUDGET,
-        "Summa per kostnadsrad, alla insatser",
-        "budget_per_kostnadsrad",
-        [line_column, *_budget_amount_columns(spec, sums_of="line")],
-        by_line_rows,
-        totals=True,
-    )
-    financing_columns = [
-        *id_columns(spec),
-        Column("line", "Finansiering"),
-        *_budget_amount_columns(spec),
-        *_text_budget_columns(spec),
-        SOURCE_FILE,
-        SOURCE_CELLS,
-    ]
-    financing = make_table(
-        "financing",
-        BUDGET,
-        "Finansiering per insats (senaste rapporten per insats)",
-        "finansiering",
-        financing_columns,
-        _budget_rows(ctx, spec.budget.financing),
-        totals=True,
-    )
-    return [detail, by_insats, by_line, financing]
+        ], hidden=("_time_row",))
+        self.financing = TableBuilder([
+            *id_columns(spec),
+            Column("line", "Finansiering"),
+            *_budget_amount_columns(spec),
+            *_text_budget_columns(spec),
+            SOURCE_FILE,
+            SOURCE_CELLS,
+        ])
+        # per cost line and amount column: each insats' amount (N()), summed in the order of the insatser
+        self.line_amounts = {(line.key, key): [] for line in spec.budget.lines for key in self.amounts}
+        self.line_fields = [(values, spec.budget_keys[pair]) for pair, values in self.line_amounts.items()]
+
+    def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
+        """An insats' latest report (`index` in the per-report tables)."""
+        spec = self.spec
+        for row in _budget_rows(spec, outcome, answers, spec.budget.lines):
+            self.detail.add(row)
+        row = {**id_values(outcome, answers), "_time_row": index}
+        for key in self.amounts:
+            row[key] = report_sum(spec, answers, key)
+        row["elapsed_share"] = self.time_share.latest("elapsed_share")
+        self.by_insats.add(row)
+        for values, field in self.line_fields:
+            values.append(n(answers.get(field)))
+        for row in _budget_rows(spec, outcome, answers, spec.budget.financing):
+            self.financing.add(row)
+
+    def tables(self) -> list[Table]:
+        spec = self.spec
+        detail = self.detail.table(
+            "budget",
+            BUDGET,
+            "Budget och utfall per insats och kostnadsrad (senaste rapporten per insats)",
+            "budget",
+            totals=True,
+            note="Summaraden räknar bara synliga rader: filtrera på en insats eller en kostnadsrad för dess summa.",
+        )
+        by_insats = self.by_insats.table("budget_by_initiative", BUDGET, "Summa per insats", "budget_per_insats",
+                                         totals=True)
+        by_line_rows = []
+        for line in spec.budget.lines:
+            row: Row = {"line": line.label}
+            for key in self.amounts:
+                row[key] = float(sum(self.line_amounts[line.key, key]))
+            by_line_rows.append(row)
+        by_line = make_table(
+            "budget_by_line",
+            BUDGET,
+            "Summa per kostnadsrad, alla insatser",
+            "budget_per_kostnadsrad",
+            [self.line_column, *_budget_amount_columns(spec, sums_of="line")],
+            by_line_rows,
+            totals=True,
+        )
+        financing = self.financing.table(
+            "financing",
+            BUDGET,
+            "Finansiering per insats (senaste rapporten per insats)",
+            "finansiering",
+            totals=True,
+        )
+        return [detail, by_insats, by_line, financing]
 
 
 def report_sum(spec: FormSpec, answers: dict[str, Any], column: str) -> float:
     """The sum of one budget column over the cost lines of one report (blanks count as 0)."""
-    keys = spec.budget_keys
-    return float(sum(n(answers.get(keys[line.key, column])) for line in spec.budget.lines))
+    return float(sum(map(n, map(answers.get, _column_fields(spec, column)))))
+
+
+@cache
+def _column_fields(spec: FormSpec, column: str) -> tuple[str, ...]:
+    """The fields of one budget column, cost line by cost line."""
+    return tuple(spec.budget_keys[line.key, column] for line in spec.budget.lines)

@@ -10,8 +10,8 @@ from typing import Any
 from ...form.fieldtypes import MAX_CELL_TEXT
 from ...form.spec import FormSpec
 from ..receipts import Receipts
-from ..statuses import STATUS_PLURAL, FileOutcome, Status
-from .base import CONTROL, Column, Table, make_table
+from ..statuses import STATUS_PLURAL, Facts, FileOutcome, Status
+from .base import CONTROL, Column, Table, TableBuilder, make_table
 
 LOCK_FILE_MESSAGE = (
     "Excel-låsfil (~$…): Excel skapar en sådan fil medan arbetsboken är öppen. Den är ingen rapport "
@@ -19,13 +19,14 @@ LOCK_FILE_MESSAGE = (
 )
 
 
-def _problems_text(outcome: FileOutcome) -> str:
+def _problems_text(outcome: FileOutcome, facts: Facts) -> str:
     lines = []
     if outcome.status is Status.SUPERSEDED:
         lines.append(f"Ersatt av {outcome.superseded_by}. {outcome.superseded_reason}")
-    if outcome.status is Status.SKIPPED and not outcome.result.issues:
+    if outcome.status is Status.SKIPPED and not facts.issues:
         lines.append(LOCK_FILE_MESSAGE)
-    lines += [issue.describe() for issue in outcome.result.issues]
+    if facts.issues:  # only then the result is read (it may be on disk: SpooledOutcome)
+        lines += [issue.describe() for issue in outcome.result.issues]
     text = "\n".join(lines)
     if len(text) > MAX_CELL_TEXT - 100:
         text = text[: MAX_CELL_TEXT - 100] + "\n… (fler problem: se lagesrapport validate)"
@@ -58,26 +59,25 @@ def control_tables(
     ]
     if receipts is not None:
         columns.insert(2, Column("review", "Granskning (RAR)"))
-    rows = []
+    rows = TableBuilder(columns)
     for outcome in outcomes:
-        values = outcome.answers or outcome.result.values or {}
-        rows.append(
+        facts = outcome.facts
+        rows.add(
             {
                 "file": outcome.name,
                 "status": outcome.status.value,
-                "case_number": shown(values.get("case_number")),
-                "initiative_name": shown(values.get("initiative_name")),
-                "report_number": shown(values.get("report_number")),
-                "errors": len(outcome.result.errors),
-                "warnings": len(outcome.result.warnings),
-                "problems": _problems_text(outcome),
+                "case_number": shown(facts.case_number),
+                "initiative_name": shown(facts.initiative_name),
+                "report_number": shown(facts.report_number),
+                "errors": facts.errors,
+                "warnings": facts.warnings,
+                "problems": _problems_text(outcome, facts),
                 "superseded_by": outcome.superseded_by,
-                "form_version": outcome.result.form_version,
+                "form_version": facts.form_version,
+                "review": receipts.review_text(outcome) if receipts is not None else None,
             }
         )
-        if receipts is not None:
-            rows[-1]["review"] = receipts.review_text(outcome)
-    control = make_table("control", CONTROL, "Alla filer som hittades", "kontroll", columns, rows)
+    control = rows.table("control", CONTROL, "Alla filer som hittades", "kontroll")
     count_table = state_counts(
         "control_counts",
         "Antal filer per status",

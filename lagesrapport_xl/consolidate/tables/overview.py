@@ -3,8 +3,13 @@ figures taken from those sheets' tables."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ...form.spec import FormSpec
-from .base import OVERVIEW, SOURCE_FILE, Column, Context, Table, make_table
+from .base import OVERVIEW, SOURCE_FILE, Column, Context, Table, TableBuilder
+
+if TYPE_CHECKING:
+    from ..statuses import FileOutcome
 
 
 def _overview_columns(spec: FormSpec) -> list[Column]:
@@ -34,27 +39,34 @@ def _overview_columns(spec: FormSpec) -> list[Column]:
     ]
 
 
-def overview_table(ctx: Context, participants: Table, time_share: Table) -> Table:
-    columns = _overview_columns(ctx.spec)
-    rows = []
-    for index, outcome in enumerate(ctx.reports):
-        answers = outcome.answers or {}
-        row = {c.key: answers.get(c.key) for c in columns if c.key in answers}
+class OverviewRows:
+    """The Översikt sheet: a row per report as the reports come (add), with the figures of the same
+    report's rows on the Deltagare and Tidsandel sheets (added just before), then its table."""
+
+    def __init__(self, ctx: Context, participants: TableBuilder, time_share: TableBuilder):
+        self.columns = _overview_columns(ctx.spec)
+        self.keys = [c.key for c in self.columns]
+        self.participants = participants
+        self.time_share = time_share
+        self.rows = TableBuilder(self.columns)
+
+    def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
+        row = {key: answers.get(key) for key in self.keys if key in answers}
         row.update(
-            budget_in_line_computed=time_share.value(index, "computed_in_line"),
-            planned_min=participants.value(index, "total_planned_min"),
-            planned_max=participants.value(index, "total_planned_max"),
-            actual=participants.value(index, "total_actual"),
-            warnings=len(outcome.result.warnings),
+            budget_in_line_computed=self.time_share.latest("computed_in_line"),
+            planned_min=self.participants.latest("total_planned_min"),
+            planned_max=self.participants.latest("total_planned_max"),
+            actual=self.participants.latest("total_actual"),
+            warnings=outcome.facts.warnings,
             source_file=outcome.name,
         )
-        rows.append(row)
-    return make_table(
-        "overview",
-        OVERVIEW,
-        "Godkända lägesrapporter",
-        "oversikt",
-        columns,
-        rows,
-        note="En rad per godkänd rapport. Avvisade och ersatta filer finns på bladet Kontroll.",
-    )
+        self.rows.add(row)
+
+    def table(self) -> Table:
+        return self.rows.table(
+            "overview",
+            OVERVIEW,
+            "Godkända lägesrapporter",
+            "oversikt",
+            note="En rad per godkänd rapport. Avvisade och ersatta filer finns på bladet Kontroll.",
+        )

@@ -3,7 +3,7 @@ of the plan), and each insats' latest report for the chart."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...form.conditions import holds
 from ...form.spec import FormSpec
@@ -14,12 +14,16 @@ from .base import (
     Context,
     Row,
     Table,
+    TableBuilder,
     blank,
     id_columns,
     id_values,
     make_table,
     n,
 )
+
+if TYPE_CHECKING:
+    from ..statuses import FileOutcome
 
 
 def _group_label(spec: FormSpec, key: str, fallback: str) -> str:
@@ -121,51 +125,58 @@ def _pct_mid(actual: Any, low: Any, high: Any) -> float | None:
     return n(actual) / ((n(low) + top) / 2)
 
 
-def participants_tables(ctx: Context) -> tuple[Table, Table]:
-    columns = [
-        *id_columns(ctx.spec),
-        Column("period_end", ctx.spec.fields["period_end"].label, "date"),
-        *_participant_columns(ctx.spec),
-        SOURCE_FILE,
-    ]
-    keys = ("women_planned_min", "women_planned_max", "women_actual", "men_planned_min", "men_planned_max", "men_actual")
-    rows = []
-    for outcome in ctx.reports:
-        answers = outcome.answers or {}
-        rows.append(
-            {**id_values(outcome), "period_end": answers.get("period_end"), **{k: answers.get(k) for k in keys}}
+KEYS = ("women_planned_min", "women_planned_max", "women_actual", "men_planned_min", "men_planned_max", "men_actual")
+
+
+class ParticipantRows:
+    """The Deltagare sheet: a row per report as the reports come (add), then its tables."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.rows = TableBuilder([
+            *id_columns(ctx.spec),
+            Column("period_end", ctx.spec.fields["period_end"].label, "date"),
+            *_participant_columns(ctx.spec),
+            SOURCE_FILE,
+        ])
+
+    def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
+        self.rows.add({**id_values(outcome, answers), "period_end": answers.get("period_end"),
+                       **{k: answers.get(k) for k in KEYS}})
+
+    def tables(self) -> tuple[Table, Table]:
+        ctx = self.ctx
+        main = self.rows.table(
+            "participants", PARTICIPANTS, "Planerat och faktiskt antal deltagare, per insats och rapport", "deltagare"
         )
-    main = make_table(
-        "participants",
-        PARTICIPANTS,
-        "Planerat och faktiskt antal deltagare, per insats och rapport",
-        "deltagare",
-        columns,
-        rows,
-    )
-    latest_columns = [
-        *id_columns(ctx.spec),
-        Column("planned_min", "Planerat från", "int", formula="{participants.total_planned_min@_row}"),
-        Column("planned_max", "Planerat till", "int", formula="{participants.total_planned_max@_row}"),
-        Column("actual", "Faktiskt", "int", formula="{participants.total_actual@_row}"),
-    ]
-    latest_rows = []
-    for index in ctx.latest:
-        latest_rows.append(
-            {
-                **id_values(ctx.reports[index]),
-                "planned_min": main.value(index, "total_planned_min"),
-                "planned_max": main.value(index, "total_planned_max"),
-                "actual": main.value(index, "total_actual"),
-                "_row": index,
-            }
+        latest_columns = [
+            *id_columns(ctx.spec),
+            Column("planned_min", "Planerat från", "int", formula="{participants.total_planned_min@_row}"),
+            Column("planned_max", "Planerat till", "int", formula="{participants.total_planned_max@_row}"),
+            Column("actual", "Faktiskt", "int", formula="{participants.total_actual@_row}"),
+        ]
+        latest_rows = []
+        for index in ctx.latest:
+            latest_rows.append(
+                {
+                    **id_values(ctx.reports[index], _identity(main, index)),
+                    "planned_min": main.value(index, "total_planned_min"),
+                    "planned_max": main.value(index, "total_planned_max"),
+                    "actual": main.value(index, "total_actual"),
+                    "_row": index,
+                }
+            )
+        latest = make_table(
+            "participants_latest",
+            PARTICIPANTS,
+            "Senaste rapporten per insats (underlag för diagrammet)",
+            "deltagare_senaste",
+            latest_columns,
+            latest_rows,
         )
-    latest = make_table(
-        "participants_latest",
-        PARTICIPANTS,
-        "Senaste rapporten per insats (underlag för diagrammet)",
-        "deltagare_senaste",
-        latest_columns,
-        latest_rows,
-    )
-    return main, latest
+        return main, latest
+
+
+def _identity(table: Table, index: int) -> dict[str, Any]:
+    """A report's case number, name and number, as its row of a per-report table holds them."""
+    return {key: table.value(index, key) for key in ("case_number", "initiative_name", "report_number")}

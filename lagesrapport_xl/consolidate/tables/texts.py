@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from .base import SOURCE_FILE, TEXTS, Column, Context, Table, id_columns, id_values, make_table
+from typing import TYPE_CHECKING, Any
+
+from .base import SOURCE_FILE, TEXTS, Column, Context, Table, TableBuilder, id_columns, id_values
+
+if TYPE_CHECKING:
+    from ..statuses import FileOutcome
 
 
-def texts_table(ctx: Context) -> Table:
-    fields = [f for f in ctx.spec.report_fields if f.type.name == "long_text"]
-    columns = [*id_columns(ctx.spec), *[Column(f.key, f.label, "long_text") for f in fields], SOURCE_FILE]
-    rows = []
-    for outcome in ctx.reports:
-        answers = outcome.answers or {}
-        rows.append({**id_values(outcome), **{f.key: answers.get(f.key) for f in fields}})
-    return make_table("texts", TEXTS, "Fritextsvar, en rad per rapport", "texter", columns, rows)
+class TextRows:
+    """A row per report as the reports come (add), then the table. In a large batch the rows go
+    to disk as they come (Context.spool): they hold most of its bytes."""
+
+    def __init__(self, ctx: Context):
+        self.fields = [f.key for f in ctx.spec.report_fields if f.type.name == "long_text"]
+        columns = [
+            *id_columns(ctx.spec),
+            *[Column(f.key, f.label, "long_text") for f in ctx.spec.report_fields if f.type.name == "long_text"],
+            SOURCE_FILE,
+        ]
+        self.rows = TableBuilder(columns, spool=ctx.spool)
+
+    def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
+        self.rows.add({**id_values(outcome, answers), **{key: answers.get(key) for key in self.fields}})
+
+    def table(self) -> Table:
+        return self.rows.table("texts", TEXTS, "Fritextsvar, en rad per rapport", "texter")

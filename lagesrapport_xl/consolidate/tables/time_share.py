@@ -3,6 +3,8 @@ of the insats' period that has passed (within the tolerance of the Om sheet)?"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .base import (
     SOURCE_CELLS,
     SOURCE_FILE,
@@ -11,18 +13,21 @@ from .base import (
     Context,
     Row,
     Table,
+    TableBuilder,
     blank,
     id_columns,
     id_values,
-    make_table,
     n,
     ratio,
     share_formula,
 )
 from .budget import report_sum
 
+if TYPE_CHECKING:
+    from ..statuses import FileOutcome
 
-def time_share_table(ctx: Context) -> Table:
+
+def _time_share_columns(ctx: Context) -> list[Column]:
     spec = ctx.spec
     tol = ctx.tolerance
     f = spec.fields
@@ -92,41 +97,48 @@ def time_share_table(ctx: Context) -> Table:
         SOURCE_FILE,
         SOURCE_CELLS,
     ]
-    rows = []
-    cost_cells = {
-        key: [spec.fields[spec.budget_key(line.key, key)].cell for line in spec.budget.lines]
-        for key in ("budget_total", "actual_cumulative")
-    }
-    for outcome in ctx.reports:
-        answers = outcome.answers or {}
-        source = ", ".join(
-            f"{spec.budget_sheet}!{cells[0]}:{cells[-1]}" for cells in cost_cells.values() if cells
-        )
-        rows.append(
+    return columns
+
+
+class TimeShareRows:
+    """The Tidsandel sheet: a row per report as the reports come (add), then its table."""
+
+    def __init__(self, ctx: Context):
+        spec = ctx.spec
+        self.spec = spec
+        self.rows = TableBuilder(_time_share_columns(ctx))
+        cost_cells = {
+            key: [spec.fields[spec.budget_key(line.key, key)].cell for line in spec.budget.lines]
+            for key in ("budget_total", "actual_cumulative")
+        }
+        self.source = ", ".join(f"{spec.budget_sheet}!{cells[0]}:{cells[-1]}" for cells in cost_cells.values() if cells)
+
+    def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
+        self.rows.add(
             {
-                **id_values(outcome),
+                **id_values(outcome, answers),
                 "initiative_start": answers.get("initiative_start"),
                 "initiative_end": answers.get("initiative_end"),
                 "period_end": answers.get("period_end"),
-                "granted": report_sum(spec, answers, "budget_total"),
-                "actual_cumulative": report_sum(spec, answers, "actual_cumulative"),
+                "granted": report_sum(self.spec, answers, "budget_total"),
+                "actual_cumulative": report_sum(self.spec, answers, "actual_cumulative"),
                 "budget_on_track": answers.get("budget_on_track"),
-                "source": source,
+                "source": self.source,
             }
         )
-    return make_table(
-        "time_share",
-        TIME_SHARE,
-        "Ligger det ekonomiska utfallet i linje med budget, utifrån den tid som gått?",
-        "tidsandel",
-        columns,
-        rows,
-        note=(
-            "Förväntat utfall = beviljad budget × andel av insatsens totala period som gått vid "
-            "rapportperiodens slut (hela dagar, 0–100 %). I linje om ackumulerat utfall avviker högst "
-            "toleransen (bladet Om) från det förväntade."
-        ),
-    )
+
+    def table(self) -> Table:
+        return self.rows.table(
+            "time_share",
+            TIME_SHARE,
+            "Ligger det ekonomiska utfallet i linje med budget, utifrån den tid som gått?",
+            "tidsandel",
+            note=(
+                "Förväntat utfall = beviljad budget × andel av insatsens totala period som gått vid "
+                "rapportperiodens slut (hela dagar, 0–100 %). I linje om ackumulerat utfall avviker högst "
+                "toleransen (bladet Om) från det förväntade."
+            ),
+        )
 
 
 def _elapsed_share(row: Row) -> float | None:

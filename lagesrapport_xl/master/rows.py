@@ -1,0 +1,128 @@
+"""A table's data rows as sheet XML: the master's hot loop (120 000 cells per 1 000 reports).
+
+What a table's rows need besides their values is worked out once, as plain data (RowPlan: each
+column's place, format and formula, which columns make a row taller), so that the rows can be
+written by this process or by a helper process that has no workbook (split.py): the same code
+writes the same bytes either way. Values are written as their own cell types, derived columns as
+formulas WITH the Python value as cached result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .cells import value_cell
+from .formulas import RowFormula, cached_result
+from .sizes import row_height
+from .streaming import StreamingWorksheet, chart_value
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    """How one column's cells are written."""
+
+    col: int  # sheet column
+    letters: str
+    position: int  # index in the table's row tuples
+    kind: str
+    style: str  # the format attribute (' s="7"'); "" for an "auto" column, whose rows say their kind
+    pattern: str | None = None  # a formula whose every cell is of its own row, as a str.format pattern
+    formula: RowFormula | None = None  # any other formula, rendered row by row
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """Everything about one table's data rows but their values (picklable: see split.py)."""
+
+    key: str
+    sheet: str
+    first_row: int  # the first data row (0-based)
+    cells: tuple[CellPlan, ...]
+    positions: dict[str, int]  # every name of the rows (hidden keys included) → index in a row
+    wrapped: tuple[tuple[int, float], ...]  # (position, width) of the columns that make rows taller
+    chart: bool = False  # the sheet's chart draws these rows: keep their values for its cache
+
+
+@dataclass
+class Written:
+    """What writing the rows did besides the XML: formulas ((sheet, cell), formula) in order, when
+    asked for, and each taller row's height."""
+
+    formulas: list[tuple[tuple[str, str], str]] | None
+    heights: list[tuple[int, float]]
+
+
+def write_rows(
+    ws: StreamingWorksheet,
+    plan: RowPlan,
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    keep_formulas: bool,
+    auto_style: Callable[[str], str] | None = None,
+) -> Written:
+    """The rows, a whole row at a time, into `ws` (each taller row's height set first).
+    `auto_style(kind)`: the format attribute of a cell of an "auto" column, by its row's kind."""
+    written = Written([] if keep_formulas else None, [])
+    formulas, heights, chart_data = written.formulas, written.heights, ws.chart_data
+    positions, wrapped, sheet = plan.positions, plan.wrapped, plan.sheet
+    kind_at = positions.get("_kind")
+    plain: dict[int, bool] = {}  # per formula column: XlsxWriter would change nothing (asked once)
+    first = plan.first_row
+    bodies = {  # per pattern column whose formulas XlsxWriter leaves as they are: their <f>, as a pattern
+        cell.col: ws.formula_body(cell.pattern, plain=True)
+        for cell in plan.cells
+        if cell.pattern is not None and ws.plain_functions(cell.pattern.format(first + 1))
+    }
+    for offset, values in enumerate(rows):
+        row = first + offset
+        number = row + 1
+        if wrapped:
+            height = row_height(values, wrapped)
+            if height is not None:
+                ws.set_row(row, height)
+                heights.append((row, height))
+
+        def hidden(key: str, values: tuple[Any, ...] = values) -> Any:  # this row's hidden references
+            at = positions.get(key)
+            return None if at is None else values[at]
+
+        cells = []
+        for cell in plan.cells:
+            ref = f"{cell.letters}{number}"
+            value = values[cell.position]
+            if cell.pattern is not None:
+                formula: str | None = cell.pattern.format(number)
+                body = bodies.get(cell.col)
+                body = body.format(number) if body is not None else ws.formula_body(formula)
+            elif cell.formula is not None:
+                formula = cell.formula.render(offset, hidden)
+                if formula is None:  # the row it refers to does not exist (no report 3 yet)
+                    continue
+                unchanged = plain.get(cell.col)
+                if unchanged is None:  # the function names come from the template: alike in every row
+                    unchanged = plain[cell.col] = ws.plain_functions(formula)
+                body = ws.formula_body(formula, unchanged)
+            else:
+                formula = None
+            if formula is not None:
+                shown = cached_result(value)
+                cells.append((cell.col, ws.formula_cell_xml(ref, cell.style, body, shown)))
+                if formulas is not None:
+                    formulas.append(((sheet, ref), formula))
+            else:
+                if cell.kind == "auto":  # the Om table: each row says its own kind
+                    kind = values[kind_at] if kind_at is not None else None
+                    kind = kind if isinstance(kind, str) and kind else "text"
+                    made = value_cell(ws, ref, auto_style(kind), value, kind)  # type: ignore[misc]
+                else:
+                    made = value_cell(ws, ref, cell.style, value, cell.kind)
+                if made is None:
+                    continue
+                cells.append((cell.col, made[0]))
+                shown = made[1]
+            if plan.chart:
+                chart_data[(row, cell.col)] = chart_value(shown, formula is not None)
+        ws.put_row(row, cells)
+    return written
