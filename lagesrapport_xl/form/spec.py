@@ -162,6 +162,7 @@ class BudgetLayout:
     financing_total_row: int
     balance_row: int
     columns: tuple[BudgetColumn, ...]
+    balance_label: str = "Kostnader minus finansiering (ska vara 0)"
 
     def column(self, key: str) -> BudgetColumn:
         return next(c for c in self.columns if c.key == key)
@@ -388,6 +389,7 @@ def _budget_layout(data: dict[str, Any], sheet: str, spec_fields: dict[str, Fiel
         financing_total_row=financing_total_row,
         balance_row=financing_total_row + 2,
         columns=columns,
+        balance_label=budget.get("balance_label", "Kostnader minus finansiering (ska vara 0)"),
     )
 
 

@@ -80,7 +80,7 @@ def write_budget_sheet(
                 totals[group][key] = totals[group].get(key, 0.0) + value
         _write_total_row(ws, spec, fmts, total_row, lines[0].row if lines else total_row, totals[group])
 
-    label = "Kostnader minus finansiering (ska vara 0)"
+    label = budget.balance_label
     ws.write_string(budget.balance_row, 0, label, fmts.total_label)
     ws.set_row(budget.balance_row, text_height(label, BUDGET_LABEL_WIDTH, bold=True))
     for column in budget.columns:
