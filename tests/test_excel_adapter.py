@@ -453,7 +453,7 @@ def test_kontroll_values_are_text_and_short():
 
     assert as_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert as_text(dt.date(2021, 12, 10)) == "'2021-12-10"
-    assert as_text(Decimal("1234.50")) == "'1234.5"
+    assert as_text(Decimal("1234.50")) == "'1\u00a0234,50\u00a0kr"  # as the messages write amounts
     assert as_text(None) == ""
     long = as_text("x" * 500, 80)
     assert len(long) == 81 and long.endswith("…")

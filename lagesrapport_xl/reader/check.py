@@ -352,10 +352,10 @@ class _Check:
             if self.values[field.key] is not None or field.key in self.failed:
                 continue
             if field.required is True:
-                self.findings.add(codes.REQUIRED_MISSING, field.key, hint=field.type.hint)
+                self.findings.add(codes.REQUIRED_MISSING, field.key, hint=field.type.when_missing)
             elif field.condition and holds(field.condition, self.values):
                 condition = self.spec.conditions[field.condition].message
-                self.findings.add(codes.REQUIRED_NOW, field.key, condition=condition, hint=field.type.hint)
+                self.findings.add(codes.REQUIRED_NOW, field.key, condition=condition, hint=field.type.when_missing)
 
     def _privacy(self) -> None:
         for field in self.spec.fields.values():

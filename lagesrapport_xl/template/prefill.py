@@ -28,9 +28,12 @@ WINDOWS_RESERVED = {
 }
 MAX_NAME_PART = 60
 
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—−", "-"))  # "Strängnäs–Eskilstuna" keeps its dash
+
+
 def _slug(text: Any) -> str:
-    """ASCII letters, digits and '-' only; å→a, ä→a, ö→o; everything else becomes '_'."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    """ASCII letters, digits and '-' only; å→a, ä→a, ö→o, any dash → '-'; everything else becomes '_'."""
+    decomposed = unicodedata.normalize("NFKD", str(text).translate(_DASHES))
     ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^A-Za-z0-9-]+", "_", ascii_text).strip("_-")[:MAX_NAME_PART].strip("_-")
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from ..common.issues import Severity
+from ..common.issues import Severity, shown_value
 from ..reader.safety import size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
 
 
@@ -58,6 +58,15 @@ def too_large_message(limit_bytes: int) -> str:
     )
 
 
+def result_json(result: Any) -> dict[str, Any]:
+    """A ReadResult as `validate --format json` has it, each issue with "shown" beside its
+    "value": the value as the receipt's list shows it ('30 000 kr' where the JSON has 30000)."""
+    data = result.to_json()
+    for issue, found in zip(data["issues"], result.issues):
+        issue["shown"] = shown_value(found.value)
+    return data
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What the coordinator is told, and what the log keeps of it (as JSON)."""
@@ -66,7 +75,7 @@ class Receipt:
     received: dt.datetime  # local time, with its offset
     file_name: str
     outcome: Outcome
-    result: dict[str, Any]  # ReadResult.to_json(): every issue, as `validate --format json`
+    result: dict[str, Any]  # result_json(): every issue, as `validate --format json`, each with "shown"
     size: int | None = None
     sha256: str | None = None
     stored_name: str | None = None  # its file in the inbox (never shown to coordinators: see app.py)
