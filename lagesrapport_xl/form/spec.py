@@ -109,6 +109,21 @@ class Condition:
     excel: str  # the same condition as an Excel formula over the defined names
 
 
+# When an instruction is shown (TemplateOptions, common/config.py): always, only in a template with
+# the Validera button, only where rar.toml gives the upload address, or only where it does not.
+INSTRUCTION_WHEN = ("", "excel_buttons", "upload_url", "no_upload_url")
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A part of the Instruktioner sheet: a heading (or "" to go on under the one before) and its
+    paragraphs; `{upload_url}` in the text is the address from rar.toml's [template]."""
+
+    heading: str
+    text: str
+    when: str = ""
+
+
 @dataclass(frozen=True)
 class BudgetLine:
     key: str
@@ -185,7 +200,7 @@ class FormSpec:
     conditions: dict[str, Condition]
     budget: BudgetLayout
     carried: dict[str, Carried]  # field key → the cell a rolled-forward template carries (carry_plus)
-    instructions: tuple[tuple[str, str], ...] = ()
+    instructions: tuple[Instruction, ...] = ()
     status_cell: str = STATUS_CELL
     fingerprint: str = ""  # SHA-256 of the merged form data: the parsed-report cache's key (consolidate/cache.py)
 
@@ -438,9 +453,18 @@ def build_spec(data: dict[str, Any]) -> FormSpec:
         conditions=conditions,
         budget=budget,
         carried=_carried(budget),
-        instructions=tuple((i.get("heading", ""), i.get("text", "")) for i in data.get("instructions", [])),
+        instructions=_instructions(data.get("instructions", [])),
         fingerprint=_fingerprint(data),
     )
+
+
+def _instructions(items: list[dict[str, Any]]) -> tuple[Instruction, ...]:
+    found = tuple(Instruction(i.get("heading", ""), i.get("text", ""), i.get("when", "")) for i in items)
+    for number, item in enumerate(found, start=1):
+        if item.when not in INSTRUCTION_WHEN:
+            known = ", ".join(f"”{w}”" for w in INSTRUCTION_WHEN if w)
+            raise SpecError(f"instructions nr {number}: okänt when ”{item.when}”. Kända: {known}.")
+    return found
 
 
 def _fingerprint(data: dict[str, Any]) -> str:

@@ -106,7 +106,8 @@ def template_plan(intake: Intake, insats: Insats, row: RegisterRow) -> TemplateP
 
 
 def write_plan(intake: Intake, plan: TemplatePlan, folder: Path) -> Path:
-    return write_template(folder / plan.name, intake.settings.spec, prefill=plan.prefill, previous=plan.previous)
+    return write_template(folder / plan.name, intake.settings.spec, prefill=plan.prefill, previous=plan.previous,
+                          options=intake.settings.template)
 
 
 # --- versions and reviews -------------------------------------------------------------------------
