@@ -684,3 +684,30 @@ def test_bad_override_is_refused_in_swedish(tmp_path, capsys):
     assert main(["template", "-o", str(tmp_path / "m.xlsx"), "--config", str(config)]) == 2
     assert "okänd typ" in capsys.readouterr().err
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_cli_takes_the_upload_address_and_the_button_from_rar_toml_or_the_command_line(tmp_path, capsys):
+    config = tmp_path / "rar.toml"
+    config.write_text(f'[template]\nupload_url = "{UPLOAD_URL}"\nexcel_buttons = true\n', encoding="utf-8")
+    spec = load_spec(None)
+
+    def made(*args: str) -> tuple[str, bool]:
+        target = tmp_path / f"mall{len(list(tmp_path.iterdir()))}.xlsx"
+        assert main(["template", "-o", str(target), *args]) == 0
+        with zipfile.ZipFile(target) as archive:
+            button = any(name.startswith("xl/drawings/") for name in archive.namelist())
+        return " ".join(texts(load_workbook(target)[spec.instructions_sheet])), button
+
+    text, button = made("--config", str(config))
+    assert UPLOAD_URL in text and button
+    text, button = made("--config", str(config), "--no-excel-buttons")  # the command line wins
+    assert UPLOAD_URL in text and not button and "Validera" not in text
+    text, button = made("--excel-buttons")
+    assert "via e-post" in text and button
+    config.write_text('[template]\nupload_url = "rapport.rar.se"\nknappar = 1\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["template", "-o", str(tmp_path / "x.xlsx"), "--config", str(config)]) == 2
+    assert "okända inställningar i [template]: knappar" in capsys.readouterr().err
+    config.write_text('[template]\nupload_url = "rapport.rar.se"\n', encoding="utf-8")
+    assert main(["template", "-o", str(tmp_path / "x.xlsx"), "--config", str(config)]) == 2
+    assert "https://" in capsys.readouterr().err and not (tmp_path / "x.xlsx").exists()

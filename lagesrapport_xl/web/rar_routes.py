@@ -337,7 +337,7 @@ def _insats_path(insats: keys.Insats) -> str:
 
 def _site(request: Request, web: Web) -> str:
     """The server's address as the browser reached it (behind a proxy: with its prefix)."""
-    return f"{request.url.scheme}://{request.url.netloc}{web.base(request)}"
+    return web.site(request)
 
 
 def _files(web: Web, overview: Overview) -> dict[str, dict[str, Any]]:
