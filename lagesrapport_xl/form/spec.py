@@ -116,8 +116,7 @@ INSTRUCTION_WHEN = ("", "excel_buttons", "upload_url", "no_upload_url")
 
 @dataclass(frozen=True)
 class Instruction:
-    """A part of the Instruktioner sheet: a heading (or "" to go on under the one before) and its
-    paragraphs; `{upload_url}` in the text is the address from rar.toml's [template]."""
+    """A heading ("": go on under the one before) and paragraphs; `{upload_url}`: rar.toml's [template]."""
 
     heading: str
     text: str
@@ -460,10 +459,9 @@ def build_spec(data: dict[str, Any]) -> FormSpec:
 
 def _instructions(items: list[dict[str, Any]]) -> tuple[Instruction, ...]:
     found = tuple(Instruction(i.get("heading", ""), i.get("text", ""), i.get("when", "")) for i in items)
-    for number, item in enumerate(found, start=1):
-        if item.when not in INSTRUCTION_WHEN:
-            known = ", ".join(f"”{w}”" for w in INSTRUCTION_WHEN if w)
-            raise SpecError(f"instructions nr {number}: okänt when ”{item.when}”. Kända: {known}.")
+    unknown = [f"nr {n}: ”{item.when}”" for n, item in enumerate(found, 1) if item.when not in INSTRUCTION_WHEN]
+    if unknown:
+        raise SpecError(f"instructions: okänt when ({'; '.join(unknown)}). Kända: {', '.join(INSTRUCTION_WHEN[1:])}.")
     return found
 
 
