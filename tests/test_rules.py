@@ -193,11 +193,13 @@ def test_each_line_with_a_budget_and_no_utfall_has_its_own_error(fill, answers, 
     assert [i.field for i in found] == list(cleared)
 
 
-def test_an_unreadable_utfall_has_its_own_error_only(fill, answers, spec):
+def test_an_unreadable_utfall_has_its_own_error_only_and_other_lines_are_still_judged(fill, answers, spec):
     key = spec.budget_key("travel", "actual_period")
-    result = read_report(fill({**answers, key: "ca 6 000"}))
+    other = spec.budget_key("staff", "actual_cumulative")
+    result = read_report(fill({**answers, key: "ca 6 000", spec.budget_key("travel", "actual_cumulative"): None,
+                               other: None}))
     assert [i.code for i in result.issues if i.field == key] == ["invalid_amount"]
-    assert "budget_actual_missing" not in [i.code for i in result.issues]
+    assert [i.field for i in result.issues if i.code == "budget_actual_missing"] == [other]
 
 
 def test_financing_left_blank_is_one_warning_not_one_per_column(fill, answers, spec):

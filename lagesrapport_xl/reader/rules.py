@@ -149,9 +149,8 @@ def _budget_complete(values: dict[str, Any], findings: Findings) -> None:
     lines = spec.budget.lines + spec.budget.financing
     amounts = {line.key: _line_amounts(findings, line.key) for line in lines}
     every_key = [key for keys in amounts.values() for key in keys.values()]
-    if not every_key or findings.failed.intersection(every_key):
-        return
-    if all(values.get(key) is None for key in every_key):
+    failed = findings.failed.intersection(every_key)
+    if every_key and not failed and all(values.get(key) is None for key in every_key):
         for line in lines:
             first = next(iter(amounts[line.key].values()), None)
             if first is not None:
@@ -159,6 +158,8 @@ def _budget_complete(values: dict[str, Any], findings: Findings) -> None:
         return
     for line in lines:
         keys = amounts[line.key]
+        if failed.intersection(keys.values()):
+            continue
         budgeted = any(values.get(keys[column]) is not None for column in BUDGETED if column in keys)
         missing = [column for column in ACTUALS if column in keys and values.get(keys[column]) is None]
         if budgeted and missing:
