@@ -338,7 +338,9 @@ def test_the_receipt_shows_an_amount_as_its_message_writes_it(intake: Intake, tm
     key = "budget_travel_actual_cumulative"
     answers[key] = answers["budget_travel_actual_period"] - 100  # below the period: an error naming both
     receipt = intake.receive(report_bytes(tmp_path, "rapport.xlsx", answers), "rapport.xlsx")
-    (issue,) = [i for i in receipt.issues if i["field"] == key]
+    (index,) = [n for n, i in enumerate(receipt.issues) if i["field"] == key]
+    issue = receipt.issues[index]
     assert issue["value"] == int(answers[key])  # the JSON contract keeps the number
     shown = f"{int(answers[key]):,}".replace(",", "\u00a0") + "\u00a0kr"
-    assert issue["shown"] == shown and shown in issue["message"]
+    assert receipt.shown[index] == shown and shown in issue["message"]
+    assert type(receipt).from_json(receipt.to_json()).shown == receipt.shown  # kept in the log

@@ -277,3 +277,15 @@ def test_rar_toml_gives_the_upload_address_and_the_button(tmp_path: Path) -> Non
     text = instruction_text(client.get("/mall").content, tmp_path, "mall.xlsx")
     assert "https://rapport.rar-sormland.se" in text and "testserver" not in text
     assert "Knappen Validera" in text
+
+
+def test_the_receipt_page_lists_an_amount_as_its_message_writes_it(client: TestClient, tmp_path: Path) -> None:
+    answers = dict(ANSWERS[GOOD])
+    answers["budget_travel_actual_cumulative"] = answers["budget_travel_actual_period"] - 100
+    content = write_template(tmp_path / "rapport.xlsx", answers=answers).read_bytes()
+    token = csrf_of(client.get("/").text)
+    answer = client.post("/", data={"csrf_token": token}, files={"file": ("rapport.xlsx", content)})
+    page = client.get(answer.headers["location"]).text
+    amount = int(answers["budget_travel_actual_cumulative"])
+    shown = f"{amount:,}".replace(",", "\u00a0") + "\u00a0kr"
+    assert f"<td>{shown}</td>" in page and f"<td>{amount}</td>" not in page

@@ -55,7 +55,7 @@ from .receipt import (  # noqa: F401  (the names app.py and the tests use, from 
     STORAGE_FAILED,
     Outcome,
     Receipt,
-    result_json,
+    shown_values,
     size_text,
     too_large_message,
 )
@@ -216,7 +216,8 @@ class Intake:
                 received=_local(now),
                 file_name=upload.file_name,
                 outcome=upload.outcome,
-                result=result_json(upload.result),
+                result=upload.result.to_json(),
+                shown=shown_values(upload.result),
                 size=upload.result.size if upload.result.size is not None else len(upload.content) or None,
                 sha256=upload.sha256,
                 stored_name=stored_name,

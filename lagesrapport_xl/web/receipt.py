@@ -58,13 +58,9 @@ def too_large_message(limit_bytes: int) -> str:
     )
 
 
-def result_json(result: Any) -> dict[str, Any]:
-    """A ReadResult as `validate --format json` has it, each issue with "shown" beside its
-    "value": the value as the receipt's list shows it ('30 000 kr' where the JSON has 30000)."""
-    data = result.to_json()
-    for issue, found in zip(data["issues"], result.issues):
-        issue["shown"] = shown_value(found.value)
-    return data
+def shown_values(result: Any) -> tuple[str, ...]:
+    """Each issue's value as the lists show it beside its message (common/issues.shown_value)."""
+    return tuple(shown_value(issue.value) for issue in result.issues)
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ class Receipt:
     received: dt.datetime  # local time, with its offset
     file_name: str
     outcome: Outcome
-    result: dict[str, Any]  # result_json(): every issue, as `validate --format json`, each with "shown"
+    result: dict[str, Any]  # ReadResult.to_json(): every issue, as `validate --format json`
     size: int | None = None
     sha256: str | None = None
     stored_name: str | None = None  # its file in the inbox (never shown to coordinators: see app.py)
@@ -90,6 +86,7 @@ class Receipt:
     code: str | None = None  # why it was refused, for statistics
     submitted: bool = True  # through an insats' link (False: only checked, nothing reached RAR)
     insats: str | None = None  # the link's insats, as RAR's register names it
+    shown: tuple[str, ...] = ()  # each issue's value as the receipt lists it: '30 000 kr' where the JSON has 30000
 
     @property
     def verdict(self) -> str:
@@ -129,6 +126,7 @@ class Receipt:
         for key in ("received", "already_received"):
             data[key] = data[key].isoformat() if data[key] else None
         data["supersedes"] = list(self.supersedes)
+        data["shown"] = list(self.shown)
         return data
 
     @classmethod
@@ -136,6 +134,7 @@ class Receipt:
         values = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
         values["outcome"] = Outcome(values["outcome"])
         values["supersedes"] = tuple(values.get("supersedes", ()))
+        values["shown"] = tuple(values.get("shown", ()))
         for key in ("received", "already_received"):
             values[key] = dt.datetime.fromisoformat(values[key]) if values.get(key) else None
         return cls(**values)
