@@ -331,10 +331,14 @@ def test_an_unexpected_failure_becomes_a_swedish_message(xw, fill, answers, spec
     assert alert["func"] == "alert" and alert["args"][0].startswith("Kontrollen kunde inte göras:")
 
 
-def test_the_button_binds_to_the_templates_shape(template_path, spec):
-    """@script(button="[btnValidera]Lägesrapport!D1") names the real shape and the cell it sits on."""
+def test_the_button_binds_to_the_templates_shape(tmp_path, spec):
+    """@script(button="[btnValidera]Lägesrapport!F1") names the real shape and the cell it sits on,
+    in a template made for the add-in (the default template has no button)."""
+    from lagesrapport_xl.common.config import TemplateOptions
     from lagesrapport_xl.excel.entry import VALIDATE_BUTTON
+    from lagesrapport_xl.template.writer import write_template
 
+    template_path = write_template(tmp_path / "mall.xlsx", spec, options=TemplateOptions(excel_buttons=True))
     with zipfile.ZipFile(template_path) as archive:
         workbook = archive.read("xl/workbook.xml").decode()
         sheet_names = re.findall(r'<sheet name="([^"]+)"', workbook)
@@ -346,7 +350,7 @@ def test_the_button_binds_to_the_templates_shape(template_path, spec):
     anchor = re.search(r"<xdr:from><xdr:col>(\d+)</xdr:col><xdr:colOff>\d+</xdr:colOff><xdr:row>(\d+)<", xml)
     col, row = int(anchor.group(1)), int(anchor.group(2))
     assert VALIDATE_BUTTON == f"[{name}]{spec.report_sheet}!{chr(65 + col)}{row + 1}"
-    assert VALIDATE_BUTTON == "[btnValidera]Lägesrapport!D1"
+    assert VALIDATE_BUTTON == "[btnValidera]Lägesrapport!F1"
 
 
 SERVER_RUN = """
@@ -373,7 +377,7 @@ def test_the_script_runs_as_xlwings_server_and_lite_call_it(fill, answers, spec)
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["meta"]["button"] == "[btnValidera]Lägesrapport!D1"
+    assert out["meta"]["button"] == "[btnValidera]Lägesrapport!F1"
     assert out["meta"]["name"] == "Validera"
     assert the_alert(out["actions"]) == "Inga fel hittades. Rapporten kan skickas till RAR."
     assert_only_kontroll_is_written(out["actions"], spec)
@@ -453,7 +457,7 @@ def test_kontroll_values_are_text_and_short():
 
     assert as_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert as_text(dt.date(2021, 12, 10)) == "'2021-12-10"
-    assert as_text(Decimal("1234.50")) == "'1234.5"
+    assert as_text(Decimal("1234.50")) == "'1\u00a0234,50\u00a0kr"  # as the messages write amounts
     assert as_text(None) == ""
     long = as_text("x" * 500, 80)
     assert len(long) == 81 and long.endswith("…")

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import xml.etree.ElementTree as ET
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -525,3 +526,25 @@ def test_a_folder_is_an_error_not_a_crash(tmp_path):
     folder.mkdir()
     result = read_report(folder)
     assert result.errors and result.report is None
+
+
+def test_an_amount_with_ore_is_read_exactly_with_a_warning(fill, answers, spec):
+    """"2,5" in a kronor cell: the template shows 3 kr, the reader reads 2,50 kr. Nothing is
+    rounded away (finance trusts only the number typed), but the coordinator is told."""
+    key = spec.budget_key("equipment", "budget_period")
+    result = read_report(fill({**answers, key: "2,5"}))
+    assert result.values[key] == Decimal("2.5")
+    (issue,) = [i for i in result.issues if i.code == "amount_has_ore"]
+    assert issue.severity.value == "warning" and issue.field == key and issue.value == "2,5"
+    assert "2,50\u00a0kr" in issue.message and "3\u00a0kr" in issue.message and "hela kronor" in issue.message
+    whole = read_report(fill({**answers, key: "5 000,00 kr"}))
+    assert "amount_has_ore" not in codes(whole)
+
+
+def test_a_missing_answer_says_what_to_do_not_how_to_break_lines(fill, answers, spec):
+    result = read_report(fill({**answers, "activities": None, "chair_name": None, "signed_date": None}))
+    messages = {i.field: i.message for i in result.issues if i.code == "required_missing"}
+    assert messages["activities"] == "Frågan är obligatorisk men svaret saknas. Skriv svaret i cellen."
+    assert messages["chair_name"] == "Frågan är obligatorisk men svaret saknas. Skriv svaret i cellen."
+    assert "ÅÅÅÅ-MM-DD" in messages["signed_date"]  # a typed answer keeps its typing hint
+    assert not any("Alt+Enter" in text for text in messages.values())

@@ -118,3 +118,21 @@ def test_libreoffice_opens_the_annotated_copy(round_trip, libreoffice, spec, tmp
     assert f"Lägesrapport!{spec.fields['women_actual'].cell}" in [link.replace("'", "") for link in links]
     # The answers survive in LibreOffice's copy of the annotated copy.
     assert read_report(reopened).values == result.values
+
+
+def test_the_annotated_copy_of_a_libreoffice_saved_report_selects_only_the_kontroll_tab(round_trip, spec, tmp_path):
+    """LibreOffice writes tabSelected="true" (Excel "1"): the copy must clear either, or it opens
+    with two tabs selected and a change would land on both sheets."""
+    import re
+    import zipfile
+
+    saved = round_trip["errors"][1]
+    with zipfile.ZipFile(saved) as archive:
+        assert any(b'tabSelected="true"' in archive.read(n) for n in archive.namelist() if "worksheets/" in n)
+    copy = write_annotated_copy(saved, read_report(saved), tmp_path / "kontroll")
+    with zipfile.ZipFile(copy) as archive:
+        selected = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")
+                    and re.search(rb'tabSelected="(1|true)"', archive.read(n))]
+    book = load_workbook(copy)
+    assert len(selected) == 1
+    assert [ws.title for ws in book.worksheets if ws.sheet_view.tabSelected] == [spec.control_sheet]

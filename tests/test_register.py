@@ -338,6 +338,14 @@ def test_file_names_are_safe_and_unique():
     assert len(long) < 80 and long.isascii()
 
 
+def test_a_dash_in_the_name_stays_a_dash_in_the_file_name():
+    """"Strängnäs–Eskilstuna" (an en dash, as Word and Excel write it) lost its dash (issue 22)."""
+    used: set[str] = set()
+    for dash in "-‐‑‒–—−":
+        row = {"case_number": "2024-0003", "initiative_name": f"Samverkan Strängnäs{dash}Eskilstuna"}
+        assert template_filename(row, 2, used).startswith("2024-0003_Samverkan_Strangnas-Eskilstuna")
+
+
 # --- the pre-filled templates themselves ---------------------------------------------------------------
 
 

@@ -136,3 +136,84 @@ def test_below_plan_uses_the_minimum_of_a_typed_range(fill, answers):
 def test_rules_stay_silent_when_a_value_they_need_is_unreadable(fill, answers):
     result = read_report(fill({**answers, "period_start": "snart", "report_number": "två"}))
     assert sorted(i.code for i in result.issues) == ["invalid_date", "invalid_report_number"]
+
+
+# --- budget completeness (issue 22.3) -----------------------------------------------------------
+
+
+def _amount_keys(spec, lines) -> list[str]:
+    return [spec.budget_key(line.key, column.key) for line in lines for column in spec.budget.columns
+            if column.is_input and column.type.name == "amount"]
+
+
+def test_a_report_without_any_budget_figure_is_refused_with_an_error_per_line(fill, answers, spec):
+    """The session's finding: every budget cell empty and "Ja" on the budget question was godkänd."""
+    lines = spec.budget.lines + spec.budget.financing
+    blank = {key: None for key in _amount_keys(spec, lines)}
+    result = read_report(fill({**answers, **blank, "budget_on_track": "Ja", "budget_deviation_reason": None}))
+    assert not result.ok and result.report is None
+    empty = [i for i in result.issues if i.code == "budget_empty"]
+    assert [i.field for i in empty] == [spec.budget_key(line.key, "budget_total") for line in lines]
+    for issue, line in zip(empty, lines):
+        assert issue.severity.value == "error" and issue.sheet == spec.budget_sheet
+        assert line.label in issue.message and "0" in issue.message
+        assert issue.label == spec.fields[issue.field].label  # the list's "Fråga" is the cell's
+    assert {i.code for i in result.issues} == {"budget_empty"}  # no financing warning on top
+
+
+@pytest.mark.parametrize("missing", [("actual_period",), ("actual_cumulative",),
+                                     ("actual_period", "actual_cumulative")])
+def test_a_line_with_a_budget_but_no_utfall_is_an_error_naming_what_is_missing(fill, answers, spec, missing):
+    cleared = {spec.budget_key("travel", column): None for column in missing}
+    result = read_report(fill({**answers, **cleared}))
+    issue = issue_for(result, "budget_actual_missing")
+    assert issue.severity.value == "error" and not result.ok
+    assert issue.field == spec.budget_key("travel", missing[0])
+    assert (issue.sheet, issue.cell) == at(spec, issue.field)
+    assert issue.message.startswith("Resor: ")
+    for column in missing:
+        assert spec.budget.column(column).label in issue.message
+
+
+def test_zero_is_an_utfall_and_a_line_without_any_figure_is_not_required(fill, answers, spec):
+    zeros = {spec.budget_key("training", c): Decimal(0) for c in ("actual_period", "actual_cumulative")}
+    unused = {key: None for key in _amount_keys(spec, [line for line in spec.budget.lines if line.key == "other"])}
+    changed = {**answers, **zeros, **unused}
+    for column in ("budget_total", "budget_period", "actual_period", "actual_cumulative"):  # keep the balance
+        changed[spec.budget_key("financing_rar", column)] -= answers[spec.budget_key("other", column)]
+    result = read_report(fill(changed))
+    codes = [i.code for i in result.issues]
+    assert "budget_actual_missing" not in codes and "budget_empty" not in codes
+
+
+def test_each_line_with_a_budget_and_no_utfall_has_its_own_error(fill, answers, spec):
+    cleared = {spec.budget_key(line.key, "actual_period"): None for line in spec.budget.lines[:3]}
+    result = read_report(fill({**answers, **cleared}))
+    found = [i for i in result.issues if i.code == "budget_actual_missing"]
+    assert [i.field for i in found] == list(cleared)
+
+
+def test_an_unreadable_utfall_has_its_own_error_only_and_other_lines_are_still_judged(fill, answers, spec):
+    key = spec.budget_key("travel", "actual_period")
+    other = spec.budget_key("staff", "actual_cumulative")
+    result = read_report(fill({**answers, key: "ca 6 000", spec.budget_key("travel", "actual_cumulative"): None,
+                               other: None}))
+    assert [i.code for i in result.issues if i.field == key] == ["invalid_amount"]
+    assert [i.field for i in result.issues if i.code == "budget_actual_missing"] == [other]
+
+
+def test_financing_left_blank_is_one_warning_not_one_per_column(fill, answers, spec):
+    blank = {key: None for key in _amount_keys(spec, spec.budget.financing)}
+    result = read_report(fill({**answers, **blank}))
+    assert result.ok
+    issue = issue_for(result, "financing_mismatch")
+    first = spec.budget_key(spec.budget.financing[0].key, "budget_total")
+    assert (issue.field, issue.label) == (first, spec.fields[first].label)
+    assert spec.budget.financing_heading in issue.message and spec.budget.balance_label in issue.message
+
+
+def test_a_balance_warning_names_its_row_and_column_as_the_question(fill, answers, spec):
+    result = read_report(fill({**answers, "financing_own_actual_period": Decimal(0)}))
+    issue = issue_for(result, "financing_mismatch")
+    column = spec.budget.column("actual_period")
+    assert issue.label == f"{spec.budget.balance_label} – {column.label}"

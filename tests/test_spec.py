@@ -66,6 +66,7 @@ def test_override_changes_label_and_budget_lines(tmp_path):
         ('[fields.activities]\nrequired = "when_it_rains"\n', "okänt villkor"),
         ('[fields.extra]\nlabel = "X"\ntype = "text"\n', "inte i layouten"),
         ("not toml = = =", "inte giltig TOML"),
+        ('[[instructions]]\nheading = "X"\ntext = "Y"\nwhen = "ibland"\n', "okänt when"),
     ],
 )
 def test_bad_override_is_explained_in_swedish(tmp_path, override, message):

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from posixpath import dirname, join, normpath
 
@@ -17,17 +18,26 @@ import pytest
 from openpyxl import load_workbook
 
 from lagesrapport_xl.cli import main
+from lagesrapport_xl.common.config import TemplateOptions
 from lagesrapport_xl.form.control_sheet import (
     CONTROL_COLUMNS,
     CONTROL_NOT_CHECKED,
+    CONTROL_NOT_CHECKED_NO_BUTTON,
     CONTROL_NOTE,
+    CONTROL_NOTE_NO_BUTTON,
     CONTROL_TITLE,
 )
 from lagesrapport_xl.form.spec import VERSION_PROPERTY, col_letter, load_spec
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.button import BUTTON_NAME, BUTTON_TEXT
 from lagesrapport_xl.template.page import page_capacity
-from lagesrapport_xl.template.status import count_missing, status_text
+from lagesrapport_xl.template.status import (
+    INVALID_COUNT_NAMES,
+    count_invalid,
+    count_missing,
+    invalid_test,
+    sheet_statuses,
+)
 from lagesrapport_xl.template.writer import write_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +129,16 @@ def wb(template_path):
     return load_workbook(template_path)
 
 
+UPLOAD_URL = "https://rapport.rar-sormland.se"
+
+
+@pytest.fixture(scope="module")
+def with_add_in(tmp_path_factory) -> Path:
+    """A template made for RAR once it deploys xlwings, with its upload address: button and all."""
+    options = TemplateOptions(upload_url=UPLOAD_URL, excel_buttons=True)
+    return write_template(tmp_path_factory.mktemp("add-in") / "mall.xlsx", options=options)
+
+
 @pytest.fixture(scope="module")
 def cached(template_path):
     return load_workbook(template_path, data_only=True)
@@ -135,16 +155,20 @@ def test_every_sheet_and_the_workbook_structure_are_protected(wb, spec):
     assert wb.security is not None and wb.security.lockStructure
 
 
-def test_the_control_sheet_is_open_for_the_validera_button(wb, spec):
-    """The structure lock stops Excel from adding a sheet, so the template ships the open one."""
+def test_the_control_sheet_is_open_for_the_validera_button(wb, spec, with_add_in):
+    """The structure lock stops Excel from adding a sheet, so the template ships the open one; it
+    names the button only in a template that has one."""
     control = wb[spec.control_sheet]
     assert not control.protection.sheet
     assert control.sheet_state == "visible"
     assert wb.sheetnames[-1] == spec.control_sheet
     assert [control["A1"].value, control["A2"].value, control["A3"].value] == [
-        CONTROL_TITLE, CONTROL_NOT_CHECKED, CONTROL_NOTE
+        CONTROL_TITLE, CONTROL_NOT_CHECKED_NO_BUTTON, CONTROL_NOTE_NO_BUTTON
     ]
-    assert "Validera" in control["A2"].value and "skrivs inte ut" in control["A3"].value
+    assert "Validera" not in control["A2"].value and "skrivs inte ut" in control["A3"].value
+    buttoned = load_workbook(with_add_in)[spec.control_sheet]
+    assert [buttoned["A2"].value, buttoned["A3"].value] == [CONTROL_NOT_CHECKED, CONTROL_NOTE]
+    assert "Validera" in buttoned["A2"].value and "skrivs inte ut" in buttoned["A3"].value
     assert not any(dn.destinations and next(iter(dn.destinations))[0] == spec.control_sheet
                    for dn in wb.defined_names.values())
     widths = [control.column_dimensions[chr(65 + i)].width for i in range(len(CONTROL_COLUMNS))]
@@ -263,12 +287,33 @@ def test_every_label_of_fields_md_appears_as_text_or_input_prompt(wb, spec):
         assert column.label in budget_text
 
 
-def test_instructions_explain_filling_sending_next_steps_and_the_button(wb, spec):
+def test_instructions_explain_filling_sending_next_steps_and_the_button(wb, spec, with_add_in):
     text = " ".join(texts(wb[spec.instructions_sheet]))
     for heading in ("Så fyller du i", "Så skickar du rapporten", "Vad händer sedan"):
         assert heading in text
-    assert "xlwings" in text and "Validera" in text
     assert "utan några tillägg" in text  # the status cell works without any add-in
+    # Without rar.toml's address and without the add-in: e-mail, and no word of a button.
+    assert "via e-post" in text and "http" not in text
+    assert "Validera" not in text and "xlwings" not in text
+    # With both: the upload address (for sending and for checking first), the button, no e-mail.
+    text = " ".join(texts(load_workbook(with_add_in)[spec.instructions_sheet]))
+    assert text.count(UPLOAD_URL) == 2 and "ladda upp filen" in text and "via e-post" not in text
+    assert "xlwings" in text and "Validera" in text and "Knappen skrivs inte ut" in text
+
+
+def test_every_sheet_says_only_what_it_shows(wb, spec, template_path):
+    """"se röda celler" where no cell can be red (issue 22): each box names red cells only on its
+    own sheet, and every sheet that says red has a red rule; the instructions say what red means."""
+    red_rules = {ws.title: any(cf_formulas(ws, field.cell) for field in spec.fields.values()
+                               if field.sheet == ws.title) for ws in wb.worksheets[:3]}
+    for sheet, status in sheet_statuses(spec, {}).items():
+        assert ("röda celler" in status) == (sheet == spec.report_sheet)  # empty: all missing are there
+        assert red_rules[sheet]
+    budget_only = {spec.budget_key("staff", "budget_total"): "mycket"}
+    statuses = sheet_statuses(spec, budget_only)
+    assert "röda celler" in statuses[spec.budget_sheet] and "på bladet Budget" in statuses[spec.report_sheet]
+    text = " ".join(texts(wb[spec.instructions_sheet]))
+    assert "värde som mallen inte godtar" in text and "problem som mallen själv ser" in text
 
 
 # --- validation and formats ----------------------------------------------------------------------
@@ -339,8 +384,14 @@ def test_dates_counts_and_amounts_have_swedish_number_formats(wb, spec):
 
 
 def test_required_cells_are_marked_red_and_conditional_reasons_turn_yellow(wb, spec):
+    """Red first for a value the validation refuses (a paste it never saw), then red for a required
+    answer that is empty, yellow for one a condition requires."""
     for field in spec.fields.values():
         formulas = cf_formulas(wb[field.sheet], field.cell)
+        refused = invalid_test(field, field.cell)
+        if refused is not None:
+            assert formulas[0] == refused, field.key
+            formulas = formulas[1:]
         blank = f"LEN(TRIM({field.cell}))=0"
         if field.required is True:
             assert formulas == [blank], field.key
@@ -355,7 +406,8 @@ def test_required_cells_are_marked_red_and_conditional_reasons_turn_yellow(wb, s
 
 def test_status_cell_and_missing_count_are_formulas_over_the_defined_names(wb, spec):
     status = wb[spec.report_sheet][spec.status_cell].value
-    assert status.startswith("=IF(missing_count=0")
+    assert status.startswith("=IF(missing_count+invalid_report_count+(invalid_budget_count)=0")
+    assert wb[spec.budget_sheet]["A3"].value.startswith("=IF(0+invalid_budget_count+(missing_count+invalid_report")
     count = wb[spec.data_sheet]["B2"].value
     for field in spec.fields.values():
         if field.required:
@@ -363,6 +415,14 @@ def test_status_cell_and_missing_count_are_formulas_over_the_defined_names(wb, s
     for condition in spec.conditions.values():
         assert condition.excel in count
     assert wb.defined_names["missing_count"].attr_text == f"'{spec.data_sheet}'!$B$2"
+    for name, row, sheet in zip(INVALID_COUNT_NAMES, (3, 4), (spec.report_sheet, spec.budget_sheet)):
+        assert wb.defined_names[name].attr_text == f"'{spec.data_sheet}'!$B${row}"
+        formula = wb[spec.data_sheet][f"B{row}"].value
+        assert len(formula) < 8192  # Excel's limit for one formula
+        for field in spec.fields.values():
+            refused = invalid_test(field, f"'{sheet}'!{field.cell}")
+            assert (refused is not None and f"+({refused})" in formula) == (
+                field.sheet == sheet and refused is not None), field.key
 
 
 @pytest.mark.parametrize("case", ["empty", "complete", "budget_no", "below_plan", "individual"])
@@ -383,10 +443,33 @@ def test_cached_status_equals_count_missing(tmp_path, spec, answers, case):
     cached = load_workbook(path, data_only=True)
     expected = count_missing(spec, values)
     assert cached[spec.data_sheet]["B2"].value == expected
-    assert cached[spec.report_sheet][spec.status_cell].value == status_text(expected)
-    assert cached[spec.budget_sheet]["A3"].value == status_text(expected)
+    statuses = sheet_statuses(spec, values)
+    assert cached[spec.report_sheet][spec.status_cell].value == statuses[spec.report_sheet]
+    assert cached[spec.budget_sheet]["A3"].value == statuses[spec.budget_sheet]
     required_total = sum(1 for f in spec.fields.values() if f.required is True)
     assert {"empty": required_total, "complete": 0, "individual": 2}.get(case, 1) == expected
+
+
+def test_the_status_counts_what_the_validation_refuses_and_says_it_is_the_templates_view(tmp_path, spec, answers):
+    """The kontrollkopia said "2 obligatoriska svar saknas" where the check listed 5 errors: the box
+    now counts the refused values too, per sheet, and says that this is what the template sees."""
+    pasted = {**answers, "women_actual": "ca 40", "men_actual": -1, "budget_on_track": "Kanske",
+              "signed_date": "10.12.2021", "case_number": "x" * 300, "activities": None,
+              spec.budget_key("travel", "actual_period"): "6 200 kr"}
+    assert count_missing(spec, pasted) == 1
+    assert count_invalid(spec, pasted, spec.report_sheet) == 5
+    assert count_invalid(spec, pasted, spec.budget_sheet) == 1
+    path = write_template(tmp_path / "t.xlsx", spec, answers=pasted)
+    cached = load_workbook(path, data_only=True)
+    assert [cached[spec.data_sheet][c].value for c in ("B2", "B3", "B4")] == [1, 5, 1]
+    assert cached[spec.report_sheet][spec.status_cell].value == (
+        "Mallen ser 7 problem: 1 obligatoriskt svar saknas och 5 värden godtas inte här (röda celler), "
+        "1 på bladet Budget.")
+    assert cached[spec.budget_sheet]["A3"].value == (
+        "Mallen ser 7 problem: 1 värde godtas inte här (röda celler), 6 på bladet Lägesrapport.")
+    assert cached[spec.report_sheet][spec.status_cell].value.startswith("Mallen ser")
+    fine = {**answers, "women_actual": 0, spec.budget_key("travel", "actual_period"): Decimal("2.5")}
+    assert count_invalid(spec, fine, spec.report_sheet) == count_invalid(spec, fine, spec.budget_sheet) == 0
 
 
 def test_count_missing_follows_excel_not_the_reader(spec, answers):
@@ -449,8 +532,22 @@ def test_form_version_is_stamped_on_the_hidden_sheet_and_as_document_property(wb
     assert properties[VERSION_PROPERTY] == spec.version
 
 
-def test_validera_button_is_a_named_non_printing_shape_at_d1_linked_to_d1(template_path, spec):
+def test_without_the_add_in_the_template_has_no_button(template_path, spec):
+    """The default (no add-in deployed): a button that does nothing is not drawn at all."""
     with zipfile.ZipFile(template_path) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("xl/drawings/")]
+        assert related_or_none(archive, sheet_part(archive, spec.report_sheet), "drawing") == []
+
+
+def related_or_none(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
+    rels = f"{dirname(part)}/_rels/{part.rsplit('/', 1)[1]}.rels"
+    return related(archive, part, kind) if rels in archive.namelist() else []
+
+
+def test_validera_button_is_a_named_non_printing_shape_right_of_the_print_area(with_add_in, spec):
+    """At F1, linked to F1 (xlwings Lite binds a button through the cell under it), and outside
+    the print area A:E, so that LibreOffice, which prints shapes whatever their flag, leaves it out."""
+    with zipfile.ZipFile(with_add_in) as archive:
         sheet = sheet_part(archive, spec.report_sheet)
         (drawing_target,) = related(archive, sheet, "drawing")
         drawing_part = normpath(join(dirname(sheet), drawing_target))
@@ -461,10 +558,12 @@ def test_validera_button_is_a_named_non_printing_shape_at_d1_linked_to_d1(templa
     assert f"<a:t>{BUTTON_TEXT}</a:t>" in drawing
     anchor_from = re.search(r"<xdr:from><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", drawing)
     anchor_to = re.search(r"<xdr:to><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", drawing)
-    assert anchor_from.groups() == ("3", "0")  # top-left in D1
-    assert int(anchor_to.group(1)) <= 4 and int(anchor_to.group(2)) <= 1  # within D1:E2
-    assert "<a:hlinkClick" in drawing and link == f"#'{spec.report_sheet}'!D1"
+    assert anchor_from.groups() == ("5", "0")  # top-left in F1
+    assert int(anchor_to.group(2)) <= 1  # within the two title rows
+    assert "<a:hlinkClick" in drawing and link == f"#'{spec.report_sheet}'!F1"
     assert '<xdr:clientData fPrintsWithSheet="0"/>' in drawing
+    print_area = load_workbook(with_add_in)[spec.report_sheet].print_area
+    assert print_area.endswith(":$E$" + print_area.rsplit("$", 1)[1])  # columns A:E only
 
 
 # --- pre-filled templates ------------------------------------------------------------------------
@@ -585,3 +684,30 @@ def test_bad_override_is_refused_in_swedish(tmp_path, capsys):
     assert main(["template", "-o", str(tmp_path / "m.xlsx"), "--config", str(config)]) == 2
     assert "okänd typ" in capsys.readouterr().err
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_cli_takes_the_upload_address_and_the_button_from_rar_toml_or_the_command_line(tmp_path, capsys):
+    config = tmp_path / "rar.toml"
+    config.write_text(f'[template]\nupload_url = "{UPLOAD_URL}"\nexcel_buttons = true\n', encoding="utf-8")
+    spec = load_spec(None)
+
+    def made(*args: str) -> tuple[str, bool]:
+        target = tmp_path / f"mall{len(list(tmp_path.iterdir()))}.xlsx"
+        assert main(["template", "-o", str(target), *args]) == 0
+        with zipfile.ZipFile(target) as archive:
+            button = any(name.startswith("xl/drawings/") for name in archive.namelist())
+        return " ".join(texts(load_workbook(target)[spec.instructions_sheet])), button
+
+    text, button = made("--config", str(config))
+    assert UPLOAD_URL in text and button
+    text, button = made("--config", str(config), "--no-excel-buttons")  # the command line wins
+    assert UPLOAD_URL in text and not button and "Validera" not in text
+    text, button = made("--excel-buttons")
+    assert "via e-post" in text and button
+    config.write_text('[template]\nupload_url = "rapport.rar.se"\nknappar = 1\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["template", "-o", str(tmp_path / "x.xlsx"), "--config", str(config)]) == 2
+    assert "okända inställningar i [template]: knappar" in capsys.readouterr().err
+    config.write_text('[template]\nupload_url = "rapport.rar.se"\n', encoding="utf-8")
+    assert main(["template", "-o", str(tmp_path / "x.xlsx"), "--config", str(config)]) == 2
+    assert "https://" in capsys.readouterr().err and not (tmp_path / "x.xlsx").exists()

@@ -17,7 +17,8 @@ from lagesrapport_dev.samples import example_answers
 from lagesrapport_xl.form.control_sheet import CONTROL_COLUMNS, CONTROL_NOTE, CONTROL_TITLE
 from lagesrapport_xl.form.spec import default_spec
 from lagesrapport_xl.reader.register import read_register
-from lagesrapport_xl.template.status import count_missing, status_text
+from lagesrapport_xl.common.config import TemplateOptions
+from lagesrapport_xl.template.status import count_invalid, count_missing, sheet_statuses
 from lagesrapport_xl.template.writer import write_template
 
 pytestmark = pytest.mark.libreoffice
@@ -52,6 +53,12 @@ def status_cases(spec) -> dict[str, dict[str, Any]]:
         "lower_case_nej_pasted": {**full, "budget_on_track": " nej", "budget_deviation_reason": None},
         "only_spaces": {**full, "activities": "   ", "chair_name": " "},
         "formula_typed_as_text": {**full, "activities": "=1+1"},
+        # values the validation would refuse, pasted past it: the boxes count them per sheet
+        "refused_values": {**full, "women_actual": "ca 40", "men_actual": -1, "reports_total": 2.5,
+                           "budget_on_track": "Kanske", "signed_date": "10.12.2021", "case_number": "x" * 300,
+                           "budget_travel_actual_period": "6 200 kr", "activities": None},
+        "refused_on_the_budget_only": {**full, "budget_staff_budget_total": "mycket",
+                                       "budget_travel_actual_cumulative": 1_000_000_001},
     }
 
 
@@ -73,8 +80,12 @@ def test_status_cell_counts_like_python_after_recalculation(recalculated, spec, 
     values, wb = recalculated[case]
     expected = count_missing(spec, values)
     assert wb[spec.data_sheet]["B2"].value == expected
-    assert wb[spec.report_sheet][spec.status_cell].value == status_text(expected)
-    assert wb[spec.budget_sheet]["A3"].value == status_text(expected)
+    refused = [count_invalid(spec, values, sheet) for sheet in (spec.report_sheet, spec.budget_sheet)]
+    assert [wb[spec.data_sheet]["B3"].value, wb[spec.data_sheet]["B4"].value] == refused
+    statuses = sheet_statuses(spec, values)
+    assert wb[spec.report_sheet][spec.status_cell].value == statuses[spec.report_sheet]
+    assert wb[spec.budget_sheet]["A3"].value == statuses[spec.budget_sheet]
+    assert refused == {"refused_values": [6, 1], "refused_on_the_budget_only": [0, 2]}.get(case, [0, 0])
     required = sum(1 for f in spec.fields.values() if f.required is True)
     assert expected == {
         "empty": required,
@@ -85,6 +96,7 @@ def test_status_cell_counts_like_python_after_recalculation(recalculated, spec, 
         "not_individual": 0,
         "only_spaces": 2,
         "formula_typed_as_text": 0,
+        "refused_on_the_budget_only": 0,
     }.get(case, 1)
 
 
@@ -126,6 +138,8 @@ def test_prefilled_templates_cached_values_equal_libreoffice(tmp_path, spec, lib
         fresh = load_workbook(recalculated, data_only=True)
         for sheet, address in [
             (spec.data_sheet, "B2"),
+            (spec.data_sheet, "B3"),
+            (spec.data_sheet, "B4"),
             (spec.report_sheet, spec.status_cell),
             (spec.budget_sheet, "A3"),
         ]:
@@ -282,3 +296,19 @@ def test_a_checked_kontroll_sheet_is_not_printed_with_the_report(tmp_path, spec,
     checked_pdf, unchecked_pdf = libreoffice.convert([filled, unchecked], "pdf", tmp_path / "pdf")
     checked, plain = pdf_pages(checked_pdf), pdf_pages(unchecked_pdf)
     assert len(checked) == len(plain) and "LISTRAD" not in "".join(checked)
+
+
+def test_the_validera_button_is_never_printed(tmp_path, spec, libreoffice):
+    """LibreOffice prints shapes whatever their non-printing flag: the button sits right of the
+    print area, so the printed report has no "Validera" on any page (it printed on every page when
+    it sat over the repeated title rows)."""
+    options = TemplateOptions(upload_url="https://rapport.rar-sormland.se", excel_buttons=True)
+    source = write_template(tmp_path / "rapport.xlsx", spec, answers=example_answers(spec), options=options)
+    (pdf,) = libreoffice.convert([source], "pdf", tmp_path / "pdf")
+    pages = pdf_pages(pdf)
+    report = pages_of(pages, spec.report_sheet)
+    assert len(report) >= 2 and not any("Validera" in page for page in report)
+    (instructions,) = pages_of(pages, spec.instructions_sheet)
+    assert "Knappen Validera" in instructions  # the sheet that explains it prints, the shape does not
+    assert "https://rapport.rar-sormland.se" in instructions
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import posixpath
 import re
 import subprocess
@@ -367,3 +368,14 @@ def test_an_annotated_copy_only_of_what_the_safety_check_let_through(case, tmp_p
     )
     assert str(refused.value) in out
     assert not (tmp_path / "kopior").exists() and not (tmp_path / "igen").exists()
+
+
+def test_the_kontroll_list_shows_an_amount_as_its_message_writes_it(fill, answers, spec, tmp_path):
+    """Not "30000" in the Värde column beside "30 000 kr" in the message (issue 22)."""
+    key = spec.budget_key("travel", "actual_cumulative")
+    bad = fill({**answers, key: Decimal(3_000)})  # below the period's 6 200 kr: an error
+    result = read_report(bad)
+    copy = write_annotated_copy(bad, result, tmp_path / "kontroll")
+    rows = [row for row in load_workbook(copy)[spec.control_sheet].iter_rows(values_only=True)
+            if row[0] in ("Fel", "Varning") and row[2] == spec.fields[key].cell]
+    assert rows and rows[0][4] == "3\u00a0000\u00a0kr" and "(3\u00a0000\u00a0kr)" in rows[0][5]

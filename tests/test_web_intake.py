@@ -330,3 +330,17 @@ def test_a_signing_date_after_the_day_of_receipt_is_an_error(intake: Intake, tmp
     [outcome] = consolidate(intake.inbox, workers=1, receipts=store_receipts(intake.store)).files
     assert outcome.status is Status.REJECTED and outcome.result.errors[0].code == "signed_after_receipt"
 
+
+
+def test_the_receipt_shows_an_amount_as_its_message_writes_it(intake: Intake, tmp_path: Path) -> None:
+    """The receipt's "Värde" column: "6 200 kr" as in the message, not the JSON's 6200 (issue 22)."""
+    answers = dict(EXAMPLES[GOOD].answers)
+    key = "budget_travel_actual_cumulative"
+    answers[key] = answers["budget_travel_actual_period"] - 100  # below the period: an error naming both
+    receipt = intake.receive(report_bytes(tmp_path, "rapport.xlsx", answers), "rapport.xlsx")
+    (index,) = [n for n, i in enumerate(receipt.issues) if i["field"] == key]
+    issue = receipt.issues[index]
+    assert issue["value"] == int(answers[key])  # the JSON contract keeps the number
+    shown = f"{int(answers[key]):,}".replace(",", "\u00a0") + "\u00a0kr"
+    assert receipt.shown[index] == shown and shown in issue["message"]
+    assert type(receipt).from_json(receipt.to_json()).shown == receipt.shown  # kept in the log

@@ -236,3 +236,56 @@ def test_the_servers_access_log_never_holds_a_link_key() -> None:
                                ("127.0.0.1:5000", "GET", f"/lagesrapport/insats/{secret}/mall", "1.1", 200), None)
     assert HideLinkKeys().filter(record) and secret not in record.getMessage()
     assert '"GET /lagesrapport/insats/…/mall HTTP/1.1" 200' in record.getMessage()
+
+
+# --- the coordinator's loop: the template points back to the server (issue 22.4) -------------------
+
+
+def instruction_text(content: bytes, tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(content)
+    sheet = load_workbook(path)["Instruktioner"]
+    return " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value)
+
+
+def test_the_check_page_links_the_blank_template_which_points_back_to_the_server(
+    client: TestClient, tmp_path: Path
+) -> None:
+    page = client.get("/").text
+    assert 'href="/mall"' in page and "ladda ner den tomma mallen" in page
+    blank = client.get("/mall")
+    assert blank.status_code == 200 and blank.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert blank.headers["content-disposition"] == 'attachment; filename="lagesrapport_mall.xlsx"'
+    text = instruction_text(blank.content, tmp_path, "tom.xlsx")
+    # No [template] upload_url in rar.toml: the server's own address, never e-mail; no add-in, no button.
+    assert "http://testserver" in text and "via e-post" not in text and "Validera" not in text
+    assert read_report(tmp_path / "tom.xlsx").issues[0].code == "required_missing"  # the real form, empty
+    assert client.get("/mall").content == blank.content  # the same bytes every time
+    key = link_key(client, FIRST)
+    insats = instruction_text(client.get(f"/insats/{key}/mall").content, tmp_path, "insats.xlsx")
+    assert "http://testserver" in insats and key not in insats  # the link's key is never written into a file
+
+
+def test_rar_toml_gives_the_upload_address_and_the_button(tmp_path: Path) -> None:
+    from lagesrapport_xl.common.config import template_options
+
+    config = tmp_path / "rar.toml"
+    config.write_text('[template]\nupload_url = "https://rapport.rar-sormland.se/"\nexcel_buttons = true\n',
+                      encoding="utf-8")
+    client = make_client(tmp_path, template=template_options(config))
+    text = instruction_text(client.get("/mall").content, tmp_path, "mall.xlsx")
+    assert "https://rapport.rar-sormland.se" in text and "testserver" not in text
+    assert "Knappen Validera" in text
+
+
+def test_the_receipt_page_lists_an_amount_as_its_message_writes_it(client: TestClient, tmp_path: Path) -> None:
+    answers = dict(ANSWERS[GOOD])
+    answers["budget_travel_actual_cumulative"] = answers["budget_travel_actual_period"] - 100
+    content = write_template(tmp_path / "rapport.xlsx", answers=answers).read_bytes()
+    token = csrf_of(client.get("/").text)
+    answer = client.post("/", data={"csrf_token": token}, files={"file": ("rapport.xlsx", content)})
+    page = client.get(answer.headers["location"]).text
+    amount = int(answers["budget_travel_actual_cumulative"])
+    shown = f"{amount:,}".replace(",", "\u00a0") + "\u00a0kr"
+    assert f"<td>{shown}</td>" in page and f"<td>{amount}</td>" not in page

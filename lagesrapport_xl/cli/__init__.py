@@ -11,6 +11,7 @@ import gc
 import sys
 from importlib import import_module
 
+from ..common.config import ConfigError
 from ..common.version import __version__
 from ..form.spec import SpecError
 
@@ -20,6 +21,7 @@ CONFIG_HELP = "RAR:s egen TOML-fil med ändrade frågetexter eller budgetrader"
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     """`--config rar.toml`, the same for every command; a bad file is reported once, by `main`."""
     parser.add_argument("--config", metavar="TOML", help=CONFIG_HELP)
+
 
 def print_register_problems(problems, consequence: str, *, quiet: bool = False) -> list[int]:
     """Print a register's problems on stderr as every command does ("Fel: Rad 4, kolumn …"), then
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except SpecError as exc:
+    except (SpecError, ConfigError) as exc:
         print(f"Fel i konfigurationen: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
         from ..web.accounts import any_login
         from ..web.app import create_app
-        from ..web.settings import SettingsError, build_settings, web_config
+        from ..web.settings import SettingsError, build_settings, template_config, web_config
         from ..web.store import Store
     except ModuleNotFoundError as exc:
         if exc.name in {"starlette", "uvicorn", "jinja2", "multipart", "python_multipart"}:
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = build_settings(
             args.inbox, state=args.state, spec=spec, register=args.register, table=web_config(args.config),
-            https=args.https, max_mb=args.max_mb,
+            https=args.https, max_mb=args.max_mb, template=template_config(args.config),
         )
         if settings.register is not None:
             rows, problems = read_register(settings.register, spec)

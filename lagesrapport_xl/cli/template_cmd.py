@@ -38,11 +38,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="mapp med tidigare rapporter (med --register): varje insats mall blir nästa efter dess senaste",
     )
     parser.add_argument("--password", help="lösenord för bladskyddet (utan lösenord: skydd utan lösenord)")
+    parser.add_argument(
+        "--excel-buttons", action=argparse.BooleanOptionalAction, default=None,
+        help="rita knappen Validera (kräver tillägget xlwings hos samordnaren); standard: [template] "
+        "excel_buttons i --config, annars ingen knapp",
+    )
     add_config_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..common.config import template_options
     from ..form.spec import load_spec
     from ..template.writer import write_template
 
@@ -52,12 +58,13 @@ def run(args: argparse.Namespace) -> int:
         print(USAGE_HINT, file=sys.stderr)
         return 2
     spec = load_spec(args.config)
+    args.options = template_options(args.config, excel_buttons=args.excel_buttons)
     if by_register:
         return _run_register(args, spec)
     try:
         if args.from_report:
             return _run_from_report(args, spec)
-        path = write_template(args.output, spec, password=args.password)
+        path = write_template(args.output, spec, password=args.password, options=args.options)
     except OSError as exc:
         print(f"Mallen kunde inte skrivas till {args.output}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -73,7 +80,8 @@ def _run_from_report(args: argparse.Namespace, spec) -> int:
               file=sys.stderr)
         return 2
     try:
-        following = roll_forward(args.from_report, args.output, spec, password=args.password)
+        following = roll_forward(args.from_report, args.output, spec, password=args.password,
+                                 options=args.options)
     except RollForwardError as exc:
         print(f"Ingen mall skrevs: {exc}", file=sys.stderr)
         return 1
@@ -96,10 +104,12 @@ def _run_register(args: argparse.Namespace, spec) -> int:
     try:
         if args.previous:
             result = roll_forward_register(
-                args.register, args.previous, args.out_dir, spec, password=args.password
+                args.register, args.previous, args.out_dir, spec, password=args.password, options=args.options
             )
         else:
-            result = write_prefilled_templates(args.register, args.out_dir, spec, password=args.password)
+            result = write_prefilled_templates(
+                args.register, args.out_dir, spec, password=args.password, options=args.options
+            )
     except RegisterError as exc:
         print(f"Registret kan inte användas: {exc}", file=sys.stderr)
         return 2

@@ -216,6 +216,10 @@ READER.add("invalid_count", ERROR, "{problem}", ACCEPTED)
 READER.add("invalid_report_number", ERROR, "{problem}", ACCEPTED)
 READER.add("invalid_yes_no", ERROR, "{problem}", ACCEPTED)
 READER.add("invalid_amount", ERROR, "{problem}", ACCEPTED)
+AMOUNT_HAS_ORE = READER.add(
+    "amount_has_ore", WARNING,
+    "Beloppet har ören: det har lästs som {read}, men budgeten skrivs i hela kronor och cellen visar {shown}. "
+    "Kontrollera beloppet och skriv det i hela kronor.", ACCEPTED)
 INVALID_RANGE = READER.add("invalid_range", ERROR, "{problem}", ACCEPTED)
 RANGE_CONFLICT = READER.add(
     "range_conflict", ERROR,
@@ -273,10 +277,20 @@ CUMULATIVE_ABOVE_GRANTED = READER.add(
     "cumulative_above_granted", WARNING,
     "{line}: ackumulerat utfall ({cumulative}) är större än beviljad budget för hela insatsen ({granted}). "
     "Kontrollera siffrorna och förklara i kommentaren.", RULES)
-FINANCING_MISMATCH = READER.add(
-    "financing_mismatch", WARNING,
-    "{column}: kostnaderna är {costs} men finansieringen är {funds} (skillnad {difference}). Kontrollera att "
-    "finansieringen täcker kostnaderna.", RULES)
+FINANCING_MISMATCH = READER.add("financing_mismatch", WARNING, {
+    "": "{column}: kostnaderna är {costs} men finansieringen är {funds} (skillnad {difference}). Kontrollera att "
+    "finansieringen täcker kostnaderna.",
+    "blank": "Finansieringen är inte ifylld, men kostnaderna är det. Fyll i hur kostnaderna finansieras (raderna "
+    "under ”{heading}”), så att raden ”{balance}” blir 0.",
+}, RULES)
+BUDGET_ACTUAL_MISSING = READER.add(
+    "budget_actual_missing", ERROR,
+    "{line}: raden har en budget men {missing} saknas. Skriv beloppet, eller 0 om det inte fanns något utfall.",
+    RULES)
+BUDGET_EMPTY = READER.add(
+    "budget_empty", ERROR,
+    "Budgeten saknar belopp. {line}: skriv radens belopp (budget och utfall), eller 0 i cellerna om raden inte "
+    "används.", RULES)
 
 # This report against the one before it (rules.check_previous).
 CUMULATIVE_BELOW_PREVIOUS = READER.add(

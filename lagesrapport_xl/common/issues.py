@@ -84,3 +84,24 @@ def json_value(value: Any) -> Any:
 def json_answers(answers: dict[str, Any]) -> dict[str, Any]:
     """Answers (field key → value) as the JSON contract has them."""
     return {key: json_value(value) for key, value in answers.items()}
+
+
+def kronor(amount: Decimal) -> str:
+    """1234567.5 → '1 234 567,50 kr' (no-break spaces), as amounts are written in Swedish."""
+    whole = f"{amount:,.2f}" if amount != amount.to_integral_value() else f"{amount:,.0f}"
+    return whole.replace(",", "\u00a0").replace(".", ",") + "\u00a0kr"
+
+
+def shown_value(value: Any) -> str:
+    """An issue's value as the lists show it beside the message (the Kontroll sheets, the receipt):
+    an amount (the reader's only Decimal) as the messages write it, '30 000 kr', never '30000'."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return kronor(value)
+    if isinstance(value, bool):
+        return "SANT" if value else "FALSKT"
+    if isinstance(value, float):
+        return str(json_value(value)).replace(".", ",")
+    return str(json_value(value))
+

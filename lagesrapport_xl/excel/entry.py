@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from ..form.spec import INLINE_COLS, col_letter, default_spec
+from ..form.spec import col_letter, default_spec
 from ..reader.result import ReadResult
-from ..template.button import BUTTON_NAME
+from ..template.button import BUTTON_COL, BUTTON_NAME
 from .adapter import check_book
 from .control import ConsolidationRun, run_consolidation
 from .feedback import ALERT_TITLE, show_result
 
-# The template's Validera shape sits at the top of the report sheet, over the second inline column.
-BUTTON_CELL = f"{col_letter(INLINE_COLS[1])}1"
+# The template's Validera shape sits at the top of the report sheet, right of its print area.
+BUTTON_CELL = f"{col_letter(BUTTON_COL)}1"
 VALIDATE_BUTTON = f"[{BUTTON_NAME}]{default_spec().report_sheet}!{BUTTON_CELL}"
 FAILED = (
     "Kontrollen kunde inte göras: {error}. Kontakta RAR om felet kvarstår; rapporten kan skickas ändå."

@@ -15,7 +15,7 @@ from typing import Any
 
 import xlwings as xw
 
-from ..common.issues import SEVERITY_SV, Issue, json_value
+from ..common.issues import SEVERITY_SV, Issue, shown_value
 from ..form.control_sheet import CONTROL_COLUMNS, CONTROL_TITLE
 from ..form.spec import default_spec
 from ..reader.result import ReadResult
@@ -54,7 +54,7 @@ def as_text(value: Any, limit: int | None = None) -> str:
     """A value written as text: the apostrophe keeps '=1+1' or '2021-12-10' from being evaluated."""
     if value is None:
         return ""
-    text = str(json_value(value))
+    text = shown_value(value)  # an amount as the message writes it: '30 000 kr'
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return "'" + text if text else ""

@@ -14,6 +14,12 @@ CONTROL_NOTE = (
     "Här listas varje fel och varning med blad, cell och fråga. Bladet skrivs om varje gång du klickar "
     "på Validera och skrivs inte ut med rapporten."
 )
+# A template made without the button (the default until RAR deploys the add-in) says so instead.
+CONTROL_NOT_CHECKED_NO_BUTTON = (
+    "Här listar RAR:s kontroll varje fel och varning, i den kontrollkopia du får när du kontrollerar eller "
+    "skickar rapporten. Statusrutan överst på bladet Lägesrapport visar det som mallen själv ser."
+)
+CONTROL_NOTE_NO_BUTTON = "Bladet skrivs inte ut med rapporten."
 CONTROL_COLUMNS = (  # (header, width in characters)
     ("Allvar", 9), ("Blad", 14), ("Cell", 8), ("Fråga", 45), ("Värde", 24), ("Meddelande", 90),
 )

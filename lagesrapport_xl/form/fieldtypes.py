@@ -279,6 +279,12 @@ class FieldType:
     error_title: str = "Ogiltigt värde"
     wrap: bool = False
     example: Any = None
+    missing_hint: str = ""  # what to do when a required answer is empty, where `hint` says how to type
+
+    @property
+    def when_missing(self) -> str:
+        """The sentence after "the answer is missing": how to type it, or for free text just where."""
+        return self.missing_hint or self.hint
 
     def validation_options(self, label: str, extra_hint: str = "") -> dict[str, Any]:
         """The full data_validation options for one cell, Swedish prompt and error included."""
@@ -305,6 +311,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             validation={"validate": "length", "criteria": "<=", "value": 255},
             input_title="Text",
             hint="Skriv en kort text (högst 255 tecken).",
+            missing_hint="Skriv svaret i cellen.",
             example="Nyttiga affärer",
         ),
         FieldType(
@@ -315,6 +322,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             validation={"validate": "length", "criteria": "<=", "value": MAX_CELL_TEXT},
             input_title="Fritext",
             hint="Skriv fritt. Radbrytning i cellen: Alt+Enter (Mac: Ctrl+Option+Enter).",
+            missing_hint="Skriv svaret i cellen.",
             wrap=True,
             example="Vi har genomfört åtta träffar.",
         ),

@@ -109,6 +109,20 @@ class Condition:
     excel: str  # the same condition as an Excel formula over the defined names
 
 
+# When an instruction is shown (TemplateOptions, common/config.py): always, only in a template with
+# the Validera button, only where rar.toml gives the upload address, or only where it does not.
+INSTRUCTION_WHEN = ("", "excel_buttons", "upload_url", "no_upload_url")
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A heading ("": go on under the one before) and paragraphs; `{upload_url}`: rar.toml's [template]."""
+
+    heading: str
+    text: str
+    when: str = ""
+
+
 @dataclass(frozen=True)
 class BudgetLine:
     key: str
@@ -162,6 +176,7 @@ class BudgetLayout:
     financing_total_row: int
     balance_row: int
     columns: tuple[BudgetColumn, ...]
+    balance_label: str = "Kostnader minus finansiering (ska vara 0)"
 
     def column(self, key: str) -> BudgetColumn:
         return next(c for c in self.columns if c.key == key)
@@ -184,7 +199,7 @@ class FormSpec:
     conditions: dict[str, Condition]
     budget: BudgetLayout
     carried: dict[str, Carried]  # field key → the cell a rolled-forward template carries (carry_plus)
-    instructions: tuple[tuple[str, str], ...] = ()
+    instructions: tuple[Instruction, ...] = ()
     status_cell: str = STATUS_CELL
     fingerprint: str = ""  # SHA-256 of the merged form data: the parsed-report cache's key (consolidate/cache.py)
 
@@ -388,6 +403,7 @@ def _budget_layout(data: dict[str, Any], sheet: str, spec_fields: dict[str, Fiel
         financing_total_row=financing_total_row,
         balance_row=financing_total_row + 2,
         columns=columns,
+        balance_label=budget.get("balance_label", "Kostnader minus finansiering (ska vara 0)"),
     )
 
 
@@ -436,9 +452,17 @@ def build_spec(data: dict[str, Any]) -> FormSpec:
         conditions=conditions,
         budget=budget,
         carried=_carried(budget),
-        instructions=tuple((i.get("heading", ""), i.get("text", "")) for i in data.get("instructions", [])),
+        instructions=_instructions(data.get("instructions", [])),
         fingerprint=_fingerprint(data),
     )
+
+
+def _instructions(items: list[dict[str, Any]]) -> tuple[Instruction, ...]:
+    found = tuple(Instruction(i.get("heading", ""), i.get("text", ""), i.get("when", "")) for i in items)
+    unknown = [f"nr {n}: ”{item.when}”" for n, item in enumerate(found, 1) if item.when not in INSTRUCTION_WHEN]
+    if unknown:
+        raise SpecError(f"instructions: okänt when ({'; '.join(unknown)}). Kända: {', '.join(INSTRUCTION_WHEN[1:])}.")
+    return found
 
 
 def _fingerprint(data: dict[str, Any]) -> str:

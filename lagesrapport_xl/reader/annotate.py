@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 from defusedxml import ElementTree as SafeET
 
 from ..common.atomic import atomic_path
-from ..common.issues import SEVERITY_SV, json_value
+from ..common.issues import SEVERITY_SV, shown_value
 from ..form.control_sheet import CONTROL_COLUMNS, CONTROL_TITLE
 from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .result import ReadResult
@@ -37,6 +37,7 @@ WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml
 CALC_CHAIN = "xl/calcChain.xml"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _SHEET_TAG = re.compile(r"<(?:\w+:)?sheet\b[^>]*>")
+_TAB_SELECTED = re.compile(rb'tabSelected\s*=\s*["\'](?:1|true)["\']')
 
 
 class AnnotateError(Exception):
@@ -109,8 +110,8 @@ def _annotate(
     text = changed.get("xl/workbook.xml", workbook).decode("utf-8")
     changed["xl/workbook.xml"] = _select_tab(text, index).encode("utf-8")
     for name, (_info, data) in parts.items():  # exactly one selected tab: the Kontroll sheet
-        if name != part and name.startswith("xl/worksheets/") and b'tabSelected="1"' in data:
-            changed[name] = data.replace(b'tabSelected="1"', b'tabSelected="0"')
+        if name != part and name.startswith("xl/worksheets/") and _TAB_SELECTED.search(data):
+            changed[name] = _TAB_SELECTED.sub(b'tabSelected="0"', data)  # Excel writes "1", LibreOffice "true"
     return changed, removed
 
 
@@ -319,7 +320,7 @@ def _sheet_xml(result: ReadResult, sheet_names: set[str]) -> str:
     for issue in result.issues:
         row = len(lines) + 1
         lines.append([SEVERITY_SV[issue.severity], issue.sheet or "", issue.cell or "", issue.label or "",
-                      json_value(issue.value), issue.message])
+                      shown_value(issue.value), issue.message])
         if issue.sheet in sheet_names and issue.cell:
             location = "'" + issue.sheet.replace("'", "''") + "'!" + issue.cell
             links.append(f"<hyperlink ref=\"C{row}\" location={quoteattr(location)} "

@@ -14,13 +14,13 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from ..common import catalogue as codes
 from ..common.catalogue import READER, Code
-from ..common.issues import Issue
+from ..common.issues import Issue, kronor
 from ..form.conditions import holds
 from ..form.fieldtypes import ValueProblem, is_blank, parse_count, parse_text
 from ..form.previous import Previous
@@ -90,6 +90,7 @@ class _Check:
         self._parse()
         self._ranges()
         self._required()
+        self.findings.failed = frozenset(self.failed)
         check_rules(self.values, self.findings)
         if self.previous is not None:
             check_previous(self.values, self.previous, self.findings, rolled=True)
@@ -279,9 +280,19 @@ class _Check:
                 except ValueProblem as problem:
                     self._invalid(key, raw.value, problem)
                 else:
+                    self._ore(key, raw.value)
                     continue
             self.failed.add(key)
         self._carry()
+
+    def _ore(self, key: str, typed: Any) -> None:
+        """An amount with öre ("2,5"): kept exactly as read (nothing is lost), but the template
+        shows whole kronor, so the coordinator sees 3 kr where 2,50 kr was read: a warning."""
+        amount = self.values[key]
+        if self.spec.fields[key].type.name != "amount" or amount == amount.to_integral_value():
+            return
+        shown = amount.to_integral_value(rounding=ROUND_HALF_UP)  # as Excel shows '#,##0 "kr"'
+        self.findings.add(codes.AMOUNT_HAS_ORE, key, typed, read=kronor(amount), shown=kronor(shown))
 
     def _carry(self) -> None:
         """Each carried cell that still holds the template's formula: the previous report's amount
@@ -341,10 +352,10 @@ class _Check:
             if self.values[field.key] is not None or field.key in self.failed:
                 continue
             if field.required is True:
-                self.findings.add(codes.REQUIRED_MISSING, field.key, hint=field.type.hint)
+                self.findings.add(codes.REQUIRED_MISSING, field.key, hint=field.type.when_missing)
             elif field.condition and holds(field.condition, self.values):
                 condition = self.spec.conditions[field.condition].message
-                self.findings.add(codes.REQUIRED_NOW, field.key, condition=condition, hint=field.type.hint)
+                self.findings.add(codes.REQUIRED_NOW, field.key, condition=condition, hint=field.type.when_missing)
 
     def _privacy(self) -> None:
         for field in self.spec.fields.values():

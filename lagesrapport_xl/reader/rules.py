@@ -4,9 +4,10 @@ Each rule looks only at parsed values (None for an empty or unreadable answer) a
 when a value it needs is missing: that answer already has its own problem, reported once.
 Severities (declared with the messages in common/catalogue.py) follow one principle: an error
 where the figures cannot all be true (an end before its start, a cumulative utfall smaller than
-the utfall of the period it includes), a warning where they are unusual but possible (a long
-period, spending over the grant, financing that does not match costs, signing before the period
-ended).
+the utfall of the period it includes) or where the report lacks what it exists to tell (a budget
+line with a budget but no utfall, a budget with no figures at all: 0 is an answer, blank is not),
+a warning where they are unusual but possible (a long period, spending over the grant, financing
+that does not match costs, signing before the period ended).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from typing import Any
 
 from ..common import catalogue as codes
 from ..common.catalogue import Code
-from ..common.issues import Issue
+from ..common.issues import Issue, kronor
 from ..form.previous import Previous
 from ..form.spec import FormSpec, cell_address
 
 HALF_YEAR_DAYS = 182
+BUDGETED = ("budget_total", "budget_period")  # a line with either has a budget
+ACTUALS = ("actual_period", "actual_cumulative")  # … and must then say its utfall (0 is an answer)
 
 
 @dataclass
@@ -32,11 +35,12 @@ class Findings:
     spec: FormSpec
     places: dict[str, tuple[str | None, str | None]]  # field key → (sheet, cell) as read
     issues: list[Issue] = field(default_factory=list)
+    failed: frozenset[str] = frozenset()  # answers with a problem of their own (unreadable, not found)
 
     def add(self, code: Code, key: str | None, value: Any = None, *, sheet: str | None = None,
-            cell: str | None = None, variant: str = "", **parts: Any) -> None:
-        """`code`'s issue, at the answer `key` (as read) unless `sheet` and `cell` say otherwise."""
-        label = None
+            cell: str | None = None, label: str | None = None, variant: str = "", **parts: Any) -> None:
+        """`code`'s issue, at the answer `key` (as read) unless `sheet` and `cell` say otherwise;
+        `label` names the place ("Fråga") where no answer's label does."""
         if key is not None:
             field_ = self.spec.fields[key]
             label = field_.label
@@ -52,17 +56,12 @@ def _date(value: dt.date) -> str:
     return value.isoformat()
 
 
-def _kr(amount: Decimal) -> str:
-    """1234567.5 → '1 234 567,50 kr' (no-break spaces), as amounts are written in Swedish."""
-    whole = f"{amount:,.2f}" if amount != amount.to_integral_value() else f"{amount:,.0f}"
-    return whole.replace(",", "\u00a0").replace(".", ",") + "\u00a0kr"
-
-
 def check_rules(values: dict[str, Any], findings: Findings) -> None:
     """Every cross-field rule; results go into `findings`."""
     _periods(values, findings)
     _report_numbers(values, findings)
     _signed_date(values, findings)
+    _budget_complete(values, findings)
     _budget_lines(values, findings)
     _financing_balance(values, findings)
 
@@ -126,20 +125,63 @@ def _budget_lines(values: dict[str, Any], findings: Findings) -> None:
         cumulative_key = key_of("actual_cumulative")
         if period is not None and cumulative is not None and cumulative < period:
             findings.add(codes.CUMULATIVE_BELOW_PERIOD, cumulative_key, cumulative,
-                         line=line.label, cumulative=_kr(cumulative), period=_kr(period))
+                         line=line.label, cumulative=kronor(cumulative), period=kronor(period))
         if granted is not None and cumulative is not None and cumulative > granted:
             findings.add(codes.CUMULATIVE_ABOVE_GRANTED, cumulative_key, cumulative,
-                         line=line.label, cumulative=_kr(cumulative), granted=_kr(granted))
+                         line=line.label, cumulative=kronor(cumulative), granted=kronor(granted))
+
+
+def _line_amounts(findings: Findings, line_key: str) -> dict[str, str]:
+    """Column → field key of a line's amount answers (the columns RAR's configuration has)."""
+    spec = findings.spec
+    return {
+        column.key: key for column in spec.budget.columns
+        if column.is_input and column.type.name == "amount"
+        and (key := spec.budget_keys[line_key, column.key]) in spec.fields
+    }
+
+
+def _budget_complete(values: dict[str, Any], findings: Findings) -> None:
+    """Every line with a budget says its utfall (0 when there was none); a budget without a single
+    figure is refused line by line, so the coordinator sees each row to fill. A line whose amount
+    could not be read has its own error and is judged when it can be read."""
+    spec = findings.spec
+    lines = spec.budget.lines + spec.budget.financing
+    amounts = {line.key: _line_amounts(findings, line.key) for line in lines}
+    every_key = [key for keys in amounts.values() for key in keys.values()]
+    failed = findings.failed.intersection(every_key)
+    if every_key and not failed and all(values.get(key) is None for key in every_key):
+        for line in lines:
+            first = next(iter(amounts[line.key].values()), None)
+            if first is not None:
+                findings.add(codes.BUDGET_EMPTY, first, line=line.label)
+        return
+    for line in lines:
+        keys = amounts[line.key]
+        if failed.intersection(keys.values()):
+            continue
+        budgeted = any(values.get(keys[column]) is not None for column in BUDGETED if column in keys)
+        missing = [column for column in ACTUALS if column in keys and values.get(keys[column]) is None]
+        if budgeted and missing:
+            labels = " och ".join(f"”{spec.budget.column(column).label}”" for column in missing)
+            findings.add(codes.BUDGET_ACTUAL_MISSING, keys[missing[0]], line=line.label, missing=labels)
 
 
 def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
-    """Per amount column: the costs' sum and the financing's sum should be equal (the balance row)."""
+    """Per amount column: the costs' sum and the financing's sum should be equal (the balance row).
+    Financing left wholly blank beside costs is one warning, not one per column."""
     spec = findings.spec
     budget = spec.budget
-    for column in budget.columns:
-        if not column.is_input or column.type.name != "amount":
-            continue
-        keys = spec.budget_keys
+    keys = spec.budget_keys
+    amount_columns = [c for c in budget.columns if c.is_input and c.type.name == "amount"]
+    funding = [keys[line.key, c.key] for line in budget.financing for c in amount_columns]
+    spent = [keys[line.key, c.key] for line in budget.lines for c in amount_columns]
+    if funding and all(values.get(k) is None for k in funding) and any(values.get(k) is not None for k in spent):
+        if not findings.failed.intersection(funding):
+            findings.add(codes.FINANCING_MISMATCH, funding[0], variant="blank",
+                         heading=budget.financing_heading, balance=budget.balance_label)
+        return
+    for column in amount_columns:
         costs = [values.get(keys[line.key, column.key]) for line in budget.lines]
         funds = [values.get(keys[line.key, column.key]) for line in budget.financing]
         if all(v is None for v in costs + funds):
@@ -150,7 +192,8 @@ def _financing_balance(values: dict[str, Any], findings: Findings) -> None:
             findings.add(
                 codes.FINANCING_MISMATCH, None, cost_sum - fund_sum,
                 sheet=budget_sheet(findings), cell=cell_address(budget.balance_row, column.col),
-                column=column.label, costs=_kr(cost_sum), funds=_kr(fund_sum), difference=_kr(cost_sum - fund_sum),
+                label=f"{budget.balance_label} – {column.label}", column=column.label, costs=kronor(cost_sum),
+                funds=kronor(fund_sum), difference=kronor(cost_sum - fund_sum),
             )
 
 
@@ -169,7 +212,7 @@ def check_previous(values: dict[str, Any], previous: Previous, findings: Finding
         now = values.get(key)
         if earlier is not None and now is not None and now < earlier:
             findings.add(codes.CUMULATIVE_BELOW_PREVIOUS, key, now, line=labels[spec.fields[key].line],
-                         now=_kr(now), previous=where, earlier=_kr(earlier))
+                         now=kronor(now), previous=where, earlier=kronor(earlier))
     if number is None or before is None:
         return
     if rolled and number != before + 1:

@@ -16,7 +16,7 @@ from ..form.spec import FormSpec, cell_address, col_letter
 from .cells import CellValues, write_input
 from .formats import TemplateFormats
 from .page import STATUS_HEIGHT, SUBTITLE_HEIGHT, TITLE_HEIGHT, print_scale, setup_print, text_height
-from .status import MISSING_COUNT_NAME, status_formula, status_text
+from .status import INVALID_COUNT_NAMES, MISSING_COUNT_NAME, status_formula
 
 BUDGET_LABEL_WIDTH = 30
 BUDGET_AMOUNT_WIDTH = 12.5
@@ -25,9 +25,10 @@ BUDGET_COMMENT_WIDTH = 18
 
 
 def write_budget_sheet(
-    ws: Worksheet, spec: FormSpec, fmts: TemplateFormats, cells: CellValues, missing: int
+    ws: Worksheet, spec: FormSpec, fmts: TemplateFormats, cells: CellValues, status: str
 ) -> None:
-    """The whole sheet; `missing` is the status box's cached count."""
+    """The whole sheet; `status` is the status box's cached text. No budget cell is required, so
+    its box counts the refused values here and the report sheet's problems there."""
     budget = spec.budget
     widths = {0: BUDGET_LABEL_WIDTH} | {c.col: _budget_width(c.type.name) for c in budget.columns}
     for col, width in widths.items():
@@ -36,7 +37,9 @@ def write_budget_sheet(
     ws.write_string(0, 0, budget.title, fmts.title)
     ws.write_string(1, 0, budget.intro, fmts.subtitle)
     ws.merge_range(2, 0, 2, min(3, last_col), "", fmts.status)
-    ws.write_formula(2, 0, status_formula(MISSING_COUNT_NAME), fmts.status, status_text(missing))
+    report_invalid, here = INVALID_COUNT_NAMES
+    formula = status_formula(None, here, f"{MISSING_COUNT_NAME}+{report_invalid}", spec.report_sheet)
+    ws.write_formula(2, 0, formula, fmts.status, status)
     ws.set_row(0, TITLE_HEIGHT)
     ws.set_row(1, SUBTITLE_HEIGHT)
     ws.set_row(2, STATUS_HEIGHT)
@@ -80,7 +83,7 @@ def write_budget_sheet(
                 totals[group][key] = totals[group].get(key, 0.0) + value
         _write_total_row(ws, spec, fmts, total_row, lines[0].row if lines else total_row, totals[group])
 
-    label = "Kostnader minus finansiering (ska vara 0)"
+    label = budget.balance_label
     ws.write_string(budget.balance_row, 0, label, fmts.total_label)
     ws.set_row(budget.balance_row, text_height(label, BUDGET_LABEL_WIDTH, bold=True))
     for column in budget.columns:

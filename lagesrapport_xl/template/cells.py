@@ -17,7 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..form.previous import Previous
 from ..form.spec import Carried, Field, FormSpec
 from .formats import TemplateFormats
-from .status import as_excel_sees, blank_test
+from .status import as_excel_sees, blank_test, invalid_test
 
 
 def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
@@ -81,12 +81,18 @@ def write_input(
 def _add_input_rules(
     ws: Worksheet, field: Field, spec: FormSpec, fmts: TemplateFormats, prefilled: bool
 ) -> None:
-    """Validation, the red mark when a required answer is empty, the yellow mark when required now."""
+    """Validation, the red mark when a value is refused or a required answer is empty, the yellow
+    mark when required now. The refused mark comes first: it wins over yellow."""
+    cell = field.cell
     if field.type.validation and not prefilled:
         ws.data_validation(
             field.row, field.col, field.row, field.col, field.type.validation_options(field.label, field.hint)
         )
-    cell = field.cell
+        refused = invalid_test(field, cell)
+        if refused is not None:  # a pasted value the validation never saw
+            ws.conditional_format(
+                cell, {"type": "formula", "criteria": f"={refused}", "format": fmts.missing, "stop_if_true": True}
+            )
     blank = blank_test(cell)
     if field.required is True and not prefilled:
         ws.conditional_format(cell, {"type": "formula", "criteria": f"={blank}", "format": fmts.missing})

@@ -1,5 +1,5 @@
-"""The hidden sheet "Data": the form version the reader checks, the live count of missing answers
-the status boxes show, and in a rolled-forward template the previous report's facts and carried
+"""The hidden sheet "Data": the form version the reader checks, the live counts the status boxes
+show (empty required answers, refused values per sheet), and in a rolled-forward template the previous report's facts and carried
 values under the workbook names `previous_*` (spec.previous_names) that the carried formulas use.
 """
 
@@ -12,7 +12,7 @@ from ..form.previous import Previous
 from ..form.spec import PREVIOUS_PREFIX, FormSpec
 from .cells import write_value
 from .formats import TemplateFormats
-from .status import missing_count_formula
+from .status import INVALID_COUNT_NAMES, invalid_count_formula, missing_count_formula
 
 PREVIOUS_HEADING = "Föregående lägesrapport (mallen är framförd från den)"
 PREVIOUS_LABELS = {
@@ -21,17 +21,26 @@ PREVIOUS_LABELS = {
     "file": "Fil",
     "sha256": "Filens kontrollsumma (SHA-256)",
 }
-PREVIOUS_FIRST_ROW = 4  # 0-based, below the version, the missing count and the heading
+PREVIOUS_FIRST_ROW = 6  # 0-based, below the version, the three counts and the heading
+COUNT_ROWS = (1, 2, 3)  # 0-based: missing_count (B2), then INVALID_COUNT_NAMES (B3, B4)
 
 
-def write_data_sheet(ws: Worksheet, spec: FormSpec, missing: int) -> None:
-    """The hidden helper sheet: the form version for the reader and the live missing count."""
+def write_data_sheet(ws: Worksheet, spec: FormSpec, counts: tuple[int, int, int]) -> list[tuple[str, int]]:
+    """The hidden helper sheet: the form version for the reader and the live counts (cached:
+    `counts`, missing answers and each sheet's refused values). Returns (name, row) of the counts."""
     ws.write_string(0, 0, "Formulärversion")
     ws.write_string(0, 1, spec.version)
-    ws.write_string(1, 0, "Saknade obligatoriska svar")
-    ws.write_formula(1, 1, missing_count_formula(spec), None, missing)
+    rows = [
+        ("Saknade obligatoriska svar", missing_count_formula(spec)),
+        (f"Värden som inte godtas, bladet {spec.report_sheet}", invalid_count_formula(spec, spec.report_sheet)),
+        (f"Värden som inte godtas, bladet {spec.budget_sheet}", invalid_count_formula(spec, spec.budget_sheet)),
+    ]
+    for row, (label, formula), cached in zip(COUNT_ROWS, rows, counts):
+        ws.write_string(row, 0, label)
+        ws.write_formula(row, 1, formula, None, cached)
     ws.set_column(0, 0, 30)
     ws.hide()
+    return list(zip(INVALID_COUNT_NAMES, COUNT_ROWS[1:]))
 
 
 def write_previous(

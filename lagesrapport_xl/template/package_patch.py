@@ -18,7 +18,8 @@ def patch_package(path: Path) -> None:
 
     1. <workbookProtection lockStructure="1"> in xl/workbook.xml; the password hash is copied from
        the sheets' own protection element (the same legacy algorithm).
-    2. The textbox becomes the named, non-printing button btnValidera in xl/drawings/.
+    2. The textbox becomes the named, non-printing button btnValidera in xl/drawings/ (when the
+       template has the button).
     """
     with zipfile.ZipFile(path) as source:
         items = [(info, source.read(info.filename)) for info in source.infolist()]
@@ -34,15 +35,19 @@ def patch_package(path: Path) -> None:
         )
     }
     drawings = [name for name in parts if re.fullmatch(r"xl/drawings/drawing\d+\.xml", name)]
-    if len(drawings) != 1:  # pragma: no cover - the button is the template's only drawing
+    if len(drawings) > 1:  # pragma: no cover - the button is the template's only drawing
         raise RuntimeError(f"expected one drawing part, found {drawings}")
-    drawing = _patch_once(parts[drawings[0]], rb'name="TextBox \d+"', b'name="' + BUTTON_NAME.encode() + b'"')
-    patched[drawings[0]] = _patch_once(
-        drawing, rb"<xdr:clientData/>", rb'<xdr:clientData fPrintsWithSheet="0"/>'
-    )
+    for part in drawings:
+        patched[part] = _button(parts[part])
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info, data in items:
             target.writestr(info, patched.get(info.filename, data))
+
+
+def _button(drawing: bytes) -> bytes:
+    """The textbox named BUTTON_NAME and left out of printing."""
+    drawing = _patch_once(drawing, rb'name="TextBox \d+"', b'name="' + BUTTON_NAME.encode() + b'"')
+    return _patch_once(drawing, rb"<xdr:clientData/>", rb'<xdr:clientData fPrintsWithSheet="0"/>')
 
 
 def _patch_once(xml: bytes, pattern: bytes, replacement: bytes) -> bytes:

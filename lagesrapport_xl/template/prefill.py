@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..common.config import TemplateOptions
 from ..form.previous import Previous
 from ..form.spec import FormSpec, default_spec
 from ..reader.register import RegisterProblem, RegisterResult, read_register, register_columns
@@ -28,9 +29,12 @@ WINDOWS_RESERVED = {
 }
 MAX_NAME_PART = 60
 
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—−", "-"))  # "Strängnäs–Eskilstuna" keeps its dash
+
+
 def _slug(text: Any) -> str:
-    """ASCII letters, digits and '-' only; å→a, ä→a, ö→o; everything else becomes '_'."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    """ASCII letters, digits and '-' only; å→a, ä→a, ö→o, any dash → '-'; everything else becomes '_'."""
+    decomposed = unicodedata.normalize("NFKD", str(text).translate(_DASHES))
     ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^A-Za-z0-9-]+", "_", ascii_text).strip("_-")[:MAX_NAME_PART].strip("_-")
 
@@ -55,14 +59,15 @@ def template_filename(prefill: dict[str, Any], row: int, used: set[str]) -> str:
 
 
 def write_prefilled_templates(
-    register: str | Path, out_dir: str | Path, spec: FormSpec | None = None, *, password: str | None = None
+    register: str | Path, out_dir: str | Path, spec: FormSpec | None = None, *, password: str | None = None,
+    options: TemplateOptions | None = None,
 ) -> RegisterResult:
     """Write one pre-filled, locked template per valid register row into `out_dir`."""
     spec = spec or default_spec()
     rows, problems = read_register(register, spec)
     result = RegisterResult(problems=list(problems))
     templates = [(row.row, row.prefill, None) for row in rows]
-    write_row_templates(result, out_dir, spec, templates, password=password)
+    write_row_templates(result, out_dir, spec, templates, password=password, options=options)
     return result
 
 
@@ -73,6 +78,7 @@ def write_row_templates(
     templates: Iterable[tuple[int, dict[str, Any], Previous | None]],
     *,
     password: str | None = None,
+    options: TemplateOptions | None = None,
 ) -> None:
     """Write each (register row, prefill, previous report or None) as a template named after it
     into `out_dir`; what is written, or why not, goes into `result`."""
@@ -82,7 +88,8 @@ def write_row_templates(
         name = template_filename(prefill, row, used)
         try:
             result.written.append(
-                write_template(out / name, spec, prefill=prefill, password=password, previous=previous)
+                write_template(out / name, spec, prefill=prefill, password=password, previous=previous,
+                               options=options)
             )
         except OSError as exc:
             message = f"Mallen {name} kunde inte skrivas ({exc.strerror})."

@@ -1,5 +1,6 @@
 """The sheet "Lägesrapport": title, status box, the form's questions with their answer cells, the
-Validera button, and page breaks that keep each question on the page of its answer.
+Validera button (only when RAR uses the add-in; right of the print area, so it never prints), and
+page breaks that keep each question on the page of its answer.
 
 The layout (rows, texts, which cells) comes from the form specification (spec.layout).
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from ..common.config import TemplateOptions
 from ..form.spec import INLINE_COLS, LABEL_COL, FormSpec, LayoutRow
 from .button import insert_button
 from .cells import CellValues, write_input
@@ -29,20 +31,22 @@ from .page import (
     text_height,
     text_lines,
 )
-from .status import MISSING_COUNT_NAME, status_formula, status_text
+from .status import INVALID_COUNT_NAMES, MISSING_COUNT_NAME, status_formula
 
 REPORT_WIDTHS = {0: 2, LABEL_COL: 66, **{col: 13 for col in INLINE_COLS}}
 
 
 def write_report_sheet(
-    ws: Worksheet, spec: FormSpec, fmts: TemplateFormats, cells: CellValues, missing: int
+    ws: Worksheet, spec: FormSpec, fmts: TemplateFormats, cells: CellValues, status: str, options: TemplateOptions
 ) -> None:
-    """The whole sheet; `missing` is the status box's cached count."""
+    """The whole sheet; `status` is the status box's cached text."""
     for col, width in REPORT_WIDTHS.items():
         ws.set_column(col, col, width)
     ws.write_string(0, LABEL_COL, spec.title, fmts.title)
     ws.write_string(1, LABEL_COL, spec.subtitle, fmts.subtitle)
-    ws.write_formula(2, LABEL_COL, status_formula(MISSING_COUNT_NAME), fmts.status, status_text(missing))
+    here, other = INVALID_COUNT_NAMES
+    formula = status_formula(MISSING_COUNT_NAME, here, other, spec.budget_sheet)
+    ws.write_formula(2, LABEL_COL, formula, fmts.status, status)
     heights = {0: TITLE_HEIGHT, 1: SUBTITLE_HEIGHT, 2: STATUS_HEIGHT, 3: SPACER_HEIGHT}
     for item in spec.layout:
         heights.update(_layout_heights(item))
@@ -60,7 +64,8 @@ def write_report_sheet(
             write_input(ws, spec.fields[key], spec, fmts, cells)
     for row, height in heights.items():
         ws.set_row(row, height)
-    insert_button(ws)
+    if options.excel_buttons:
+        insert_button(ws)
     ws.freeze_panes(3, 0)
     last = max(heights)
     ws.print_area(0, 0, last, max(INLINE_COLS))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..common.config import TemplateOptions
 from ..common.issues import Severity
 from ..consolidate.batch import consolidate
 from ..consolidate.consolidation import Consolidation
@@ -100,7 +101,8 @@ def next_report(
 
 
 def roll_forward(
-    report: str | Path, output: str | Path, spec: FormSpec | None = None, *, password: str | None = None
+    report: str | Path, output: str | Path, spec: FormSpec | None = None, *, password: str | None = None,
+    options: TemplateOptions | None = None,
 ) -> NextReport:
     """Write the next period's template after `report` to `output`; refuse a report with errors."""
     spec = spec or default_spec()
@@ -111,7 +113,8 @@ def roll_forward(
                if result.errors else "är ingen lägesrapport som kan föras fram")
         raise RollForwardError(f"{Path(report).name} {why}:{listing}")
     following = next_report(result.report.answers(), spec, file=Path(report).name, sha256=result.sha256)
-    write_template(output, spec, prefill=following.prefill, previous=following.previous, password=password)
+    write_template(output, spec, prefill=following.prefill, previous=following.previous, password=password,
+                   options=options)
     return following
 
 
@@ -126,6 +129,7 @@ def roll_forward_register(
     *,
     password: str | None = None,
     workers: int | None = None,
+    options: TemplateOptions | None = None,
 ) -> RegisterResult:
     """One template per register row: the next after its insats' latest accepted report among
     `previous` (folders or files, read as a consolidation reads them), else the register's own
@@ -143,7 +147,7 @@ def roll_forward_register(
             continue
         result.problems.extend(RegisterProblem(note, row.row, severity=Severity.WARNING) for note in notes)
         planned.append((row.row, prefill, carried))
-    write_row_templates(result, out_dir, spec, planned, password=password)
+    write_row_templates(result, out_dir, spec, planned, password=password, options=options)
     return result
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import xlsxwriter
 
 from ..common.atomic import atomic_path
+from ..common.config import TemplateOptions
 from ..common.xlsx_style import FONT
 from ..form.fieldtypes import is_blank
 from ..form.previous import Previous
@@ -37,7 +38,7 @@ from .formats import TemplateFormats
 from .instructions_sheet import write_instructions
 from .package_patch import patch_package
 from .report_sheet import write_report_sheet
-from .status import MISSING_COUNT_NAME, count_missing
+from .status import MISSING_COUNT_NAME, count_invalid, count_missing, sheet_statuses
 
 FIXED_TIME = dt.datetime(2021, 12, 10)  # document timestamps: identical bytes for identical input
 PROTECTION_OPTIONS = {
@@ -56,6 +57,7 @@ def write_template(
     answers: dict[str, Any] | None = None,
     password: str | None = None,
     previous: Previous | None = None,
+    options: TemplateOptions | None = None,
 ) -> Path:
     """Write the template to `path` atomically (temporary file, then rename) and return the path.
 
@@ -64,6 +66,8 @@ def write_template(
     stays a string), which makes filled example reports without a spreadsheet program.
     `previous` (rollforward.py) makes the template the next report after it: its facts go on the
     Data sheet and each carried cell (spec.carried) not among `answers` becomes its formula.
+    `options` (rar.toml's [template], common/config.py): where the report is sent, and whether
+    the Validera button is drawn (by default not: it needs the xlwings add-in).
     """
     spec = spec or default_spec()
     prefill = {k: v for k, v in (prefill or {}).items() if not is_blank(v)}
@@ -78,7 +82,7 @@ def write_template(
     if both:
         raise KeyError(f"Fälten är både förifyllda och besvarade: {', '.join(both)}")
     with atomic_path(path) as tmp:
-        _build(tmp, spec, prefill, answers, password, previous)
+        _build(tmp, spec, prefill, answers, password, previous, options or TemplateOptions())
         patch_package(tmp)
     return Path(path)
 
@@ -90,6 +94,7 @@ def _build(
     answers: dict[str, Any],
     password: str | None,
     previous: Previous | None,
+    options: TemplateOptions,
 ) -> None:
     wb = xlsxwriter.Workbook(
         str(path),
@@ -115,7 +120,10 @@ def _build(
     wb.set_custom_property(VERSION_PROPERTY, spec.version)
     wb.set_calc_mode("auto")
     fmts = TemplateFormats(wb)
-    missing = count_missing(spec, {**answers, **prefill})
+    typed = {**answers, **prefill}
+    sheets = (spec.report_sheet, spec.budget_sheet)
+    counts = (count_missing(spec, typed), *(count_invalid(spec, typed, sheet) for sheet in sheets))
+    statuses = sheet_statuses(spec, typed)
     carried = {k: c for k, c in spec.carried.items() if k not in answers} if previous is not None else {}
     cells = CellValues(prefill, answers, previous, carried)
     instructions = wb.add_worksheet(spec.instructions_sheet)
@@ -123,17 +131,19 @@ def _build(
     budget = wb.add_worksheet(spec.budget_sheet)
     data = wb.add_worksheet(spec.data_sheet)
     control = wb.add_worksheet(spec.control_sheet)
-    write_instructions(instructions, spec, fmts)
-    write_report_sheet(report, spec, fmts, cells, missing)
-    write_budget_sheet(budget, spec, fmts, cells, missing)
-    write_data_sheet(data, spec, missing)
+    write_instructions(instructions, spec, fmts, options)
+    write_report_sheet(report, spec, fmts, cells, statuses[spec.report_sheet], options)
+    write_budget_sheet(budget, spec, fmts, cells, statuses[spec.budget_sheet])
+    count_names = write_data_sheet(data, spec, counts)
     if previous is not None:
         write_previous(wb, data, spec, fmts, previous)
-    write_control_sheet(control, fmts)
+    write_control_sheet(control, fmts, options.excel_buttons)
     for field in spec.fields.values():
         wb.define_name(field.key, f"={field.ref}")
     wb.define_name(FORM_VERSION_NAME, f"='{spec.data_sheet}'!$B$1")
     wb.define_name(MISSING_COUNT_NAME, f"='{spec.data_sheet}'!$B$2")
+    for name, row in count_names:
+        wb.define_name(name, f"='{spec.data_sheet}'!$B${row + 1}")
     for ws in (instructions, report, budget, data):
         ws.protect(password or "", PROTECTION_OPTIONS)
     report.activate()

@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/insats/{key}", web.insats_page, methods=["GET"]),
         Route("/insats/{key}", web.insats_upload, methods=["POST"], middleware=upload_limit),
         Route("/insats/{key}/mall", web.insats_template),
+        Route("/mall", web.blank_template),
         Route("/insats/{key}/kvitto/{token}", web.insats_receipt),
         Route("/api/uploads", web.api_upload, methods=["POST"], middleware=upload_limit),
         Route("/api/uploads/{token}", web.api_receipt),

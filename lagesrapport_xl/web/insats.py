@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common.config import TemplateOptions
 from ..consolidate.receipts import Review
 from ..consolidate.statuses import FileOutcome, Status
 from ..form.previous import Previous
@@ -28,6 +29,7 @@ from .keys import Insats
 from .overview import Overview, register_rows
 from .receipt import Outcome, Receipt
 
+BLANK_TEMPLATE = "lagesrapport_mall.xlsx"  # the empty template's name, as the repository has it
 NO_APPROVED = (
     "Insatsen har ingen rapport som RAR har godkänt ännu. Mallen är förifylld från RAR:s register, utan "
     "överfört ackumulerat utfall."
@@ -105,8 +107,14 @@ def template_plan(intake: Intake, insats: Insats, row: RegisterRow) -> TemplateP
     return TemplatePlan(template_filename(prefill, row.row, set()), prefill, previous, tuple(notes))
 
 
-def write_plan(intake: Intake, plan: TemplatePlan, folder: Path) -> Path:
-    return write_template(folder / plan.name, intake.settings.spec, prefill=plan.prefill, previous=plan.previous)
+def write_plan(intake: Intake, plan: TemplatePlan, folder: Path, options: TemplateOptions) -> Path:
+    return write_template(folder / plan.name, intake.settings.spec, prefill=plan.prefill, previous=plan.previous,
+                          options=options)
+
+
+def write_blank(intake: Intake, folder: Path, options: TemplateOptions) -> Path:
+    """The empty template, as `lagesrapport template -o` writes it with the same rar.toml."""
+    return write_template(folder / BLANK_TEMPLATE, intake.settings.spec, options=options)
 
 
 # --- versions and reviews -------------------------------------------------------------------------

@@ -56,6 +56,7 @@ from .receipt import (  # noqa: F401  (the names app.py and the tests use, from 
     STORAGE_FAILED,
     Outcome,
     Receipt,
+    shown_values,
     size_text,
     too_large_message,
 )
@@ -217,6 +218,7 @@ class Intake:
                 file_name=upload.file_name,
                 outcome=upload.outcome,
                 result=upload.result.to_json(),
+                shown=shown_values(upload.result),
                 size=upload.result.size if upload.result.size is not None else len(upload.content) or None,
                 sha256=upload.sha256,
                 stored_name=stored_name,

@@ -42,6 +42,7 @@ NOT_PAGES: tuple[str, ...] = (
     "/api/uploads/{token}",
     "/rar/status.json",
     "/insats/{key}/mall",
+    "/mall",
     "/rar/fil/{token}",
     "/rar/fil/{token}/kontrollkopia",
     "/rar/logg.csv",

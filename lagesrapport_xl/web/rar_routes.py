@@ -393,10 +393,8 @@ def _insats_path(insats: keys.Insats) -> str:
 
 def _site(request: Request, web: Web) -> str:
     """The start of the links RAR sends out: the configured public address (`public_url`), else
-    the address the kansli's own browser reached the server at (behind a proxy: with its prefix)."""
-    if web.settings.public_url:
-        return web.settings.public_url
-    return f"{request.url.scheme}://{request.url.netloc}{web.base(request)}"
+    the address the kansli's own browser reached the server at (Web.site)."""
+    return web.site(request)
 
 
 def _files(web: Web, overview: Overview) -> dict[str, dict[str, Any]]:

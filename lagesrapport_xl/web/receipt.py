@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
-from ..common.issues import Severity
+from ..common.issues import Severity, shown_value
 from ..reader.safety import size_text  # sizes as safety's own messages write them: '20 MB', '51 kB'
 
 
@@ -64,6 +64,11 @@ def too_large_message(limit_bytes: int) -> str:
     )
 
 
+def shown_values(result: Any) -> tuple[str, ...]:
+    """Each issue's value as the lists show it beside its message (common/issues.shown_value)."""
+    return tuple(shown_value(issue.value) for issue in result.issues)
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What the coordinator is told, and what the log keeps of it (as JSON)."""
@@ -87,6 +92,7 @@ class Receipt:
     code: str | None = None  # why it was refused, for statistics
     submitted: bool = True  # through an insats' link (False: only checked, nothing reached RAR)
     insats: str | None = None  # the link's insats, as RAR's register names it
+    shown: tuple[str, ...] = ()  # each issue's value as the receipt lists it: '30 000 kr' where the JSON has 30000
 
     @property
     def verdict(self) -> str:
@@ -128,6 +134,7 @@ class Receipt:
         for key in ("received", "already_received"):
             data[key] = data[key].isoformat() if data[key] else None
         data["supersedes"] = list(self.supersedes)
+        data["shown"] = list(self.shown)
         return data
 
     @classmethod
@@ -135,6 +142,7 @@ class Receipt:
         values = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
         values["outcome"] = Outcome(values["outcome"])
         values["supersedes"] = tuple(values.get("supersedes", ()))
+        values["shown"] = tuple(values.get("shown", ()))
         for key in ("received", "already_received"):
             values[key] = dt.datetime.fromisoformat(values[key]) if values.get(key) else None
         return cls(**values)

@@ -13,6 +13,7 @@ Routes (app.py lists them all):
   GET  /kvitto/{token}             the receipt             GET  /kvitto/{token}/kontrollkopia
   GET  /insats/{key}               the insats' own page    POST /insats/{key}  its upload (→ 303 to its receipt)
   GET  /insats/{key}/mall          its template for the coming period
+  GET  /mall                       the empty template (linked from "Kontrollera din fil")
   GET  /insats/{key}/kvitto/{token}  a receipt of its upload, with the way back to its page
   POST /api/uploads                JSON: receipt + ReadResult.to_json(); with `Authorization: Bearer <key>`
                                    a submission for the key's insats, without one only a check
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..common.config import TemplateOptions
 from ..common.issues import SEVERITY_SV, Severity
 from . import audit, keys
 from . import insats as insats_data
@@ -53,6 +56,7 @@ from .settings import Settings
 
 HERE = Path(__file__).parent
 TEMPLATE_FOLDER = "mallar"  # in the state folder: templates being written for a download
+BLANK_CACHE = 8  # empty templates kept in memory, one per upload address (a Host header cannot grow it)
 CSRF_COOKIE = "lagesrapport_csrf"
 SESSION_COOKIE = "lagesrapport_rar"
 CSRF_FIELD = "csrf_token"
@@ -173,6 +177,7 @@ class Web:
         env.filters["size"] = size_text
         env.filters["swedish_date"] = swedish_date
         self.templates = Jinja2Templates(env=env)
+        self._blank: dict[TemplateOptions, bytes] = {}  # the empty template is the same bytes every time
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -211,6 +216,30 @@ class Web:
                 title: str | None = None) -> Response:
         return self.page(request, "message.html", status, title=title or STATUS_TITLES.get(status, "Fel"),
                          message=text, back=back, back_text=back_text)
+
+    def site(self, request: Request) -> str:
+        """The server's public address: rar.toml's `public_url`, else the address the browser
+        reached it at (behind a proxy: with its prefix). Links sent out and the upload address in
+        a template handed out start so; with `public_url` set, never from the request's Host."""
+        if self.settings.public_url:
+            return self.settings.public_url
+        return f"{request.url.scheme}://{request.url.netloc}{self.base(request)}"
+
+    def template_options(self, request: Request) -> TemplateOptions:
+        """rar.toml's [template]; without an upload address, this server's own: a template it
+        hands out points back to it, never to e-mail."""
+        options = self.settings.template
+        return options if options.upload_url else replace(options, upload_url=self.site(request))
+
+    async def _template_file(self, write: Any) -> bytes:
+        """A template written by `write(folder)` into a folder of its own, as bytes."""
+        folder = self.settings.state / TEMPLATE_FOLDER / new_token()
+        folder.mkdir(parents=True)
+        try:
+            path = await run_in_threadpool(write, folder)
+            return path.read_bytes()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def redirect(self, request: Request, path: str) -> RedirectResponse:
         """A relative redirect (the root path and `path`): never built from the request's Host."""
@@ -412,15 +441,24 @@ class Web:
                                 "Kontakta RAR:s kansli.", back=f"/insats/{request.path_params['key']}",
                                 back_text="Till insatsens sida")
         plan = await run_in_threadpool(insats_data.template_plan, self.intake, insats, found[1])
-        folder = self.settings.state / TEMPLATE_FOLDER / new_token()
-        folder.mkdir(parents=True)
-        path = await run_in_threadpool(insats_data.write_plan, self.intake, plan, folder)
-        content = path.read_bytes()
-        shutil.rmtree(folder, ignore_errors=True)
+        options = self.template_options(request)
+        content = await self._template_file(
+            lambda folder: insats_data.write_plan(self.intake, plan, folder, options))
         audit.log(self.store, "template", insats=insats.key, insats_title=insats.title, key_id=insats.key_id,
                   client=self.client(request), detail=plan.name)
         return Response(content, media_type=XLSX, headers={
             "content-disposition": f'attachment; filename="{plan.name}"'})
+
+    async def blank_template(self, request: Request) -> Response:
+        """The empty template, for anyone (it holds nothing of any insats), made once per address."""
+        options = self.template_options(request)
+        if options not in self._blank:
+            if len(self._blank) >= BLANK_CACHE:  # one per address the server is reached by: a few
+                self._blank.clear()
+            self._blank[options] = await self._template_file(
+                lambda folder: insats_data.write_blank(self.intake, folder, options))
+        return Response(self._blank[options], media_type=XLSX, headers={
+            "content-disposition": f'attachment; filename="{insats_data.BLANK_TEMPLATE}"'})
 
     async def accessibility_page(self, request: Request) -> Response:
         return self.page(request, "accessibility.html", s=self.settings.accessibility, digg=DIGG_REPORT_URL, law=LAW)

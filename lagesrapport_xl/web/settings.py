@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..form.spec import FormSpec, SpecError, default_spec
+from ..common.config import ConfigError, TemplateOptions, config_table, template_options
+from ..form.spec import FormSpec, default_spec
 from ..reader.safety import DEFAULT_LIMITS, Limits, MiB, size_text
 from .accessibility import Statement, statement_from
 from .auth import check_password_hash, hash_password
@@ -84,6 +84,7 @@ class Settings:
     guard: Guard = Guard()  # the limits per client, link and account
     public_url: str | None = None  # "https://rapporter.rar.example/lagesrapport": links sent out start so
     accessibility: Statement = field(default_factory=Statement)  # the tillgänglighetsredogörelse's texts
+    template: TemplateOptions = TemplateOptions()  # rar.toml's [template]: the templates it hands out
 
     @property
     def max_upload_bytes(self) -> int:
@@ -105,19 +106,18 @@ def default_state(inbox: Path) -> Path:
 def web_config(config: str | Path | None) -> dict[str, Any]:
     """The `[web]` table of RAR's config file ({} without a file or table). The form part of the
     same file is read by spec.load_spec, which ignores this table."""
-    if config is None:
-        return {}
     try:
-        data = tomllib.loads(Path(config).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"{config}: filen kan inte läsas som TOML ({exc}).") from None
-    table = data.get("web", {})
-    unknown = sorted(set(table) - WEB_KEYS)
-    if unknown:
-        raise SettingsError(
-            f"{config}: okända inställningar i [web]: {', '.join(unknown)}. Möjliga: {', '.join(sorted(WEB_KEYS))}."
-        )
-    return table
+        return config_table(config, "web", WEB_KEYS)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def template_config(config: str | Path | None) -> TemplateOptions:
+    """The `[template]` table: the templates the server hands out are the CLI's (common/config.py)."""
+    try:
+        return template_options(config)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def guard_from(table: Any, max_upload_bytes: int) -> Guard:
