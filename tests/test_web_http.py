@@ -444,7 +444,7 @@ def test_rars_page_shows_each_register_row_with_its_state_and_last_upload(
     assert steget["last_upload"] and halsa["last_upload"] and nyttiga["last_upload"] and new["last_upload"] is None
     assert status["states"] == {"received": 2, "rejected": 1, "missing": 2}
     assert status["uploads"] == {"uploads": 6, "received": 4, "has_errors": 1, "refused": 1, "duplicates": 0,
-                                 "stored": 5, "checks": 1}
+                                 "stored": 5, "checks": 1, "found": 0}
     assert [r["review"] for r in status["rows"]] == ["Ny", None, None, "Ny", None]
     assert status["files"]["found"] == 5 and status["unmatched"] == []
     page = client.get("/rar").text

@@ -107,7 +107,7 @@ def test_the_same_bytes_twice_are_logged_twice_and_stored_once(intake: Intake, c
     assert again.stored_name == first.stored_name and again.token != first.token
     assert len(log_rows(intake)) == 2 and len(list(intake.inbox.iterdir())) == 1
     assert intake.counts() == {"uploads": 2, "received": 2, "has_errors": 0, "refused": 0, "duplicates": 1,
-                               "stored": 1, "checks": 0}
+                               "stored": 1, "checks": 0, "found": 0}
 
 
 def test_a_corrected_report_supersedes_the_first_as_consolidate_decides(intake: Intake, contents) -> None:
@@ -271,15 +271,125 @@ def test_an_inbox_that_cannot_be_written_refuses_the_upload_and_logs_why(intake:
     assert not any(intake.inbox.iterdir())
 
 
-def test_a_snapshot_of_the_inbox_makes_uploads_wait_until_it_is_read(intake: Intake, contents) -> None:
-    done = threading.Event()
-    with intake.snapshot():
-        worker = threading.Thread(target=lambda: (intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD)), done.set()))
+def test_a_snapshot_of_the_log_never_makes_an_upload_wait(intake: Intake, contents) -> None:
+    """Issue 21: RAR's page held the log's write lock while it read the inbox, and an upload waited
+    up to 60 s for it, then failed. A snapshot is a read transaction: the upload goes through while
+    it is open, and the snapshot still sees the log as it was."""
+    first = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    with intake.store.reading() as db:
+        before = intake.counts(db)
+        worker = threading.Thread(target=intake.receive, args=(contents[CORRECTED], CORRECTED),
+                                  kwargs={"insats": insats_of(CORRECTED)})
         worker.start()
-        assert not done.wait(0.5)  # the upload is read, but not stored while the inbox is being read
-        assert not any(intake.inbox.iterdir()) and log_rows(intake) == []
-    worker.join()
-    assert done.is_set() and len(list(intake.inbox.iterdir())) == 1
+        worker.join(timeout=60)
+        assert not worker.is_alive()  # stored and logged while the snapshot is open
+        assert intake.counts(db) == before and len(log_rows(intake)) == 2
+    snapshot = intake.snapshot()
+    assert snapshot.counts["stored"] == 2 and str(intake.inbox / first.stored_name) in snapshot.known
+    assert snapshot.pending == ()
+
+
+def test_a_file_being_stored_is_left_out_of_a_snapshot_until_its_row_is_in(intake: Intake, contents,
+                                                                             monkeypatch) -> None:
+    """An inbox reading taken between the rename and the commit does not count a file the log lacks."""
+    seen = []
+    store = intake._store
+
+    def store_and_look(upload, now):
+        name = store(upload, now)
+        seen.append(intake.snapshot())  # another thread's view, with the file in the inbox, no row yet
+        return name
+
+    monkeypatch.setattr(intake, "_store", store_and_look)
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    [during] = seen
+    assert [p.name for p in during.pending] == [receipt.stored_name] and during.counts["stored"] == 0
+    assert intake.snapshot().pending == ()
+
+
+def test_a_crash_inside_the_reader_is_a_refusal_with_a_log_row(intake: Intake, contents, monkeypatch) -> None:
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("ett fel i läsaren")
+
+    monkeypatch.setattr("lagesrapport_xl.web.intake.read_report", crash)
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "internal_error"
+    assert "fel i servern" in receipt.issues[0]["message"] and receipt.size == len(contents[GOOD])
+    assert [(r["outcome"], r["code"], r["token"]) for r in log_rows(intake)] == [("refused", "internal_error",
+                                                                                 receipt.token)]
+    assert not any(intake.inbox.iterdir()) and not any(intake.incoming.iterdir())
+
+
+def test_a_full_disk_still_gets_a_log_row_from_the_reserve(intake: Intake, contents, monkeypatch) -> None:
+    """The state folder's disk is full: the bytes cannot be written to be read, nor the log's row,
+    until the reserve file gives up its room. The upload is refused with the reason, and logged."""
+    real_write = Path.write_bytes
+    real_execute = sqlite3.Connection.execute
+    reserve = intake.state / "reserv"
+    assert reserve.stat().st_size >= 2**20
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    class FullDisk(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any):  # type: ignore[override]
+            if sql.startswith("INSERT") and reserve.exists():
+                error = sqlite3.OperationalError("database or disk is full")
+                error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+                raise error
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(Path, "write_bytes", full)
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, **k, factory=FullDisk))
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
+    assert "kunde inte spara filen" in receipt.issues[0]["message"]
+    assert not reserve.exists()  # its room went to the row
+    monkeypatch.setattr(Path, "write_bytes", real_write)
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    assert [(r["outcome"], r["code"]) for r in log_rows(intake)] == [("refused", "storage_failed")]
+    assert intake.receipt(receipt.token) == receipt and not any(intake.inbox.iterdir())
+    again = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))  # room again: stored, reserve made anew
+    assert again.outcome is Outcome.RECEIVED and reserve.exists()
+
+
+def test_a_log_locked_by_another_process_queues_the_row_and_writes_it_later(intake: Intake, contents) -> None:
+    """Another program holds the log's write lock past the wait: the upload is refused (busy),
+    its receipt is answered and readable, and its row is written with the next upload."""
+    intake.store.timeout = 0.2
+    holder = sqlite3.connect(intake.store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "busy" and "upptagen" in receipt.issues[0]["message"]
+    assert log_rows(intake) == [] and intake.receipt(receipt.token) == receipt  # from the queue
+    assert not any(intake.inbox.iterdir())
+    later = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert [(r["token"], r["code"]) for r in log_rows(intake)] == [(receipt.token, "busy"), (later.token, None)]
+    assert not any((intake.state / "loggkö").iterdir()) and intake.receipt(receipt.token) == receipt
+
+
+def test_a_failing_log_takes_the_stored_file_out_of_the_inbox_again(intake: Intake, contents, monkeypatch) -> None:
+    real = sqlite3.Connection.execute
+
+    class Failing(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any):  # type: ignore[override]
+            if sql.startswith("INSERT INTO uploads") and "stored" not in failed:
+                failed.add("stored")
+                raise sqlite3.OperationalError("disk I/O error")
+            return real(self, sql, *args)
+
+    failed: set[str] = set()
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, **k, factory=Failing))
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
+    assert not any(intake.inbox.iterdir())  # the renamed file went with the transaction
+    assert [(r["outcome"], r["stored_name"]) for r in log_rows(intake)] == [("refused", None)]
 
 
 # --- only the insats submits for itself ----------------------------------------------------------------

@@ -7,8 +7,9 @@ log. Without a register, the rows are the insatser and report numbers found in t
 
 Nothing the intake has received is opened again: each upload's parsed result went into the
 intake's cache as it arrived (consolidate/cache.py), the page takes each file's few facts from
-it (consolidate/file_states.py) and the log vouches for each stored file's SHA-256. The page is
-built once per change and kept (_Memo). The master is written in a fresh process from the cache's
+it (consolidate/file_states.py) and the log vouches for each stored file's SHA-256. The page and
+the master read the log as a snapshot (Intake.snapshot), never under its write lock: an upload
+never waits for them. The page is built once per change and kept (_Memo). The master is written in a fresh process from the cache's
 full results, with the command's writer, atomically, in the state folder.
 """
 
@@ -215,11 +216,11 @@ def store_receipts(store: Store, *, approved_only: bool = False) -> Receipts:
 def _build_overview(intake: Intake) -> Overview:
     settings = intake.settings
     register, problems = register_rows(settings)
-    with intake.snapshot():
-        receipts = server_receipts(intake)
-        consolidation = file_states([settings.inbox], spec=settings.spec, cache=intake.cache,
-                                    tolerance=DEFAULT_TOLERANCE, known=intake.known_files(), receipts=receipts)
-        last, uploads = intake.last_uploads(), intake.counts()
+    snapshot = intake.snapshot()  # the log at one moment, without its write lock: uploads go on meanwhile
+    receipts = Receipts(snapshot.order, review.current(intake.store))
+    consolidation = file_states([settings.inbox], spec=settings.spec, cache=intake.cache, tolerance=DEFAULT_TOLERANCE,
+                                known=snapshot.known, receipts=receipts, exclude=snapshot.pending)
+    last, uploads = snapshot.last_uploads, snapshot.counts
     links = active_keys(intake.store)
     if register is not None:
         rows = register
@@ -259,6 +260,7 @@ class MasterJob:
     register_file: Path | None
     target_folder: Path
     receipts: Receipts | None = None
+    pending: tuple[Path, ...] = ()  # files being stored as the job began: not in its log snapshot
 
 
 def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Path | None:
@@ -271,10 +273,12 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
     the intake's cache, so it opens no file the intake has already checked."""
     settings = intake.settings
     register, _problems = register_rows(settings)  # shown on RAR's page; the Kontroll sheet has the rows
+    snapshot = intake.snapshot()  # without the log's write lock: uploads go on while the master is written
     job = MasterJob(
-        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
+        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=snapshot.known,
         register=register, register_file=settings.register if register is not None else None,
-        target_folder=settings.state / MASTER_FOLDER, receipts=server_receipts(intake, approved_only=approved_only),
+        target_folder=settings.state / MASTER_FOLDER,
+        receipts=Receipts(snapshot.order, review.current(intake.store), approved_only), pending=snapshot.pending,
     )
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         written = pool.submit(run_master_job, job).result()
@@ -286,7 +290,7 @@ def run_master_job(job: MasterJob) -> str | None:
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
                                     register_file=job.register_file, cache=cache, known=job.known,
-                                    receipts=job.receipts)
+                                    receipts=job.receipts, exclude=job.pending)
     if not consolidation.files:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")

@@ -45,6 +45,7 @@ from .auth import LoginThrottle, Sessions, csrf_token, csrf_valid, load_secret, 
 from .insats import versions
 from .intake import BAD_FORM, BAD_KEY, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
 from .overview import build_overview
+from .recovery import hold_state, reconcile
 from .settings import Settings
 
 HERE = Path(__file__).parent
@@ -156,6 +157,9 @@ class Web:
         self.settings = settings
         self.intake = Intake(settings)
         self.store = self.intake.store
+        self.state_lock = hold_state(settings.state)  # held while the server runs; None: another holds it
+        if self.state_lock is not None:
+            self.reconciled = reconcile(self.intake)  # after a crash: inbox, state folder and log agree again
         self.sessions = Sessions(self.store, settings.session_hours)
         self.throttle = LoginThrottle(settings.login_attempts, settings.login_window)
         self.secret = load_secret(settings.state / "secret.key")

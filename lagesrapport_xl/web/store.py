@@ -4,7 +4,8 @@ accounts and their sessions, RAR's reviews and the audit log.
 A new connection per unit of work (uploads are handled in a thread pool, and a connection must
 not be shared between threads); `writing()` takes SQLite's write lock at once (BEGIN IMMEDIATE),
 so that "are these bytes already stored?" and storing them happen as one step, also between
-processes. The database lives in the server's state folder, never in the inbox.
+processes. Only short steps write; a reading of the whole log (RAR's page, the master) is a
+`reading()` snapshot, which never holds the write lock. The database lives in the server's state folder, never in the inbox.
 
 The audit log and the review history are append-only: triggers refuse every UPDATE and DELETE on
 them (tests/test_web_audit.py also checks that no such statement exists in the package). A
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     client TEXT,
     receipt TEXT NOT NULL,               -- intake.Receipt as JSON: what the answer page shows
     mode TEXT,                           -- 'link': sent through an insats' link; 'check': only checked
-                                         -- (stores nothing); NULL: stored before links existed
+                                         -- (stores nothing); 'found': in the inbox without a row at a
+                                         -- start (recovery.py); NULL: stored before links existed
     insats TEXT,                         -- the link's insats (keys.Insats.key)
     key_id INTEGER                       -- the link key it came with (insats_keys.id)
 );
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
     WHERE stored_name IS NOT NULL AND duplicate_of IS NULL;
 CREATE INDEX IF NOT EXISTS by_time ON uploads(received_ns);  -- the latest receipt time, per upload
+CREATE INDEX IF NOT EXISTS by_sha ON uploads(sha256);  -- an upload's earlier receipts, whatever the inbox's size
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,       -- the cookie's hash: the database never holds a usable token
     expires REAL NOT NULL,
@@ -118,8 +121,9 @@ ADDED_COLUMNS = {  # columns a database from an earlier version lacks
 class Store:
     """The database file; created with its tables on first use."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, timeout: float = 60):
         self.path = Path(path)
+        self.timeout = timeout  # how long a writer waits for another's write lock (every write is short)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
@@ -129,12 +133,23 @@ class Store:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading or for single statements (autocommit)."""
-        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         connection.row_factory = sqlite3.Row
         try:
             yield connection
         finally:
             connection.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every statement in it sees the log as it was at its first, and no
+        writer waits for it (WAL). What RAR's page and the master are built from."""
+        with self.connect() as connection:
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                connection.execute("COMMIT")
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
