@@ -26,19 +26,19 @@ def _column(index: int) -> str:
     return letters
 
 
-def numbers_sheet(count: int) -> bytes:
-    """A worksheet holding `count` numbers, COLUMNS a row (what a pasted data dump looks like)."""
-    rows = []
+FIRST_ROW = 101  # below everything the template's sheets hold
+
+
+def number_rows(count: int, first_row: int = FIRST_ROW) -> bytes:
+    """`count` numbers as sheet rows, COLUMNS a row (what a pasted data dump looks like)."""
     columns = [_column(c) for c in range(COLUMNS)]
-    for row in range(count // COLUMNS):
-        cells = "".join(f'<c r="{col}{row + 1}"><v>{(row * COLUMNS + c) * 7 % 100003}.25</v></c>'
+    rows = []
+    for index in range(count // COLUMNS):
+        row = first_row + index
+        cells = "".join(f'<c r="{col}{row}"><v>{(index * COLUMNS + c) * 7 % 100003}.25</v></c>'
                         for c, col in enumerate(columns))
-        rows.append(f'<row r="{row + 1}">{cells}</row>')
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        + "".join(rows) + "</sheetData></worksheet>"
-    ).encode()
+        rows.append(f'<row r="{row}">{cells}</row>')
+    return "".join(rows).encode()
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
@@ -47,7 +47,7 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     return paths
 
 
-def _rezip(parts: dict[str, bytes], extra: dict[str, tuple[bytes, int]] | None = None) -> bytes:
+def rezip(parts: dict[str, bytes], extra: dict[str, tuple[bytes, int]] | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
@@ -57,26 +57,28 @@ def _rezip(parts: dict[str, bytes], extra: dict[str, tuple[bytes, int]] | None =
     return buffer.getvalue()
 
 
-def _parts(report: bytes) -> dict[str, bytes]:
+def parts_of(report: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(report)) as archive:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
 def with_filled_unused_sheets(report: bytes, numbers: int = 1_000_000,
                               sheets: tuple[str, ...] = ("Instruktioner", "Data")) -> bytes:
-    """The report with `numbers` numbers spread over the sheets the form does not read (issue 21:
-    3.9 MB, and 15–19 s of the server's processor time before the reader bounded its work)."""
-    parts = _parts(report)
+    """The report with `numbers` numbers added below what the sheets the form does not ask about
+    hold (issue 21: 3.9 MB, accepted, and 15–19 s of the server's processor time each). The Data
+    sheet keeps its two cells the reader does read (the form version), as the attack did."""
+    parts = parts_of(report)
     paths = _sheet_parts(parts)
-    each = numbers_sheet(numbers // len(sheets))
+    rows = number_rows(numbers // len(sheets))
     for sheet in sheets:
-        parts[paths[sheet]] = each
-    return _rezip(parts)
+        part = paths[sheet]
+        parts[part] = parts[part].replace(b"</sheetData>", rows + b"</sheetData>", 1)
+    return rezip(parts)
 
 
 def with_extra_part(report: bytes, size: int = 19 * 2**20, name: str = "xl/media/extra.bin") -> bytes:
     """The report with a part of `size` random bytes that nothing refers to (stored, incompressible)."""
-    return _rezip(_parts(report), {name: (os.urandom(size), zipfile.ZIP_STORED)})
+    return rezip(parts_of(report), {name: (os.urandom(size), zipfile.ZIP_STORED)})
 
 
 def write(path: str | Path, content: bytes) -> Path:

@@ -19,6 +19,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples, insats_of  # noqa: F401
 
+from lagesrapport_dev import attacks
 from lagesrapport_dev.examples import demo_files
 from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.consolidate.statuses import Status
@@ -440,3 +441,20 @@ def test_a_signing_date_after_the_day_of_receipt_is_an_error(intake: Intake, tmp
     [outcome] = consolidate(intake.inbox, workers=1, receipts=store_receipts(intake.store)).files
     assert outcome.status is Status.REJECTED and outcome.result.errors[0].code == "signed_after_receipt"
 
+
+
+# --- bounded work per file (issue 21.3) -------------------------------------------------------------
+
+
+def test_what_the_form_does_not_use_is_refused_with_a_log_row_and_kept_out_of_the_inbox(intake: Intake,
+                                                                                         contents) -> None:
+    """Issue 21: a template with a 19 MB random extra part was received into the inbox without a
+    word, and a report with a million numbers on the sheets the form does not read cost 15–19 s."""
+    report = contents[GOOD]
+    for content in (attacks.with_extra_part(report), attacks.with_filled_unused_sheets(report)):
+        receipt = intake.receive(content, GOOD, insats=insats_of(GOOD))
+        assert receipt.outcome is Outcome.REFUSED and receipt.code == "unused_content"
+        assert "som blanketten inte använder" in receipt.issues[0]["message"]
+        assert receipt.sha256 == sha(content) and receipt.stored_name is None
+    assert not any(intake.inbox.iterdir())
+    assert [(r["outcome"], r["code"]) for r in log_rows(intake)] == [("refused", "unused_content")] * 2
