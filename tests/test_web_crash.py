@@ -150,9 +150,22 @@ def test_kill_9_during_uploads_leaves_the_log_and_the_inbox_in_agreement(tmp_pat
             issued[insats.key] = keys.issue(store, insats, "krocktest")[0]
         files.append((name, content, issued[insats.key]))
     answered: list[dict[str, Any]] = []
+    started: list[subprocess.Popen] = []
+    try:
+        kill_and_restart(inbox, state, store, files, reports[-1][1], answered, started)
+    finally:  # a failed assertion never leaves a server running
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+
+
+def kill_and_restart(inbox: Path, state: Path, store: Store, files: list[tuple[str, bytes, str]], spare: bytes,
+                     answered: list[dict[str, Any]], started: list[subprocess.Popen]) -> None:
     planted = None
     for round_ in range(ROUNDS):
         process, url = start(inbox)
+        started.append(process)
         check_agreement(inbox, state, answered)  # after the restart: reconciled before any upload
         if planted is not None:
             with store.connect() as db:
@@ -172,12 +185,10 @@ def test_kill_9_during_uploads_leaves_the_log_and_the_inbox_in_agreement(tmp_pat
             thread.join(timeout=60)
         assert len(answered) > before
         if round_ == 1:
-            planted = plant_debris(inbox, state, reports[-1][1])
+            planted = plant_debris(inbox, state, spare)
     process, _url = start(inbox)
-    try:
-        stored = check_agreement(inbox, state, answered)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    started.append(process)
+    stored = check_agreement(inbox, state, answered)
+    process.terminate()
+    process.wait(timeout=30)
     assert len(stored) >= 1 and all(a["status"] in (200, 201, 422) for a in answered)
-

@@ -28,7 +28,6 @@ a snapshot (`Intake.snapshot`) and never hold its write lock, so an upload waits
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
 import logging
@@ -47,12 +46,11 @@ from ..common.atomic import atomic_path
 from ..common.issues import Issue, Severity
 from ..consolidate.cache import Known, ReportCache
 from ..consolidate.parallel import batch_form
-from ..consolidate.statuses import FileOutcome, Status, decide_statuses, normalise
 from ..reader.annotate import AnnotateError, write_annotated_copy
 from ..reader.read import read_report
 from ..reader.result import ReadResult
 from ..reader.rules import signed_after_receipt
-from . import audit
+from . import audit, fallback
 from .auth import new_token
 from .keys import Insats
 from .names import MAX_STORED_NAME_BYTES, safe_name, shown_name
@@ -69,18 +67,11 @@ from .receipt import (  # noqa: F401  (the names app.py and the tests use, from 
 )
 from .settings import Settings
 from .store import Store
+from .supersession import supersession
 
 logger = logging.getLogger(__name__)
 CACHE_FILE = "rapportcache.sqlite"  # in the state folder: the parsed result of every received upload
-IDENTITY = ("case_number", "initiative_name", "report_number", "signed_date")
 STORED_NAME = re.compile(r"\d{8}-\d{6}_[0-9a-f]{12}_")  # how _store names a file in the inbox
-QUEUE_FOLDER = "loggkö"  # in the state folder: log rows that could not be written yet, one file each
-RESERVE_FILE = "reserv"  # in the state folder: room given up for the log when the disk is full
-RESERVE_BYTES = 2 * 2**20  # a refusal's rows take a few kB: room for hundreds
-INTERNAL_FAILED = ("RAR:s server kunde inte kontrollera filen på grund av ett fel i servern. Filen togs inte "
-                   "emot. Försök igen om en stund; kvarstår felet, kontakta RAR:s kansli.")
-BUSY = ("RAR:s server är upptagen och kunde inte ta emot filen just nu. Filen togs inte emot. Försök igen "
-        "om en stund; kvarstår felet, kontakta RAR:s kansli.")
 
 
 def _local(ns: int) -> dt.datetime:
@@ -148,7 +139,7 @@ class Intake:
         self.incoming = self.state / "mottagning"  # each upload's bytes while they are read
         self.annotated_dir = self.state / "kontrollkopior"
         self.refused_dir = self.state / "avvisade"
-        self._keep_reserve()
+        fallback.keep_reserve(self.state, self.temporary)
 
     # --- receiving -------------------------------------------------------------------------------
 
@@ -162,13 +153,13 @@ class Intake:
             upload = self._read(content, file_name, insats)
         except Exception as exc:  # noqa: BLE001 - a crash while reading is a refusal, never a bare 500
             logger.exception("Uppladdningen %r kunde inte läsas", file_name)
-            code, message = _failure(exc)
+            code, message = fallback.failure(exc)
             return self.refuse(file_name, code, message, client=client, size=len(content), insats=insats)
         try:
             return self._log(upload, client)
         except Exception as exc:  # noqa: BLE001 - storing or logging failed: refused, with the reason logged
             logger.exception("Uppladdningen %r kunde inte sparas", file_name)
-            code, message = _failure(exc)
+            code, message = fallback.failure(exc)
             return self.refuse(file_name, code, message, client=client, size=len(content), insats=insats,
                                sha256=upload.sha256)
 
@@ -200,12 +191,12 @@ class Intake:
         try:
             return self._log(upload, client, submitted=submitted)
         except (sqlite3.Error, OSError) as exc:
-            if _disk_full(exc) and self._give_up_reserve():
+            if fallback.disk_full(exc) and fallback.give_up_reserve(self.state):
                 try:
                     return self._log(upload, client, submitted=submitted)
                 except (sqlite3.Error, OSError):
                     pass
-            logger.exception("Loggraden för %s väntar i %s", upload.token, QUEUE_FOLDER)
+            logger.exception("Loggraden för %s väntar i %s", upload.token, fallback.QUEUE_FOLDER)
             return self._queue(upload, client, submitted)
 
     def _read(self, content: bytes, file_name: str | None, insats: Insats | None) -> _Read:
@@ -269,16 +260,17 @@ class Intake:
                 elif upload.content and submitted:
                     self._keep_refused(upload, now)
                 if upload.outcome is Outcome.RECEIVED and stored_name is not None:
-                    supersedes, superseded_by, reason = _supersession(db, stored_name, upload, now)
+                    supersedes, superseded_by, reason = supersession(
+                        db, stored_name, upload.sha256, upload.answers, now, upload.insats.key if upload.insats else None)
                 receipt = self._receipt(upload, now, submitted, stored_name=stored_name, already_received=already,
                                         supersedes=supersedes, superseded_by=superseded_by, superseded_reason=reason)
-                _write_rows(db, _rows(upload, receipt, now, client, duplicate_of))
+                fallback.write_rows(db, _rows(upload, receipt, now, client, duplicate_of))
         except BaseException:
             if stored is not None:
                 stored.unlink(missing_ok=True)
             raise
         if upload.outcome is not Outcome.REFUSED:  # a file was read and logged: there is room again
-            self._keep_reserve()
+            fallback.keep_reserve(self.state, self.temporary)
         return receipt
 
     def _receipt(self, upload: _Read, now: int, submitted: bool, **stored: Any) -> Receipt:
@@ -320,65 +312,19 @@ class Intake:
         except OSError as exc:
             logger.warning("Den avvisade filen %s sparades inte: %s", upload.file_name, exc)
 
-    # --- when the log cannot be written ------------------------------------------------------------
+    # --- when the log cannot be written (fallback.py) -----------------------------------------------
 
     def _queue(self, upload: _Read, client: str | None, submitted: bool | None) -> Receipt:
-        """The refusal's receipt, its rows kept as a file in loggkö/ until the log can take them."""
+        """The refusal's receipt, its rows kept in loggkö/ until the log can take them."""
         submitted = upload.insats is not None if submitted is None else submitted
         now = time.time_ns()
         receipt = self._receipt(upload, now, submitted)
-        folder = self.state / QUEUE_FOLDER
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(folder / f"{now}_{upload.token}.json", temporary_folder=self.temporary) as tmp:
-                tmp.write_text(json.dumps(_rows(upload, receipt, now, client, None), ensure_ascii=False))
-        except OSError:
-            logger.exception("Uppladdningen %s kunde varken loggas eller köas", upload.token)
+        fallback.queue(self.state, self.temporary, upload.token, now, _rows(upload, receipt, now, client, None))
         return receipt
 
     def write_queued(self) -> int:
-        """Write the rows waiting in loggkö/ into the log (oldest first); how many were written.
-        Called before every upload's own row and at the server's start; never raises."""
-        folder = self.state / QUEUE_FOLDER
-        try:
-            waiting = sorted(folder.glob("*.json"))
-        except OSError:
-            return 0
-        written = 0
-        for path in waiting:
-            try:
-                upload_row, audit_fields = json.loads(path.read_text())
-                with self.store.writing() as db:
-                    if db.execute("SELECT 1 FROM uploads WHERE token = ?", (upload_row[0],)).fetchone() is None:
-                        _write_rows(db, (upload_row, audit_fields))
-                path.unlink()
-                written += 1
-            except (OSError, sqlite3.Error, ValueError):
-                logger.warning("Loggraden i %s väntar kvar", path.name)
-                break
-        return written
-
-    def _give_up_reserve(self) -> bool:
-        """Free the reserve file's room for the log (a full disk); False when it was already used."""
-        reserve = self.state / RESERVE_FILE
-        try:
-            reserve.unlink()
-        except OSError:
-            return False
-        logger.warning("Disken är full: reservutrymmet i %s används för loggen", reserve)
-        return True
-
-    def _keep_reserve(self) -> None:
-        """Make the reserve file when it is missing (at start, and once the disk has room again)."""
-        reserve = self.state / RESERVE_FILE
-        if reserve.exists():
-            return
-        try:
-            with atomic_path(reserve, temporary_folder=self.temporary) as tmp:
-                with open(tmp, "wb") as handle:
-                    handle.write(bytes(RESERVE_BYTES))  # written, not sparse: the room is really taken
-        except OSError:
-            pass
+        """Write the rows waiting in loggkö/ (before every upload's own row, and at start)."""
+        return fallback.write_queued(self.store, self.state)
 
     # --- looking up ------------------------------------------------------------------------------
 
@@ -394,21 +340,8 @@ class Intake:
     def receipt(self, token: str) -> Receipt | None:
         with self.store.connect() as db:
             row = db.execute("SELECT receipt FROM uploads WHERE token = ?", (token,)).fetchone()
-        if row is not None:
-            return Receipt.from_json(json.loads(row["receipt"]))
-        return self._queued_receipt(token)
-
-    def _queued_receipt(self, token: str) -> Receipt | None:
-        """The receipt of an upload whose row still waits in loggkö/."""
-        if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token):
-            return None
-        for path in (self.state / QUEUE_FOLDER).glob(f"*_{token}.json"):
-            try:
-                upload_row = json.loads(path.read_text())[0]
-            except (OSError, ValueError):
-                return None
-            return Receipt.from_json(json.loads(upload_row[14]))  # _rows: the receipt
-        return None
+        queued = fallback.queued_receipt(self.state, token) if row is None else json.loads(row["receipt"])
+        return Receipt.from_json(queued) if queued is not None else None
 
     def annotated_copy(self, token: str) -> Path | None:
         """The annotated copy of an upload, by its receipt's token (None when there is none)."""
@@ -516,32 +449,6 @@ def _rows(upload: _Read, receipt: Receipt, now: int, client: str | None,
     return upload_row, audit_fields
 
 
-def _write_rows(db: sqlite3.Connection, rows: tuple[list[Any], dict[str, Any]]) -> None:
-    upload_row, audit_fields = rows
-    db.execute(
-        "INSERT INTO uploads (token, received_ns, file_name, size, sha256, outcome, code, stored_name, "
-        "duplicate_of, case_number, initiative_name, report_number, signed_date, client, receipt, mode, "
-        "insats, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upload_row)
-    fields = dict(audit_fields)
-    audit.record(db, fields.pop("action"), **fields)
-
-
-def _disk_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-
-
-def _failure(exc: BaseException) -> tuple[str, str]:
-    """The code and Swedish reason of an upload that failed inside the server."""
-    if isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorcode", None) in (
-            sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return "busy", BUSY
-    if isinstance(exc, (OSError, sqlite3.Error)):
-        return "storage_failed", STORAGE_FAILED
-    return "internal_error", INTERNAL_FAILED
-
-
 def _listing(folder: Path) -> list[Path]:
     try:
         return [path for path in folder.iterdir() if path.is_file()]
@@ -577,60 +484,4 @@ def _audit_detail(receipt: Receipt) -> str:
     return "; ".join(parts)
 
 
-def _supersession(db: Any, name: str, upload: _Read, now: int) -> tuple[tuple[str, ...], str | None, str]:
-    """What consolidate's rule says of the file just received among the error-free files stored so
-    far: the latest received counts (decide_statuses with the receipt order), so it supersedes the
-    earlier copies of its report. Only the rows of its own insats (by case number, or by name and
-    the case numbers that name goes with) are decided on: the cost does not grow with the inbox."""
-    case, title = normalise(upload.answers.get("case_number") or "", squeeze=True), normalise(
-        upload.answers.get("initiative_name") or "")
-    received = db.execute(
-        "SELECT stored_name, sha256, case_number, initiative_name, report_number, signed_date FROM uploads "
-        "WHERE outcome = 'received' AND duplicate_of IS NULL AND stored_name IS NOT NULL AND stored_name != ?",
-        (name,)).fetchall()
-    rows = [row for row in received if _same_insats(row, case, title)]
-    cases = {normalise(row["case_number"], squeeze=True) for row in rows if row["case_number"]}
-    if not case and cases:  # a name without a case number: the name's case numbers bring their files
-        rows = [row for row in received if _same_insats(row, case, title, cases)]
-    outcomes = [
-        FileOutcome(
-            name=row["stored_name"],
-            result=ReadResult(file=row["stored_name"], sha256=row["sha256"]),
-            answers={
-                "case_number": row["case_number"],
-                "initiative_name": row["initiative_name"],
-                "report_number": row["report_number"],
-                "signed_date": dt.date.fromisoformat(row["signed_date"]) if row["signed_date"] else None,
-            },
-        )
-        for row in rows
-    ]
-    new = FileOutcome(name=name, result=ReadResult(file=name, sha256=upload.sha256),
-                      answers={key: upload.answers.get(key) for key in IDENTITY})
-    order = {**_receipt_order_of(db, {row["sha256"] for row in rows}),
-             upload.sha256 or "": dt.datetime.fromtimestamp(now / 1e9)}
-    decide_statuses([*outcomes, new], order)
-    supersedes = tuple(o.name for o in outcomes if o.superseded_by == new.name)
-    if new.status is Status.SUPERSEDED:
-        return supersedes, new.superseded_by, new.superseded_reason
-    return supersedes, None, ""
 
-
-def _same_insats(row: Any, case: str, title: str, cases: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
-    """Could the row be of the insats with this case number or name (decide_statuses decides)?"""
-    row_case = normalise(row["case_number"], squeeze=True) if row["case_number"] else ""
-    row_title = normalise(row["initiative_name"]) if row["initiative_name"] else ""
-    return bool((case and row_case == case) or (title and row_title == title) or (row_case and row_case in cases))
-
-
-def _receipt_order_of(db: Any, shas: set[str]) -> dict[str, dt.datetime]:
-    """receipt_order for these contents only."""
-    found: dict[str, dt.datetime] = {}
-    wanted = sorted(shas)
-    for at in range(0, len(wanted), 500):
-        part = wanted[at : at + 500]
-        rows = db.execute(
-            "SELECT sha256, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL AND outcome != 'refused' "
-            f"AND sha256 IN ({','.join('?' * len(part))}) GROUP BY sha256", part).fetchall()
-        found.update({row["sha256"]: dt.datetime.fromtimestamp(row["last"] / 1e9) for row in rows})
-    return found

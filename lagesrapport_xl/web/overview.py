@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -286,7 +287,12 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
 
 
 def run_master_job(job: MasterJob) -> str | None:
-    """In the master's own process: the consolidation from the cache, then the command's writer."""
+    """In the master's own process: the consolidation from the cache, then the command's writer.
+    At a lower priority than the server, so that uploads keep the processor while it runs."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):  # pragma: no cover - a system without nice
+        pass
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
                                     register_file=job.register_file, cache=cache, known=job.known,

@@ -31,7 +31,8 @@ from typing import IO, Any
 
 from ..consolidate.parallel import read_files
 from .auth import new_token
-from .intake import Intake, Outcome, Receipt, _identity, _local, _write_rows
+from .fallback import write_rows
+from .intake import Intake, Outcome, Receipt, _identity, _local
 from .keys import Insats
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _log_found(intake: Intake, paths: list[Path]) -> None:
                 signed.isoformat() if hasattr(signed, "isoformat") else None, None,
                 json.dumps(receipt.to_json(), ensure_ascii=False), "found", insats.key if insats else None, None,
             ]
-            _write_rows(db, (upload_row, {
+            write_rows(db, (upload_row, {
                 "action": "found_at_start", "at_ns": at, "insats": insats.key if insats else None,
                 "insats_title": insats.title if insats else None, "sha256": result.sha256,
                 "verdict": receipt.verdict, "detail": f"fil: {path.name}; {FOUND_DETAIL}",

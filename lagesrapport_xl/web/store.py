@@ -15,7 +15,9 @@ which belonged to no named user, end.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +51,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
     WHERE stored_name IS NOT NULL AND duplicate_of IS NULL;
 CREATE INDEX IF NOT EXISTS by_time ON uploads(received_ns);  -- the latest receipt time, per upload
 CREATE INDEX IF NOT EXISTS by_sha ON uploads(sha256);  -- an upload's earlier receipts, whatever the inbox's size
+CREATE INDEX IF NOT EXISTS by_insats ON uploads(insats);  -- an insats' uploads (supersession.py, its page)
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,       -- the cookie's hash: the database never holds a usable token
     expires REAL NOT NULL,
@@ -153,15 +156,38 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
-        """One transaction holding the write lock from its first statement; rolled back on error."""
-        with self.connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        """One transaction holding the write lock from its first statement; rolled back on error.
+
+        The server's own writers take turns at a lock of the process first: SQLite's busy handler
+        lets waiting writers sleep and retry, and under load an unlucky one lost again and again
+        (issue 21's load test: uploads waited up to 25 s). SQLite's lock still guards against other
+        processes."""
+        turn = _writer_turn(self.path)
+        if not turn.acquire(timeout=self.timeout):
+            busy = sqlite3.OperationalError("database is locked (the server's other writers)")
+            busy.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+            raise busy
+        try:
+            with self.connect() as connection:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+        finally:
+            turn.release()
+
+
+_TURNS: dict[str, threading.Lock] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def _writer_turn(path: Path) -> threading.Lock:
+    """The process's lock for writing this database (one per file, whichever Store opened it)."""
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(os.path.realpath(path), threading.Lock())
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
