@@ -11,8 +11,9 @@ prints the figures; tests/test_web_load.py asserts the account. No time is asser
 
 `--inkorg N` (issue 21) first fills the inbox with N generated reports (written once to
 out/loadtest/, in parallel, and reused), which the server logs as found at its start, then sends
-the uploads twice: alone, and while a logged-in RAR client keeps loading RAR's page, its JSON and
-pressing the master button. An upload's latency should not depend on either.
+the uploads twice: alone, and while two logged-in RAR clients keep loading RAR's page and its JSON,
+and pressing the master button (rounds of uploads until a master has been written). An upload's
+latency should not depend on either.
 """
 
 from __future__ import annotations
@@ -237,12 +238,13 @@ class RarWork:
     failures: list[str] = field(default_factory=list)
 
 
-def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork) -> None:
-    """RAR's office at work until `stop`: the page, its JSON and the master button in turn."""
-    client = IntakeClient(url, timeout=600)
+def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *, master: bool) -> None:
+    """RAR's office at work until `stop`: RAR's page and its JSON in turn, or (`master`) the master
+    button again and again."""
+    client = IntakeClient(url, timeout=900)
     client.login(PASSWORD)
-    steps = [("pages", lambda: client.request("/rar")), ("statuses", client.status),
-             ("masters", lambda: client.master(folder))]
+    steps = ([("masters", lambda: client.master(folder))] if master
+             else [("pages", lambda: client.request("/rar")), ("statuses", client.status)])
     turn = 0
     while not stop.is_set():
         name, step = steps[turn % len(steps)]
@@ -254,6 +256,9 @@ def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork) ->
             work.failures.append(f"{name}: {exc}")
             continue
         getattr(work, name).append(time.perf_counter() - started)
+
+
+BUSY_ROUNDS = 8  # at most so many rounds of uploads while RAR works: until a master has been written
 
 
 def _latencies(sent: Sequence[Sent]) -> str:
@@ -285,12 +290,19 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         first_page = time.perf_counter() - page_started
         alone = upload_many(url, files[0::2], count, clients)
         work, stop = RarWork(), threading.Event()
-        rar = threading.Thread(target=rar_at_work, args=(url, folder / "sammanstallningar", stop, work))
-        rar.start()
-        time.sleep(2)  # RAR's first page is being built when the uploads begin
-        busy = upload_many(url, files[1::2], count, clients)
+        rar = [threading.Thread(target=rar_at_work, args=(url, folder / "sammanstallningar", stop, work),
+                                kwargs={"master": master}) for master in (False, True)]
+        for thread in rar:
+            thread.start()
+        time.sleep(2)  # RAR's page and the master are being made when the uploads begin
+        busy: list[Sent] = []
+        for _round in range(BUSY_ROUNDS):  # the uploads go on until a master has been written
+            busy += upload_many(url, files[1::2], count, clients)
+            if work.masters:
+                break
         stop.set()
-        rar.join(timeout=900)
+        for thread in rar:
+            thread.join(timeout=900)
         last = client.status()
     for phase in (alone, busy):
         bad = [s for s in phase if s.status not in (200, 201, 422)]
@@ -311,7 +323,7 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         f"Inkorg med {reports} rapporter: servern klar efter {_seconds(ready)} (loggade {first['uploads']['found']} "
         f"filer som funna vid start), RAR:s första sida på {_seconds(first_page)}",
         f"{count} uppladdningar från {clients} klienter, ensamma: {_latencies(alone)}",
-        f"{count} uppladdningar från {clients} klienter medan RAR arbetar: {_latencies(busy)}",
+        f"{len(busy)} uppladdningar från {clients} klienter medan RAR arbetar: {_latencies(busy)}",
         f"RAR under tiden: {len(work.pages)} sidvisningar ({_spread(work.pages)}), {len(work.statuses)} "
         f"status.json ({_spread(work.statuses)}), {len(work.masters)} sammanställningar ({_spread(work.masters)})",
         f"Efteråt: {in_inbox} filer i inkorgen, {stored} i loggen, {last['files']['found']} på RAR:s sida",
