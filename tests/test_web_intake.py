@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name
+from lagesrapport_xl.web import overview
 from lagesrapport_xl.web.overview import store_receipts
 from lagesrapport_xl.web.settings import SettingsError, build_settings
 
@@ -288,6 +290,66 @@ def test_a_snapshot_of_the_log_never_makes_an_upload_wait(intake: Intake, conten
     snapshot = intake.snapshot()
     assert snapshot.counts["stored"] == 2 and str(intake.inbox / first.stored_name) in snapshot.known
     assert snapshot.pending == ()
+
+
+def test_an_upload_goes_through_while_rars_page_is_being_built(intake: Intake, contents, monkeypatch) -> None:
+    """The page's build is held in the middle (as 14 heavy reports held it for 123 s in issue 21):
+    the upload is stored and logged meanwhile, and the page never took the log's write lock."""
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    building, release = threading.Event(), threading.Event()
+    file_states = overview.file_states
+    writers = []
+
+    def held(*args: Any, **kwargs: Any):
+        building.set()
+        assert release.wait(60)
+        return file_states(*args, **kwargs)
+
+    monkeypatch.setattr(overview, "file_states", held)
+    page = threading.Thread(target=lambda: writers.append(overview.build_overview(intake)))
+    page.start()
+    assert building.wait(60)
+    receipt = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))  # not waiting
+    assert receipt.outcome is Outcome.RECEIVED and (intake.inbox / receipt.stored_name).is_file()
+    assert page.is_alive()  # the page is still being built
+    release.set()
+    page.join(timeout=60)
+    assert writers[0].uploads["stored"] == 1  # its snapshot was taken before the second upload
+
+
+def test_an_upload_goes_through_while_a_master_is_being_written(intake: Intake, contents, monkeypatch) -> None:
+    """The master button's job is held while its process would run: an upload is stored and
+    logged meanwhile; the master is then written from the snapshot it started with."""
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    running, release = threading.Event(), threading.Event()
+
+    class HeldProcess:  # stands for the spawned process: runs the job here, once released
+        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> HeldProcess:
+            return self
+
+        def __exit__(self, *_args: Any) -> None:
+            return None
+
+        def submit(self, job: Any, *args: Any) -> Any:
+            running.set()
+            assert release.wait(60)
+            future = Future()
+            future.set_result(job(*args))
+            return future
+
+    monkeypatch.setattr(overview, "ProcessPoolExecutor", HeldProcess)
+    written: list[Path | None] = []
+    master = threading.Thread(target=lambda: written.append(overview.write_master_workbook(intake)))
+    master.start()
+    assert running.wait(60)
+    receipt = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
+    assert receipt.outcome is Outcome.RECEIVED and master.is_alive()
+    release.set()
+    master.join(timeout=120)
+    assert written[0] is not None and written[0].is_file()
 
 
 def test_a_file_being_stored_is_left_out_of_a_snapshot_until_its_row_is_in(intake: Intake, contents,

@@ -289,10 +289,11 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
 def run_master_job(job: MasterJob) -> str | None:
     """In the master's own process: the consolidation from the cache, then the command's writer.
     At a lower priority than the server, so that uploads keep the processor while it runs."""
-    try:
-        os.nice(10)
-    except (AttributeError, OSError):  # pragma: no cover - a system without nice
-        pass
+    if multiprocessing.parent_process() is not None:  # its own process (a test may call it in its own)
+        try:
+            os.nice(10)
+        except (AttributeError, OSError):  # pragma: no cover - a system without nice
+            pass
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
                                     register_file=job.register_file, cache=cache, known=job.known,
