@@ -12,26 +12,16 @@ import os
 import zipfile
 from pathlib import Path
 
+from lagesrapport_xl.form.spec import col_letter
 from lagesrapport_xl.reader.sources.workbook_xml import parse_workbook
 
 COLUMNS = 50  # cells per row of a filled unused sheet (within safety's 10 000 rows × 1 000 columns)
-
-
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 FIRST_ROW = 101  # below everything the template's sheets hold
 
 
 def number_rows(count: int, first_row: int = FIRST_ROW) -> bytes:
     """`count` numbers as sheet rows, COLUMNS a row (what a pasted data dump looks like)."""
-    columns = [_column(c) for c in range(COLUMNS)]
+    columns = [col_letter(c) for c in range(COLUMNS)]
     rows = []
     for index in range(count // COLUMNS):
         row = first_row + index
