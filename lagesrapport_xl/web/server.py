@@ -37,7 +37,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..common.issues import SEVERITY_SV, Severity
-from . import audit, keys
+from . import audit, fallback, keys
 from . import insats as insats_data
 from .accessibility import DIGG_REPORT_URL, LAW, swedish_date
 from .accounts import Role, User
@@ -247,6 +247,8 @@ class Web:
             if exc.status_code == 413:
                 return await refused(None, "too_large", too_large_message(self.settings.max_upload_bytes), 413)
             return await refused(None, "bad_form", BAD_FORM, 400)
+        except Exception as exc:  # noqa: BLE001 - the body could not be taken in (a full temporary disk …)
+            return await refused(None, *fallback.failure(exc), 422)
         try:
             upload = form.get(FILE_FIELD)
             name = upload.filename if isinstance(upload, UploadFile) else None
@@ -255,6 +257,8 @@ class Web:
             if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
                 return await refused(name, "no_file", NO_FILE, 400)
             content = await upload.read()
+        except Exception as exc:  # noqa: BLE001 - reading the spooled file failed: a refusal, logged
+            return await refused(None, *fallback.failure(exc), 422)
         finally:
             await form.close()
         receipt = await run_in_threadpool(self.intake.receive, content, name, client=client, insats=insats)
