@@ -8,6 +8,12 @@ one row per upload, with the SHA-256 of the bytes that were sent; every report a
 the inbox exactly once (the same bytes are stored once) with that SHA-256, and nothing else is;
 and RAR's page counts the same. `python -m lagesrapport_dev.loadtest` (scripts/loadtest)
 prints the figures; tests/test_web_load.py asserts the account. No time is asserted anywhere.
+
+`--inkorg N` (issue 21) first fills the inbox with N generated reports (written once to
+out/loadtest/, in parallel, and reused), which the server logs as found at its start, then sends
+the uploads twice: alone, and while two logged-in RAR clients keep loading RAR's page and its JSON,
+and pressing the master button (rounds of uploads until a master has been written). An upload's
+latency should not depend on either.
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import os
+import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -168,15 +177,194 @@ def run(count: int, clients: int, distinct: int, folder: Path) -> tuple[Account,
     return result, status, lines
 
 
+# --- a large inbox, with RAR at work (issue 21) -------------------------------------------------------
+
+PREFILLED = Path("out/loadtest")  # the generated inboxes, reused between runs
+UPLOAD_OFFSET = 200  # the first bulk reports are the uploads' own; the inbox's start after them
+
+
+BASE_INSATSER = 25  # written from the template; the rest of the inbox are copies with other insatser
+
+
+def prefilled_reports(count: int, folder: Path = PREFILLED) -> list[Path]:
+    """`count` generated reports, none of them among the uploads, written once and reused.
+
+    A hundred reports (25 insatser, 4 reports each) are written from the template; the others are
+    copies of them that another insats sent: the case number and the name changed in the shared
+    strings, every figure kept (a copy takes milliseconds, a report from the template tens of them)."""
+    target = folder / f"rapporter-{count}"
+    stamp = target / ".klar"
+    if stamp.exists():
+        return sorted(target.glob("*.xlsx"))
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    started = time.perf_counter()
+    first = UPLOAD_OFFSET // 4  # the insatser of the uploads come before
+    base = bulk_files(UPLOAD_OFFSET + 4 * BASE_INSATSER)[UPLOAD_OFFSET:]
+    written = write_examples(target / "bas", base)
+    made = 0
+    for copy in range(-(-count // len(base))):
+        for example, path in zip(base, written):
+            if made == count:
+                break
+            index = int(example.name.split("_")[1]) - 1  # insats_0051_rapport_1.xlsx: bulk insats 50
+            new = index + BASE_INSATSER * copy
+            case = str(example.answers["case_number"])
+            name = str(example.answers["initiative_name"])
+            replaced = {case: f"{case[:4]}-{1000 + new:04d}",
+                        name: name[: -len(str(index + 1))] + str(new + 1)}
+            number = example.name.rsplit("_", 1)[1]
+            _copy_as(path, target / f"insats_{new + 1:04d}_rapport_{number}", replaced)
+            made += 1
+            if made % 500 == 0:
+                print(f"\r  genererar inkorgen: {made}/{count}", end="", file=sys.stderr, flush=True)
+    shutil.rmtree(target / "bas")
+    print(f"\r  {count} rapporter genererade på {_seconds(time.perf_counter() - started)} (insatser {first + 1}–)",
+          file=sys.stderr)
+    stamp.touch()
+    return sorted(target.glob("*.xlsx"))
+
+
+def _copy_as(source: Path, target: Path, replaced: dict[str, str]) -> None:
+    """The report with whole shared strings replaced (old text → new)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                for old, new in replaced.items():
+                    data = data.replace(f">{escape(old)}<".encode(), f">{escape(new)}<".encode(), 1)
+            copy.writestr(info, data)
+
+
+@dataclass
+class RarWork:
+    """What the RAR client did while the uploads ran."""
+
+    pages: list[float] = field(default_factory=list)  # seconds per load of RAR's page
+    statuses: list[float] = field(default_factory=list)  # … of status.json
+    masters: list[float] = field(default_factory=list)  # … per master workbook, button to download
+    failures: list[str] = field(default_factory=list)
+
+
+def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *, master: bool) -> None:
+    """RAR's office at work until `stop`: RAR's page and its JSON in turn, or (`master`) the master
+    button again and again."""
+    client = IntakeClient(url, timeout=900)
+    client.login(PASSWORD)
+    steps = ([("masters", lambda: client.master(folder))] if master
+             else [("pages", lambda: client.request("/rar")), ("statuses", client.status)])
+    turn = 0
+    while not stop.is_set():
+        name, step = steps[turn % len(steps)]
+        turn += 1
+        started = time.perf_counter()
+        try:
+            step()
+        except (OSError, RuntimeError) as exc:
+            work.failures.append(f"{name}: {exc}")
+            continue
+        getattr(work, name).append(time.perf_counter() - started)
+
+
+BUSY_ROUNDS = 8  # at most so many rounds of uploads while RAR works: until a master has been written
+
+
+def _latencies(sent: Sequence[Sent]) -> str:
+    times = sorted(s.seconds for s in sent)
+    return (f"median {_seconds(statistics.median(times))}, 95:e percentilen "
+            f"{_seconds(times[int(0.95 * (len(times) - 1))])}, längst {_seconds(times[-1])}")
+
+
+def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path
+                    ) -> tuple[list[str], list[str]]:
+    """Uploads alone, then while RAR works, against an inbox of `reports` reports: (lines, problems)."""
+    inbox = folder / "inkorg"
+    inbox.mkdir(parents=True)
+    started = time.perf_counter()
+    for path in prefilled_reports(reports):
+        try:
+            os.link(path, inbox / path.name)
+        except OSError:
+            shutil.copy2(path, inbox / path.name)
+    state = default_state(inbox)
+    files = load_files(folder / "filer", distinct, Store(state / "intake.sqlite3"))
+    problems: list[str] = []
+    with local_server(inbox, password=PASSWORD, timeout=1800) as url:
+        ready = time.perf_counter() - started
+        client = IntakeClient(url)
+        client.login(PASSWORD)
+        page_started = time.perf_counter()
+        first = client.status()
+        first_page = time.perf_counter() - page_started
+        alone = upload_many(url, files[0::2], count, clients)
+        work, stop = RarWork(), threading.Event()
+        rar = [threading.Thread(target=rar_at_work, args=(url, folder / "sammanstallningar", stop, work),
+                                kwargs={"master": master}) for master in (False, True)]
+        for thread in rar:
+            thread.start()
+        time.sleep(2)  # RAR's page and the master are being made when the uploads begin
+        busy: list[Sent] = []
+        for _round in range(BUSY_ROUNDS):  # the uploads go on until a master has been written
+            busy += upload_many(url, files[1::2], count, clients)
+            if work.masters:
+                break
+        stop.set()
+        for thread in rar:
+            thread.join(timeout=900)
+        last = client.status()
+    for phase in (alone, busy):
+        bad = [s for s in phase if s.status not in (200, 201, 422)]
+        if bad:
+            problems.append(f"{len(bad)} uppladdningar fick svaret {sorted({s.status for s in bad})}")
+    with Store(state / "intake.sqlite3").connect() as db:
+        tokens = {row[0] for row in db.execute("SELECT token FROM uploads")}
+    missing = [s for s in (*alone, *busy) if s.answer.get("receipt", {}).get("token") not in tokens]
+    if missing:
+        problems.append(f"{len(missing)} uppladdningar saknas i loggen")
+    stored = last["uploads"]["stored"]
+    in_inbox = sum(1 for _ in inbox.iterdir())
+    if stored != in_inbox or last["files"]["found"] != in_inbox:
+        problems.append(f"inkorgen har {in_inbox} filer, loggen {stored}, RAR:s sida {last['files']['found']}")
+    if work.failures:
+        problems.append("RAR:s klient: " + "; ".join(work.failures[:3]))
+    lines = [
+        f"Inkorg med {reports} rapporter: servern klar efter {_seconds(ready)} (loggade {first['uploads']['found']} "
+        f"filer som funna vid start), RAR:s första sida på {_seconds(first_page)}",
+        f"{count} uppladdningar från {clients} klienter, ensamma: {_latencies(alone)}",
+        f"{len(busy)} uppladdningar från {clients} klienter medan RAR arbetar: {_latencies(busy)}",
+        f"RAR under tiden: {len(work.pages)} sidvisningar ({_spread(work.pages)}), {len(work.statuses)} "
+        f"status.json ({_spread(work.statuses)}), {len(work.masters)} sammanställningar ({_spread(work.masters)})",
+        f"Efteråt: {in_inbox} filer i inkorgen, {stored} i loggen, {last['files']['found']} på RAR:s sida",
+        "Alla uppladdningar är redovisade." if not problems else "SAKNAS: " + "; ".join(problems),
+    ]
+    return lines, problems
+
+
+def _spread(values: Sequence[float]) -> str:
+    if not values:
+        return "inga"
+    return f"median {_seconds(statistics.median(values))}, längst {_seconds(max(values))}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--uploads", type=int, default=200, help="antal uppladdningar (standard 200)")
     parser.add_argument("-c", "--clients", type=int, default=8, help="samtidiga klienter (standard 8)")
     parser.add_argument("--distinct", type=int, default=40, help="olika filer att skicka (standard 40)")
+    parser.add_argument("--inkorg", type=int, default=0, metavar="N",
+                        help="fyll inkorgen med N rapporter först och mät uppladdningarna ensamma och medan "
+                        "RAR:s sida och sammanställningsknappen används (t.ex. 6400)")
     args = parser.parse_args(argv)
-    if not 1 <= args.uploads <= 10_000 or not 1 <= args.clients <= 64:
-        parser.error("högst 10 000 uppladdningar och 64 klienter")
+    if not 1 <= args.uploads <= 10_000 or not 1 <= args.clients <= 64 or not 0 <= args.inkorg <= 20_000:
+        parser.error("högst 10 000 uppladdningar, 64 klienter och 20 000 rapporter i inkorgen")
     with tempfile.TemporaryDirectory() as folder:
+        if args.inkorg:
+            lines, problems = run_large_inbox(args.inkorg, args.uploads, args.clients, args.distinct, Path(folder))
+            print("\n".join(lines))
+            return 1 if problems else 0
         result, _status, lines = run(args.uploads, args.clients, args.distinct, Path(folder))
     print("\n".join(lines))
     return 0 if result.complete else 1

@@ -318,6 +318,35 @@ def test_the_api_answers_with_the_receipt_and_the_readers_json(client: TestClien
     assert client.get("/api/uploads").status_code == 405
 
 
+def test_an_upload_the_server_cannot_take_in_is_refused_in_swedish_with_a_log_row(client: TestClient, examples,
+                                                                                   monkeypatch) -> None:
+    """Issue 21: a full disk gave bare 500s without a log row. Whatever fails — the body's temporary
+    file, the reader — the answer is a refusal with a Swedish reason, and the log has its row."""
+    from starlette.requests import Request
+
+    async def full_disk(*_args: Any, **_kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    def crash(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("ett fel i läsaren")
+
+    content = examples[BROKEN].read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(Request, "form", full_disk)
+        answer = api_send(client, content, BROKEN)
+    assert answer.status_code == 422 and answer.json()["receipt"]["code"] == "storage_failed"
+    assert "kunde inte spara filen" in answer.json()["result"]["issues"][0]["message"]
+    with monkeypatch.context() as patch:
+        patch.setattr("lagesrapport_xl.web.intake.read_report", crash)
+        answer = api_send(client, content, BROKEN)
+    assert answer.status_code == 422 and answer.json()["receipt"]["code"] == "internal_error"
+    assert "fel i servern" in answer.json()["result"]["issues"][0]["message"]
+    intake = web(client).intake
+    with intake.store.connect() as db:
+        codes = [row[0] for row in db.execute("SELECT code FROM uploads ORDER BY id")]
+    assert codes == ["storage_failed", "internal_error"] and not any(intake.inbox.iterdir())
+
+
 def test_the_api_without_a_key_only_checks_and_with_a_wrong_key_refuses(client: TestClient, examples) -> None:
     content = examples[GOOD].read_bytes()
     checked = client.post("/api/uploads", files={"file": (GOOD, content)})
@@ -450,7 +479,7 @@ def test_rars_page_shows_each_register_row_with_its_state_and_last_upload(
     assert steget["last_upload"] and halsa["last_upload"] and nyttiga["last_upload"] and new["last_upload"] is None
     assert status["states"] == {"received": 2, "rejected": 1, "missing": 2}
     assert status["uploads"] == {"uploads": 6, "received": 4, "has_errors": 1, "refused": 1, "duplicates": 0,
-                                 "stored": 5, "checks": 1}
+                                 "stored": 5, "checks": 1, "found": 0}
     assert [r["review"] for r in status["rows"]] == ["Ny", None, None, "Ny", None]
     assert status["files"]["found"] == 5 and status["unmatched"] == []
     page = client.get("/rar").text

@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples, insats_of  # noqa: F401
 
+from lagesrapport_dev import attacks
 from lagesrapport_dev.examples import demo_files
 from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name
+from lagesrapport_xl.web import overview
 from lagesrapport_xl.web.overview import store_receipts
 from lagesrapport_xl.web.settings import SettingsError, build_settings
 
@@ -107,7 +110,7 @@ def test_the_same_bytes_twice_are_logged_twice_and_stored_once(intake: Intake, c
     assert again.stored_name == first.stored_name and again.token != first.token
     assert len(log_rows(intake)) == 2 and len(list(intake.inbox.iterdir())) == 1
     assert intake.counts() == {"uploads": 2, "received": 2, "has_errors": 0, "refused": 0, "duplicates": 1,
-                               "stored": 1, "checks": 0}
+                               "stored": 1, "checks": 0, "found": 0}
 
 
 def test_a_corrected_report_supersedes_the_first_as_consolidate_decides(intake: Intake, contents) -> None:
@@ -271,15 +274,185 @@ def test_an_inbox_that_cannot_be_written_refuses_the_upload_and_logs_why(intake:
     assert not any(intake.inbox.iterdir())
 
 
-def test_a_snapshot_of_the_inbox_makes_uploads_wait_until_it_is_read(intake: Intake, contents) -> None:
-    done = threading.Event()
-    with intake.snapshot():
-        worker = threading.Thread(target=lambda: (intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD)), done.set()))
+def test_a_snapshot_of_the_log_never_makes_an_upload_wait(intake: Intake, contents) -> None:
+    """Issue 21: RAR's page held the log's write lock while it read the inbox, and an upload waited
+    up to 60 s for it, then failed. A snapshot is a read transaction: the upload goes through while
+    it is open, and the snapshot still sees the log as it was."""
+    first = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    with intake.store.reading() as db:
+        before = intake.counts(db)
+        worker = threading.Thread(target=intake.receive, args=(contents[CORRECTED], CORRECTED),
+                                  kwargs={"insats": insats_of(CORRECTED)})
         worker.start()
-        assert not done.wait(0.5)  # the upload is read, but not stored while the inbox is being read
-        assert not any(intake.inbox.iterdir()) and log_rows(intake) == []
-    worker.join()
-    assert done.is_set() and len(list(intake.inbox.iterdir())) == 1
+        worker.join(timeout=60)
+        assert not worker.is_alive()  # stored and logged while the snapshot is open
+        assert intake.counts(db) == before and len(log_rows(intake)) == 2
+    snapshot = intake.snapshot()
+    assert snapshot.counts["stored"] == 2 and str(intake.inbox / first.stored_name) in snapshot.known
+    assert snapshot.pending == ()
+
+
+def test_an_upload_goes_through_while_rars_page_is_being_built(intake: Intake, contents, monkeypatch) -> None:
+    """The page's build is held in the middle (as 14 heavy reports held it for 123 s in issue 21):
+    the upload is stored and logged meanwhile, and the page never took the log's write lock."""
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    building, release = threading.Event(), threading.Event()
+    file_states = overview.file_states
+    writers = []
+
+    def held(*args: Any, **kwargs: Any):
+        building.set()
+        assert release.wait(60)
+        return file_states(*args, **kwargs)
+
+    monkeypatch.setattr(overview, "file_states", held)
+    page = threading.Thread(target=lambda: writers.append(overview.build_overview(intake)))
+    page.start()
+    assert building.wait(60)
+    receipt = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))  # not waiting
+    assert receipt.outcome is Outcome.RECEIVED and (intake.inbox / receipt.stored_name).is_file()
+    assert page.is_alive()  # the page is still being built
+    release.set()
+    page.join(timeout=60)
+    assert writers[0].uploads["stored"] == 1  # its snapshot was taken before the second upload
+
+
+def test_an_upload_goes_through_while_a_master_is_being_written(intake: Intake, contents, monkeypatch) -> None:
+    """The master button's job is held while its process would run: an upload is stored and
+    logged meanwhile; the master is then written from the snapshot it started with."""
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    running, release = threading.Event(), threading.Event()
+
+    class HeldProcess:  # stands for the spawned process: runs the job here, once released
+        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> HeldProcess:
+            return self
+
+        def __exit__(self, *_args: Any) -> None:
+            return None
+
+        def submit(self, job: Any, *args: Any) -> Any:
+            running.set()
+            assert release.wait(60)
+            future = Future()
+            future.set_result(job(*args))
+            return future
+
+    monkeypatch.setattr(overview, "ProcessPoolExecutor", HeldProcess)
+    written: list[Path | None] = []
+    master = threading.Thread(target=lambda: written.append(overview.write_master_workbook(intake)))
+    master.start()
+    assert running.wait(60)
+    receipt = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
+    assert receipt.outcome is Outcome.RECEIVED and master.is_alive()
+    release.set()
+    master.join(timeout=120)
+    assert written[0] is not None and written[0].is_file()
+
+
+def test_a_file_being_stored_is_left_out_of_a_snapshot_until_its_row_is_in(intake: Intake, contents,
+                                                                             monkeypatch) -> None:
+    """An inbox reading taken between the rename and the commit does not count a file the log lacks."""
+    seen = []
+    store = intake._store
+
+    def store_and_look(upload, now):
+        name = store(upload, now)
+        seen.append(intake.snapshot())  # another thread's view, with the file in the inbox, no row yet
+        return name
+
+    monkeypatch.setattr(intake, "_store", store_and_look)
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    [during] = seen
+    assert [p.name for p in during.pending] == [receipt.stored_name] and during.counts["stored"] == 0
+    assert intake.snapshot().pending == ()
+
+
+def test_a_crash_inside_the_reader_is_a_refusal_with_a_log_row(intake: Intake, contents, monkeypatch) -> None:
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("ett fel i läsaren")
+
+    monkeypatch.setattr("lagesrapport_xl.web.intake.read_report", crash)
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "internal_error"
+    assert "fel i servern" in receipt.issues[0]["message"] and receipt.size == len(contents[GOOD])
+    assert [(r["outcome"], r["code"], r["token"]) for r in log_rows(intake)] == [("refused", "internal_error",
+                                                                                 receipt.token)]
+    assert not any(intake.inbox.iterdir()) and not any(intake.incoming.iterdir())
+
+
+def test_a_full_disk_still_gets_a_log_row_from_the_reserve(intake: Intake, contents, monkeypatch) -> None:
+    """The state folder's disk is full: the bytes cannot be written to be read, nor the log's row,
+    until the reserve file gives up its room. The upload is refused with the reason, and logged."""
+    real_write = Path.write_bytes
+    real_execute = sqlite3.Connection.execute
+    reserve = intake.state / "reserv"
+    assert reserve.stat().st_size >= 2**20
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    class FullDisk(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any):  # type: ignore[override]
+            if sql.startswith("INSERT") and reserve.exists():
+                error = sqlite3.OperationalError("database or disk is full")
+                error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+                raise error
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(Path, "write_bytes", full)
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, **k, factory=FullDisk))
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
+    assert "kunde inte spara filen" in receipt.issues[0]["message"]
+    assert not reserve.exists()  # its room went to the row
+    monkeypatch.setattr(Path, "write_bytes", real_write)
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    assert [(r["outcome"], r["code"]) for r in log_rows(intake)] == [("refused", "storage_failed")]
+    assert intake.receipt(receipt.token) == receipt and not any(intake.inbox.iterdir())
+    again = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))  # room again: stored, reserve made anew
+    assert again.outcome is Outcome.RECEIVED and reserve.exists()
+
+
+def test_a_log_locked_by_another_process_queues_the_row_and_writes_it_later(intake: Intake, contents) -> None:
+    """Another program holds the log's write lock past the wait: the upload is refused (busy),
+    its receipt is answered and readable, and its row is written with the next upload."""
+    intake.store.timeout = 0.2
+    holder = sqlite3.connect(intake.store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "busy" and "upptagen" in receipt.issues[0]["message"]
+    assert log_rows(intake) == [] and intake.receipt(receipt.token) == receipt  # from the queue
+    assert not any(intake.inbox.iterdir())
+    later = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert [(r["token"], r["code"]) for r in log_rows(intake)] == [(receipt.token, "busy"), (later.token, None)]
+    assert not any((intake.state / "loggkö").iterdir()) and intake.receipt(receipt.token) == receipt
+
+
+def test_a_failing_log_takes_the_stored_file_out_of_the_inbox_again(intake: Intake, contents, monkeypatch) -> None:
+    real = sqlite3.Connection.execute
+
+    class Failing(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any):  # type: ignore[override]
+            if sql.startswith("INSERT INTO uploads") and "stored" not in failed:
+                failed.add("stored")
+                raise sqlite3.OperationalError("disk I/O error")
+            return real(self, sql, *args)
+
+    failed: set[str] = set()
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, **k, factory=Failing))
+    receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    assert receipt.outcome is Outcome.REFUSED and receipt.code == "storage_failed"
+    assert not any(intake.inbox.iterdir())  # the renamed file went with the transaction
+    assert [(r["outcome"], r["stored_name"]) for r in log_rows(intake)] == [("refused", None)]
 
 
 # --- only the insats submits for itself ----------------------------------------------------------------
@@ -344,3 +517,20 @@ def test_the_receipt_shows_an_amount_as_its_message_writes_it(intake: Intake, tm
     shown = f"{int(answers[key]):,}".replace(",", "\u00a0") + "\u00a0kr"
     assert receipt.shown[index] == shown and shown in issue["message"]
     assert type(receipt).from_json(receipt.to_json()).shown == receipt.shown  # kept in the log
+
+
+# --- bounded work per file (issue 21.3) -------------------------------------------------------------
+
+
+def test_what_the_form_does_not_use_is_refused_with_a_log_row_and_kept_out_of_the_inbox(intake: Intake,
+                                                                                         contents) -> None:
+    """Issue 21: a template with a 19 MB random extra part was received into the inbox without a
+    word, and a report with a million numbers on the sheets the form does not read cost 15–19 s."""
+    report = contents[GOOD]
+    for content in (attacks.with_extra_part(report), attacks.with_filled_unused_sheets(report)):
+        receipt = intake.receive(content, GOOD, insats=insats_of(GOOD))
+        assert receipt.outcome is Outcome.REFUSED and receipt.code == "unused_content"
+        assert "som blanketten inte använder" in receipt.issues[0]["message"]
+        assert receipt.sha256 == sha(content) and receipt.stored_name is None
+    assert not any(intake.inbox.iterdir())
+    assert [(r["outcome"], r["code"]) for r in log_rows(intake)] == [("refused", "unused_content")] * 2

@@ -397,6 +397,14 @@ SHEET_TOO_LARGE = READER.add("sheet_too_large", ERROR, {
     "": "Bladet " + _SHEET_LIMITS,
     "named": "Bladet ”{sheet_name}” " + _SHEET_LIMITS,
 }, HARD_LIMITS)
+UNUSED_CONTENT = READER.add("unused_content", ERROR, {
+    "parts": "Filen innehåller {size} som blanketten inte använder (andra blad, bilder eller bifogade filer); "
+    "högst {limit} godtas, och en ifylld Lägesrapport har under 0,1 MB sådant. " + REFUSED + " " + NEW_TEMPLATE,
+    "cells": "Ett av blankettens blad har fler än {limit} ifyllda celler; mallen har några hundra. Det som "
+    "har klistrats in utanför svarsrutorna gör filen för tung att läsa. " + REFUSED + " " + NEW_TEMPLATE,
+    "strings": "Filen har fler än {limit} olika texter; en ifylld Lägesrapport har några hundra. " + REFUSED
+    + " " + NEW_TEMPLATE,
+}, HARD_LIMITS)
 
 # Hostile content (safety/).
 PATH_TRAVERSAL = READER.add(

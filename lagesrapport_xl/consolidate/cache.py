@@ -306,22 +306,22 @@ class ReportCache:
             raise ValueError(column)
         wanted = sorted({d for d in digests if d})
         found: dict[str, str] = {}
-        with self._lock:
-            if self._db is None:
-                return found
-            try:
-                for start in range(0, len(wanted), _BATCH):
-                    part = wanted[start : start + _BATCH]
-                    marks = ",".join("?" * len(part))
+        for start in range(0, len(wanted), _BATCH):  # the lock a batch at a time: the web intake's
+            part = wanted[start : start + _BATCH]    # uploads keep their results meanwhile (issue 21)
+            marks = ",".join("?" * len(part))
+            with self._lock:
+                if self._db is None:
+                    return found
+                try:
                     found.update(
                         self._db.execute(
                             f"SELECT sha256, {column} FROM reports WHERE context = ? AND sha256 IN ({marks})",
                             (self.context, *part),
                         ).fetchall()
                     )
-            except sqlite3.Error as exc:
-                self._disable(exc)
-                return {}
+                except sqlite3.Error as exc:
+                    self._disable(exc)
+                    return {}
         return found
 
     def store(self, entries: Iterable[tuple[str, ReadResult, dict[str, Any] | None]]) -> int:

@@ -4,7 +4,9 @@ approved reports; every step is in the audit log.
 
 Modules, each importable on its own: `settings` (what the server needs), `store` (the SQLite
 schema), `names` (file names from browsers), `receipt` (what an upload is told), `intake`
-(receiving one upload, without HTTP), `keys` (the insatser's links), `auth` (password hashes,
+(receiving one upload, without HTTP), `supersession` (which earlier upload a new one replaces),
+`fallback` (the log row when storing or logging fails), `recovery` (the clean-up at start after
+a crash), `keys` (the insatser's links), `auth` (password hashes,
 sessions, CSRF tokens), `accounts` (staff accounts and roles), `audit` (the append-only log),
 `review` (RAR's review states), `diff` (what changed between two versions), `overview` (RAR's page
 as data), `insats` (one insats: its template, versions and reviews), `utskick` (the list of links),

@@ -25,6 +25,7 @@ from .store import Store
 ACTIONS = {
     "upload": "Uppladdning genom länk",
     "check": "Kontroll utan länk (sparas inte)",
+    "found_at_start": "Fil funnen i inkorgen vid start (utan rad i loggen)",
     "review": "Granskning",
     "link_issued": "Länk utfärdad",
     "link_revoked": "Länk återkallad",

@@ -16,6 +16,13 @@ original name), is written atomically and never over another file, with the rece
 modification time. Which copy of a report counts is what happened: the latest received through the
 link (`receipt_order`, consolidate/receipts.py); a signing date after the day of receipt is an
 error. The same bytes sent again are logged again, stored once, and count again from then.
+
+Every upload ends with a log row, whatever fails (issue 21): a storage error, a full disk, the
+log's write lock not to be had, a crash inside the reader — the upload is refused with a Swedish
+reason and logged. On a full disk a reserve file in the state folder is given up to make room for
+the row; when the log cannot be written at all the row waits as a file in `loggkö/` and is written
+with the next upload or at the next start (recovery.py). RAR's page and the master read the log as
+a snapshot (`Intake.snapshot`) and never hold its write lock, so an upload waits on neither.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,12 +46,11 @@ from ..common.atomic import atomic_path
 from ..common.issues import Issue, Severity
 from ..consolidate.cache import Known, ReportCache
 from ..consolidate.parallel import batch_form
-from ..consolidate.statuses import FileOutcome, Status, decide_statuses
 from ..reader.annotate import AnnotateError, write_annotated_copy
 from ..reader.read import read_report
 from ..reader.result import ReadResult
 from ..reader.rules import signed_after_receipt
-from . import audit
+from . import audit, fallback
 from .auth import new_token
 from .keys import Insats
 from .limits import make_room
@@ -62,10 +69,11 @@ from .receipt import (  # noqa: F401  (the names app.py and the tests use, from 
 )
 from .settings import Settings
 from .store import Store
+from .supersession import supersession
 
 logger = logging.getLogger(__name__)
 CACHE_FILE = "rapportcache.sqlite"  # in the state folder: the parsed result of every received upload
-IDENTITY = ("case_number", "initiative_name", "report_number", "signed_date")
+STORED_NAME = re.compile(r"\d{8}-\d{6}_[0-9a-f]{12}_")  # how _store names a file in the inbox
 
 
 def _local(ns: int) -> dt.datetime:
@@ -100,6 +108,19 @@ class _Read:
     insats: Insats | None = None  # the link it came through; None: only checked
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The log at one moment (one read transaction), for a reading of the whole inbox."""
+
+    known: dict[str, Known]  # inbox path → SHA-256, size, time: the files the log vouches for
+    order: dict[str, dt.datetime]  # receipt_order
+    last_uploads: dict[str, dt.datetime]
+    counts: dict[str, int]
+    change: tuple[int, int, int]  # Intake.last_change
+    logged: frozenset[str] = frozenset()  # every stored name in the log
+    pending: tuple[Path, ...] = ()  # inbox files being stored, whose rows were not in the log yet
+
+
 # --- the intake ----------------------------------------------------------------------------------
 
 
@@ -120,38 +141,65 @@ class Intake:
         self.incoming = self.state / "mottagning"  # each upload's bytes while they are read
         self.annotated_dir = self.state / "kontrollkopior"
         self.refused_dir = self.state / "avvisade"
+        fallback.keep_reserve(self.state, self.temporary)
 
     # --- receiving -------------------------------------------------------------------------------
 
     def receive(self, content: bytes, file_name: str | None, *, client: str | None = None,
                 insats: Insats | None = None) -> Receipt:
         """Read and log one uploaded file, and store it when `insats` (the link it came through)
-        sent its own report; without `insats` it is only checked. Never raises for a bad file.
-        When the inbox cannot be written (a full disk), the upload is logged as refused, with that
-        reason."""
-        upload = self._read(content, file_name, insats)
+        sent its own report; without `insats` it is only checked. Never raises: whatever fails
+        (a bad file, the disk, the log's lock, the server itself), the upload is logged, refused
+        with a Swedish reason when it could not be taken in."""
+        try:
+            upload = self._read(content, file_name, insats)
+        except Exception as exc:  # noqa: BLE001 - a crash while reading is a refusal, never a bare 500
+            logger.exception("Uppladdningen %r kunde inte läsas", file_name)
+            code, message = fallback.failure(exc)
+            return self.refuse(file_name, code, message, client=client, size=len(content), insats=insats)
         try:
             return self._log(upload, client)
-        except OSError:
-            return self.refuse(file_name, "storage_failed", STORAGE_FAILED, client=client, size=len(content),
-                               insats=insats)
+        except Exception as exc:  # noqa: BLE001 - storing or logging failed: refused, with the reason logged
+            logger.exception("Uppladdningen %r kunde inte sparas", file_name)
+            code, message = fallback.failure(exc)
+            return self.refuse(file_name, code, message, client=client, size=len(content), insats=insats,
+                               sha256=upload.sha256)
 
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """Hold the log's write lock: meanwhile no upload is stored, so that a reading of the whole
-        inbox (RAR's page, the master) sees no half-written file and agrees with the log."""
-        with self.store.writing():
-            yield
+    def snapshot(self) -> Snapshot:
+        """The log as it is now, read in one read transaction without its write lock (no upload
+        waits for it), and the inbox files being stored at that moment, which it does not hold
+        yet: a reading of the whole inbox (RAR's page, the master) leaves those out, and so agrees
+        with the log; it is built again once their rows are in."""
+        with self.store.reading() as db:
+            known = self.known_files(db)
+            snap = Snapshot(known=known, order=receipt_order(db), last_uploads=self.last_uploads(db),
+                            counts=self.counts(db), change=self.last_change(db),
+                            logged=frozenset(r[0] for r in db.execute(
+                                "SELECT DISTINCT stored_name FROM uploads WHERE stored_name IS NOT NULL")))
+        pending = tuple(path for path in _listing(self.inbox)
+                        if STORED_NAME.match(path.name) and path.name not in snap.logged)
+        return replace(snap, pending=pending)
 
     def refuse(self, file_name: str | None, code: str, message: str, *, client: str | None = None,
-               size: int | None = None, insats: Insats | None = None, submitted: bool | None = None) -> Receipt:
-        """Log an upload that never reached the reader (no file, too large, an expired form, a
-        wrong key)."""
+               size: int | None = None, insats: Insats | None = None, submitted: bool | None = None,
+               sha256: str | None = None) -> Receipt:
+        """Log an upload that was not taken in (no file, too large, an expired form, a wrong key, or
+        a failure of the server's own). When the log cannot be written, its row waits in the queue
+        (loggkö/) and the receipt is answered all the same."""
         name = shown_name(file_name) if file_name else ""
-        result = ReadResult(file=name, issues=[Issue(Severity.ERROR, message, code)], size=size)
-        upload = _Read(new_token(), name, safe_name(name), b"", None, result, Outcome.REFUSED, code=code,
+        result = ReadResult(file=name, issues=[Issue(Severity.ERROR, message, code)], size=size, sha256=sha256)
+        upload = _Read(new_token(), name, safe_name(name), b"", sha256, result, Outcome.REFUSED, code=code,
                        insats=insats)
-        return self._log(upload, client, submitted=submitted)
+        try:
+            return self._log(upload, client, submitted=submitted)
+        except (sqlite3.Error, OSError) as exc:
+            if fallback.disk_full(exc) and fallback.give_up_reserve(self.state):
+                try:
+                    return self._log(upload, client, submitted=submitted)
+                except (sqlite3.Error, OSError):
+                    pass
+            logger.exception("Loggraden för %s väntar i %s", upload.token, fallback.QUEUE_FOLDER)
+            return self._queue(upload, client, submitted)
 
     def _read(self, content: bytes, file_name: str | None, insats: Insats | None) -> _Read:
         """The reader's verdict on the bytes, whose they are, and the annotated copy (outside the
@@ -190,66 +238,61 @@ class Intake:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _log(self, upload: _Read, client: str | None, *, submitted: bool | None = None) -> Receipt:
-        """Store (if submitted, received and new) and log, as one step under the write lock."""
-        identity = _identity(upload.answers or upload.result.values)
-        insats = upload.insats
-        submitted = insats is not None if submitted is None else submitted
-        with self.store.writing() as db:
-            last = db.execute("SELECT MAX(received_ns) FROM uploads").fetchone()[0] or 0
-            now = max(time.time_ns(), last + 1000)  # strictly increasing, also as a float mtime
-            stored_name, duplicate_of, already = None, None, None
-            supersedes: tuple[str, ...] = ()
-            superseded_by, reason = None, ""
-            if upload.outcome is not Outcome.REFUSED and submitted:
-                first = db.execute(
-                    "SELECT id, stored_name, received_ns FROM uploads WHERE sha256 = ? AND stored_name IS NOT NULL "
-                    "AND duplicate_of IS NULL", (upload.sha256,)).fetchone()
-                if first is not None:
-                    stored_name, duplicate_of, already = first["stored_name"], first["id"], _local(first["received_ns"])
-                else:
-                    stored_name = self._store(upload, now)
-            elif upload.content and submitted:
-                self._keep_refused(upload, now, db)
-            if upload.outcome is Outcome.RECEIVED and stored_name is not None:
-                supersedes, superseded_by, reason = _supersession(db, stored_name, upload, now)
-            receipt = Receipt(
-                token=upload.token,
-                received=_local(now),
-                file_name=upload.file_name,
-                outcome=upload.outcome,
-                result=upload.result.to_json(),
-                shown=shown_values(upload.result),
-                size=upload.result.size if upload.result.size is not None else len(upload.content) or None,
-                sha256=upload.sha256,
-                stored_name=stored_name,
-                already_received=already,
-                supersedes=supersedes,
-                superseded_by=superseded_by,
-                superseded_reason=reason,
-                annotated=upload.annotated,
-                code=upload.code,
-                submitted=submitted,
-                insats=insats.title if insats is not None else None,
-                **identity,
-            )
-            signed = upload.answers.get("signed_date")
-            db.execute(
-                "INSERT INTO uploads (token, received_ns, file_name, size, sha256, outcome, code, stored_name, "
-                "duplicate_of, case_number, initiative_name, report_number, signed_date, client, receipt, mode, "
-                "insats, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (upload.token, now, upload.file_name, receipt.size, upload.sha256, upload.outcome.value, upload.code,
-                 stored_name, duplicate_of, identity["case_number"], identity["initiative_name"],
-                 identity["report_number"], signed.isoformat() if isinstance(signed, dt.date) else None, client,
-                 json.dumps(receipt.to_json(), ensure_ascii=False), "link" if submitted else "check",
-                 insats.key if insats else None, insats.key_id if insats else None),
-            )
-            audit.record(
-                db, "upload" if submitted else "check", at_ns=now, insats=insats.key if insats else None,
-                insats_title=insats.title if insats else None, key_id=insats.key_id if insats else None,
-                client=client, sha256=upload.sha256, verdict=receipt.verdict,
-                detail=_audit_detail(receipt),
-            )
+        """Store (if submitted, received and new) and log, as one step under the write lock. A
+        file stored in a step that then fails is taken out of the inbox again."""
+        self.write_queued()
+        submitted = upload.insats is not None if submitted is None else submitted
+        stored: Path | None = None
+        try:
+            with self.store.writing() as db:
+                last = db.execute("SELECT MAX(received_ns) FROM uploads").fetchone()[0] or 0
+                now = max(time.time_ns(), last + 1000)  # strictly increasing, also as a float mtime
+                stored_name, duplicate_of, already = None, None, None
+                supersedes: tuple[str, ...] = ()
+                superseded_by, reason = None, ""
+                if upload.outcome is not Outcome.REFUSED and submitted:
+                    first = db.execute(
+                        "SELECT id, stored_name, received_ns FROM uploads WHERE sha256 = ? AND stored_name IS NOT NULL "
+                        "AND duplicate_of IS NULL", (upload.sha256,)).fetchone()
+                    if first is not None:
+                        stored_name, duplicate_of, already = first["stored_name"], first["id"], _local(first["received_ns"])
+                    else:
+                        stored_name = self._store(upload, now)
+                        stored = self.inbox / stored_name
+                elif upload.content and submitted:
+                    self._keep_refused(upload, now, db)
+                if upload.outcome is Outcome.RECEIVED and stored_name is not None:
+                    supersedes, superseded_by, reason = supersession(
+                        db, stored_name, upload.sha256, upload.answers, now, upload.insats.key if upload.insats else None)
+                receipt = self._receipt(upload, now, submitted, stored_name=stored_name, already_received=already,
+                                        supersedes=supersedes, superseded_by=superseded_by, superseded_reason=reason)
+                fallback.write_rows(db, _rows(upload, receipt, now, client, duplicate_of))
+        except BaseException:
+            if stored is not None:
+                stored.unlink(missing_ok=True)
+            raise
+        if upload.outcome is not Outcome.REFUSED:  # a file was read and logged: there is room again
+            fallback.keep_reserve(self.state, self.temporary)
         return receipt
+
+    def _receipt(self, upload: _Read, now: int, submitted: bool, **stored: Any) -> Receipt:
+        insats = upload.insats
+        return Receipt(
+            token=upload.token,
+            received=_local(now),
+            file_name=upload.file_name,
+            outcome=upload.outcome,
+            result=upload.result.to_json(),
+            shown=shown_values(upload.result),
+            size=upload.result.size if upload.result.size is not None else len(upload.content) or None,
+            sha256=upload.sha256,
+            annotated=upload.annotated,
+            code=upload.code,
+            submitted=submitted,
+            insats=insats.title if insats is not None else None,
+            **stored,
+            **_identity(upload.answers or upload.result.values),
+        )
 
     def _store(self, upload: _Read, now: int) -> str:
         """Write the file into the inbox under a new name, with the receipt time as its mtime."""
@@ -264,18 +307,49 @@ class Intake:
         return name
 
     def _keep_refused(self, upload: _Read, now: int, db: Any) -> None:
-        """Keep a refused submission's bytes for audit, within the cap of all kept (the oldest go, logged)."""
-        make_room(self.refused_dir, len(upload.content), self.settings.guard.refused_files_bytes, db)
+        """Keep a refused submission's bytes for audit, within the cap of all kept (the oldest go,
+        logged), and when there is room: the row matters more."""
+        try:
+            make_room(self.refused_dir, len(upload.content), self.settings.guard.refused_files_bytes, db)
+        except OSError as exc:
+            logger.warning("Plats för den avvisade filen %s kunde inte göras: %s", upload.file_name, exc)
         target = self.refused_dir / f"{_local(now).strftime('%Y%m%d-%H%M%S')}_{upload.token[:8]}_{upload.safe}"
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(upload.content)
+        try:
+            with atomic_path(target, temporary_folder=self.temporary) as tmp:
+                tmp.write_bytes(upload.content)
+        except OSError as exc:
+            logger.warning("Den avvisade filen %s sparades inte: %s", upload.file_name, exc)
+
+    # --- when the log cannot be written (fallback.py) -----------------------------------------------
+
+    def _queue(self, upload: _Read, client: str | None, submitted: bool | None) -> Receipt:
+        """The refusal's receipt, its rows kept in loggkö/ until the log can take them."""
+        submitted = upload.insats is not None if submitted is None else submitted
+        now = time.time_ns()
+        receipt = self._receipt(upload, now, submitted)
+        fallback.queue(self.state, self.temporary, upload.token, now, _rows(upload, receipt, now, client, None))
+        return receipt
+
+    def write_queued(self) -> int:
+        """Write the rows waiting in loggkö/ (before every upload's own row, and at start)."""
+        return fallback.write_queued(self.store, self.state)
 
     # --- looking up ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, db: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """`db` (a snapshot's transaction) when given, else a connection of its own."""
+        if db is not None:
+            yield db
+            return
+        with self.store.connect() as own:
+            yield own
 
     def receipt(self, token: str) -> Receipt | None:
         with self.store.connect() as db:
             row = db.execute("SELECT receipt FROM uploads WHERE token = ?", (token,)).fetchone()
-        return Receipt.from_json(json.loads(row["receipt"])) if row else None
+        queued = fallback.queued_receipt(self.state, token) if row is None else json.loads(row["receipt"])
+        return Receipt.from_json(queued) if queued is not None else None
 
     def annotated_copy(self, token: str) -> Path | None:
         """The annotated copy of an upload, by its receipt's token (None when there is none)."""
@@ -299,9 +373,9 @@ class Intake:
             row = db.execute("SELECT insats FROM uploads WHERE token = ?", (token,)).fetchone()
         return row["insats"] if row else None
 
-    def last_uploads(self) -> dict[str, dt.datetime]:
+    def last_uploads(self, db: sqlite3.Connection | None = None) -> dict[str, dt.datetime]:
         """Stored file name → the last time it was uploaded (its first upload or a re-upload)."""
-        with self.store.connect() as db:
+        with self._reading(db) as db:
             rows = db.execute(
                 "SELECT stored_name, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL "
                 "GROUP BY stored_name").fetchall()
@@ -319,44 +393,38 @@ class Intake:
             rows = db.execute("SELECT receipt FROM uploads WHERE insats = ? ORDER BY id DESC", (insats,)).fetchall()
         return [Receipt.from_json(json.loads(row["receipt"])) for row in rows]
 
-    def known_files(self, paths: Sequence[str] | None = None) -> dict[str, Known]:
+    def known_files(self, db: sqlite3.Connection | None = None) -> dict[str, Known]:
         """Each file the intake stored in the inbox (path as the consolidation lists it) with its
-        SHA-256, size and time from the log: files it vouches for need not be hashed again. With
-        `paths`, only those (RAR's page asks for the files new since its last build)."""
-        query = ("SELECT stored_name, sha256, size, received_ns FROM uploads WHERE stored_name IS NOT NULL "
-                 "AND duplicate_of IS NULL AND sha256 IS NOT NULL AND size IS NOT NULL")
-        with self.store.connect() as db:
-            if paths is None:
-                rows = db.execute(query).fetchall()
-            else:
-                names = [Path(path).name for path in paths if Path(path).parent == self.inbox]
-                rows = []
-                for start in range(0, len(names), 500):  # below SQLite's limit of bound parameters
-                    part = names[start : start + 500]
-                    rows += db.execute(f"{query} AND stored_name IN ({','.join('?' * len(part))})", part).fetchall()
+        SHA-256, size and time from the log: files it vouches for need not be hashed again."""
+        with self._reading(db) as db:
+            rows = db.execute(
+                "SELECT stored_name, sha256, size, received_ns FROM uploads WHERE stored_name IS NOT NULL "
+                "AND duplicate_of IS NULL AND sha256 IS NOT NULL AND size IS NOT NULL").fetchall()
         return {str(self.inbox / row["stored_name"]): Known(row["sha256"], row["size"], row["received_ns"])
                 for row in rows}
 
-    def last_change(self) -> tuple[int, int, int]:
+    def last_change(self, db: sqlite3.Connection | None = None) -> tuple[int, int, int]:
         """The logs' last row ids: RAR's page is built again only after one of them or the inbox changed."""
-        with self.store.connect() as db:
+        with self._reading(db) as db:
             return tuple(db.execute(  # type: ignore[return-value]
                 "SELECT (SELECT COALESCE(MAX(id), 0) FROM uploads), (SELECT COALESCE(MAX(id), 0) FROM reviews), "
                 "(SELECT COALESCE(MAX(id), 0) FROM insats_keys) + (SELECT COUNT(revoked_ns) FROM insats_keys)"
             ).fetchone())
 
-    def counts(self) -> dict[str, int]:
-        """Submissions by outcome, duplicates, the files stored in the inbox, and the checks
-        without a link (which store nothing), from the log."""
-        with self.store.connect() as db:
+    def counts(self, db: sqlite3.Connection | None = None) -> dict[str, int]:
+        """Submissions by outcome, duplicates, the files stored in the inbox, the checks without a
+        link (which store nothing) and the files found in the inbox at a start (recovery.py), from
+        the log."""
+        with self._reading(db) as db:
             row = db.execute(
-                "SELECT COALESCE(SUM(mode IS NOT 'check'), 0) AS uploads, "
-                "COALESCE(SUM(outcome = 'received' AND mode IS NOT 'check'), 0) AS received, "
-                "COALESCE(SUM(outcome = 'has_errors' AND mode IS NOT 'check'), 0) AS has_errors, "
-                "COALESCE(SUM(outcome = 'refused' AND mode IS NOT 'check'), 0) AS refused, "
+                "SELECT COALESCE(SUM(mode IS NULL OR mode = 'link'), 0) AS uploads, "
+                "COALESCE(SUM(outcome = 'received' AND (mode IS NULL OR mode = 'link')), 0) AS received, "
+                "COALESCE(SUM(outcome = 'has_errors' AND (mode IS NULL OR mode = 'link')), 0) AS has_errors, "
+                "COALESCE(SUM(outcome = 'refused' AND (mode IS NULL OR mode = 'link')), 0) AS refused, "
                 "COALESCE(SUM(duplicate_of IS NOT NULL), 0) AS duplicates, "
                 "COALESCE(SUM(stored_name IS NOT NULL AND duplicate_of IS NULL), 0) AS stored, "
-                "COALESCE(SUM(mode = 'check'), 0) AS checks "
+                "COALESCE(SUM(mode = 'check'), 0) AS checks, "
+                "COALESCE(SUM(mode = 'found'), 0) AS found "
                 "FROM uploads").fetchone()
         return dict(row)
 
@@ -367,6 +435,33 @@ def receipt_order(db: Any) -> dict[str, dt.datetime]:
         "SELECT sha256, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL "
         "AND outcome != 'refused' GROUP BY sha256").fetchall()
     return {row["sha256"]: dt.datetime.fromtimestamp(row["last"] / 1e9) for row in rows}
+
+
+def _rows(upload: _Read, receipt: Receipt, now: int, client: str | None,
+          duplicate_of: int | None) -> tuple[list[Any], dict[str, Any]]:
+    """An upload's row in the upload log and its audit row's fields (plain data: a queued row is JSON)."""
+    insats, signed = upload.insats, upload.answers.get("signed_date")
+    upload_row = [
+        upload.token, now, upload.file_name, receipt.size, upload.sha256, upload.outcome.value, upload.code,
+        receipt.stored_name, duplicate_of, receipt.case_number, receipt.initiative_name, receipt.report_number,
+        signed.isoformat() if isinstance(signed, dt.date) else None, client,
+        json.dumps(receipt.to_json(), ensure_ascii=False), "link" if receipt.submitted else "check",
+        insats.key if insats else None, insats.key_id if insats else None,
+    ]
+    audit_fields = {
+        "action": "upload" if receipt.submitted else "check", "at_ns": now,
+        "insats": insats.key if insats else None, "insats_title": insats.title if insats else None,
+        "key_id": insats.key_id if insats else None, "client": client, "sha256": upload.sha256,
+        "verdict": receipt.verdict, "detail": _audit_detail(receipt),
+    }
+    return upload_row, audit_fields
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return [path for path in folder.iterdir() if path.is_file()]
+    except OSError:
+        return []
 
 
 def _sha256(content: bytes) -> str | None:
@@ -397,32 +492,4 @@ def _audit_detail(receipt: Receipt) -> str:
     return "; ".join(parts)
 
 
-def _supersession(db: Any, name: str, upload: _Read, now: int) -> tuple[tuple[str, ...], str | None, str]:
-    """What consolidate's rule says of the file just received among the error-free files stored so
-    far: the latest received counts (decide_statuses with the receipt order), so it supersedes the
-    earlier copies of its report."""
-    rows = db.execute(
-        "SELECT stored_name, sha256, case_number, initiative_name, report_number, signed_date FROM uploads "
-        "WHERE outcome = 'received' AND duplicate_of IS NULL AND stored_name IS NOT NULL AND stored_name != ?",
-        (name,)).fetchall()
-    outcomes = [
-        FileOutcome(
-            name=row["stored_name"],
-            result=ReadResult(file=row["stored_name"], sha256=row["sha256"]),
-            answers={
-                "case_number": row["case_number"],
-                "initiative_name": row["initiative_name"],
-                "report_number": row["report_number"],
-                "signed_date": dt.date.fromisoformat(row["signed_date"]) if row["signed_date"] else None,
-            },
-        )
-        for row in rows
-    ]
-    new = FileOutcome(name=name, result=ReadResult(file=name, sha256=upload.sha256),
-                      answers={key: upload.answers.get(key) for key in IDENTITY})
-    order = {**receipt_order(db), upload.sha256 or "": dt.datetime.fromtimestamp(now / 1e9)}
-    decide_statuses([*outcomes, new], order)
-    supersedes = tuple(o.name for o in outcomes if o.superseded_by == new.name)
-    if new.status is Status.SUPERSEDED:
-        return supersedes, new.superseded_by, new.superseded_reason
-    return supersedes, None, ""
+

@@ -7,8 +7,9 @@ log. Without a register, the rows are the insatser and report numbers found in t
 
 Nothing the intake has received is opened again: each upload's parsed result went into the
 intake's cache as it arrived (consolidate/cache.py), the page takes each file's few facts from
-it (consolidate/file_states.py) and the log vouches for each stored file's SHA-256. The page is
-built once per change and kept (_Memo). The master is written in a fresh process from the cache's
+it (consolidate/file_states.py) and the log vouches for each stored file's SHA-256. The page and
+the master read the log as a snapshot (Intake.snapshot), never under its write lock: an upload
+never waits for them. The page is built once per change and kept (_Memo). The master is written in a fresh process from the cache's
 full results, with the command's writer, atomically, in the state folder.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -232,10 +234,11 @@ def _build_overview(intake: Intake, memo: _Memo) -> Overview:
     register, problems = register_rows(settings)
     if memo.states is None or memo.states.cache is not intake.cache:
         memo.states = FileStates(settings.spec, intake.cache, tolerance=DEFAULT_TOLERANCE)
-    with intake.snapshot():
-        receipts = server_receipts(intake)
-        consolidation = memo.states.build([settings.inbox], known=intake.known_files, receipts=receipts)
-        last, uploads = intake.last_uploads(), intake.counts()
+    snapshot = intake.snapshot()  # the log at one moment, without its write lock: uploads go on meanwhile
+    receipts = Receipts(snapshot.order, review.current(intake.store))
+    consolidation = memo.states.build([settings.inbox], known=snapshot.known, receipts=receipts,
+                                      exclude=snapshot.pending)
+    last, uploads = snapshot.last_uploads, snapshot.counts
     links = active_keys(intake.store)
     if register is not None:
         rows = register
@@ -275,6 +278,7 @@ class MasterJob:
     register_file: Path | None
     target_folder: Path
     receipts: Receipts | None = None
+    pending: tuple[Path, ...] = ()  # files being stored as the job began: not in its log snapshot
 
 
 def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Path | None:
@@ -287,10 +291,12 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
     the intake's cache, so it opens no file the intake has already checked."""
     settings = intake.settings
     register, _problems = register_rows(settings)  # shown on RAR's page; the Kontroll sheet has the rows
+    snapshot = intake.snapshot()  # without the log's write lock: uploads go on while the master is written
     job = MasterJob(
-        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
+        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=snapshot.known,
         register=register, register_file=settings.register if register is not None else None,
-        target_folder=settings.state / MASTER_FOLDER, receipts=server_receipts(intake, approved_only=approved_only),
+        target_folder=settings.state / MASTER_FOLDER,
+        receipts=Receipts(snapshot.order, review.current(intake.store), approved_only), pending=snapshot.pending,
     )
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         written = pool.submit(run_master_job, job).result()
@@ -298,11 +304,17 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
 
 
 def run_master_job(job: MasterJob) -> str | None:
-    """In the master's own process: the consolidation from the cache, then the command's writer."""
+    """In the master's own process: the consolidation from the cache, then the command's writer.
+    At a lower priority than the server, so that uploads keep the processor while it runs."""
+    if multiprocessing.parent_process() is not None:  # its own process (a test may call it in its own)
+        try:
+            os.nice(10)
+        except (AttributeError, OSError):  # pragma: no cover - a system without nice
+            pass
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
                                     register_file=job.register_file, cache=cache, known=job.known,
-                                    receipts=job.receipts)
+                                    receipts=job.receipts, exclude=job.pending)
     if not consolidation.files:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")

@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..common.config import TemplateOptions
 from ..common.issues import SEVERITY_SV, Severity
-from . import audit, keys
+from . import audit, fallback, keys
 from . import insats as insats_data
 from .accessibility import DIGG_REPORT_URL, LAW, swedish_date
 from .accounts import Role, User, credential
@@ -52,6 +52,7 @@ from .insats import versions
 from .intake import BAD_FORM, BAD_KEY, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
 from .limits import LoginGuard, Refusal, UploadGuard
 from .overview import build_overview
+from .recovery import hold_state, reconcile
 from .settings import Settings
 
 HERE = Path(__file__).parent
@@ -164,6 +165,9 @@ class Web:
         self.settings = settings
         self.intake = Intake(settings)
         self.store = self.intake.store
+        self.state_lock = hold_state(settings.state)  # held while the server runs; None: another holds it
+        if self.state_lock is not None:
+            self.reconciled = reconcile(self.intake)  # after a crash: inbox, state folder and log agree again
         self.secret = load_secret(settings.state / "secret.key")
         self.sessions = Sessions(self.store, settings.session_hours, self.secret,
                                  lambda name: credential(self.store, name, settings.password_hash))
@@ -305,6 +309,8 @@ class Web:
             if exc.status_code == 413:
                 return await refused(None, "too_large", too_large_message(self.settings.max_upload_bytes), 413)
             return await refused(None, "bad_form", BAD_FORM, 400)
+        except Exception as exc:  # noqa: BLE001 - the body could not be taken in (a full temporary disk …)
+            return await refused(None, *fallback.failure(exc), 422)
         try:
             upload = form.get(FILE_FIELD)
             name = upload.filename if isinstance(upload, UploadFile) else None
@@ -313,6 +319,8 @@ class Web:
             if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
                 return await refused(name, "no_file", NO_FILE, 400)
             content = await upload.read()
+        except Exception as exc:  # noqa: BLE001 - reading the spooled file failed: a refusal, logged
+            return await refused(None, *fallback.failure(exc), 422)
         finally:
             await form.close()
         receipt = await run_in_threadpool(self.intake.receive, content, name, client=client, insats=insats)

@@ -4,7 +4,8 @@ accounts and their sessions, RAR's reviews and the audit log.
 A new connection per unit of work (uploads are handled in a thread pool, and a connection must
 not be shared between threads); `writing()` takes SQLite's write lock at once (BEGIN IMMEDIATE),
 so that "are these bytes already stored?" and storing them happen as one step, also between
-processes. The database lives in the server's state folder, never in the inbox.
+processes. Only short steps write; a reading of the whole log (RAR's page, the master) is a
+`reading()` snapshot, which never holds the write lock. The database lives in the server's state folder, never in the inbox.
 
 The audit log and the review history are append-only: triggers refuse every UPDATE and DELETE on
 them (tests/test_web_audit.py also checks that no such statement exists in the package). A
@@ -15,7 +16,9 @@ rows removed as they age: they count, they record nothing (the audit log does).
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +42,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     client TEXT,
     receipt TEXT NOT NULL,               -- intake.Receipt as JSON: what the answer page shows
     mode TEXT,                           -- 'link': sent through an insats' link; 'check': only checked
-                                         -- (stores nothing); NULL: stored before links existed
+                                         -- (stores nothing); 'found': in the inbox without a row at a
+                                         -- start (recovery.py); NULL: stored before links existed
     insats TEXT,                         -- the link's insats (keys.Insats.key)
     key_id INTEGER                       -- the link key it came with (insats_keys.id)
 );
@@ -47,6 +51,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE UNIQUE INDEX IF NOT EXISTS stored_once ON uploads(sha256)
     WHERE stored_name IS NOT NULL AND duplicate_of IS NULL;
 CREATE INDEX IF NOT EXISTS by_time ON uploads(received_ns);  -- the latest receipt time, per upload
+CREATE INDEX IF NOT EXISTS by_sha ON uploads(sha256);  -- an upload's earlier receipts, whatever the inbox's size
+CREATE INDEX IF NOT EXISTS by_insats ON uploads(insats);  -- an insats' uploads (supersession.py, its page)
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,       -- HMAC-SHA-256 of the cookie under the server's secret (auth.py):
                                          -- the database never holds a usable token
@@ -137,8 +143,9 @@ ADDED_COLUMNS = {  # columns a database from an earlier version lacks
 class Store:
     """The database file; created with its tables on first use."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, timeout: float = 60):
         self.path = Path(path)
+        self.timeout = timeout  # how long a writer waits for another's write lock (every write is short)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
@@ -148,7 +155,7 @@ class Store:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading or for single statements (autocommit)."""
-        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         connection.row_factory = sqlite3.Row
         try:
             yield connection
@@ -156,16 +163,50 @@ class Store:
             connection.close()
 
     @contextmanager
-    def writing(self) -> Iterator[sqlite3.Connection]:
-        """One transaction holding the write lock from its first statement; rolled back on error."""
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every statement in it sees the log as it was at its first, and no
+        writer waits for it (WAL). What RAR's page and the master are built from."""
         with self.connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("BEGIN")
             try:
                 yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+            finally:
+                connection.execute("COMMIT")
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction holding the write lock from its first statement; rolled back on error.
+
+        The server's own writers take turns at a lock of the process first: SQLite's busy handler
+        lets waiting writers sleep and retry, and under load an unlucky one lost again and again
+        (issue 21's load test: uploads waited up to 25 s). SQLite's lock still guards against other
+        processes."""
+        turn = _writer_turn(self.path)
+        if not turn.acquire(timeout=self.timeout):
+            busy = sqlite3.OperationalError("database is locked (the server's other writers)")
+            busy.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+            raise busy
+        try:
+            with self.connect() as connection:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+        finally:
+            turn.release()
+
+
+_TURNS: dict[str, threading.Lock] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def _writer_turn(path: Path) -> threading.Lock:
+    """The process's lock for writing this database (one per file, whichever Store opened it)."""
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(os.path.realpath(path), threading.Lock())
 
 
 def _migrate(connection: sqlite3.Connection) -> None:

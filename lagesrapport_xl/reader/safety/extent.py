@@ -1,5 +1,7 @@
 """How far each sheet reaches, from its cells: python-calamine allocates the whole rectangle from A1
-to the farthest cell, so a sheet past the limits is refused before any reader opens it. A quick
+to the farthest cell, so a sheet past the limits is refused before any reader opens it; and how
+many cells it has, since every cell costs time to scan (a sheet the form reads has at most a few
+hundred; more is content pasted beside the form, refused as unused content). A quick
 scan (sheet_scan.py) decides for the XML every writer produces; expat, a real XML parser, for
 anything else, refusing malformed XML and any DTD.
 """
@@ -47,7 +49,15 @@ def measure(
     scanned = scan_sheet(data, markup)
     if scanned is None:
         return parsed_extent(data, limits), None
-    return ((scanned.rows, scanned.cols) if _beyond(limits, scanned.rows, scanned.cols) else None), scanned
+    if _beyond(limits, scanned.rows, scanned.cols):
+        return (scanned.rows, scanned.cols), scanned
+    cells = sum(1 for tag in scanned.tags if tag[0])  # '' column: a <row> tag
+    return (too_many_cells(limits) if cells > limits.max_form_sheet_cells else None), scanned
+
+
+def too_many_cells(limits: Limits) -> Issue:
+    """More cells on a sheet the form reads than any report has: unused content (issue 21)."""
+    return codes.UNUSED_CONTENT.issue(variant="cells", limit=count_text(limits.max_form_sheet_cells))
 
 
 def parsed_extent(data: bytes, limits: Limits) -> Issue | tuple[int, int] | None:
@@ -63,7 +73,7 @@ class ParsedExtent:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.row = self.col = self.max_row = self.max_col = 0
+        self.row = self.col = self.max_row = self.max_col = self.cells = 0
         self.problem: Issue | None = None
         self.parser = expat.ParserCreate()
         self.parser.StartElementHandler = self._start
@@ -110,6 +120,10 @@ class ParsedExtent:
             self.max_row, self.max_col = max(self.row, self.max_row), max(self.col, self.max_col)
             if _beyond(self.limits, self.max_row, self.max_col):
                 raise _Stop  # a hostile sheet can be long: stop at the first cell past a limit
+        self.cells += 1
+        if self.cells > self.limits.max_form_sheet_cells:  # and full: stop at the first cell too many
+            self.problem = too_many_cells(self.limits)
+            raise _Stop
 
 
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})?([0-9]{1,7})?")

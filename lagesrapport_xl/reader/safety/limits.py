@@ -33,6 +33,11 @@ class Limits:
     max_sheet_rows: int = 10_000
     max_sheet_columns: int = 1_000
     max_sheet_cells: int = 1_000_000
+    # What the form does not read (issue 21): the bytes of the parts no reader opens (other sheets,
+    # pictures, attachments), and the cells written on the sheets it reads. A filled report has
+    # about 25 kB of the one and at most 139 cells a sheet of the other.
+    max_unused_bytes: int = 1 * MiB
+    max_form_sheet_cells: int = 10_000
 
 
 DEFAULT_LIMITS = Limits()
