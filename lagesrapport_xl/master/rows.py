@@ -4,7 +4,8 @@ What a table's rows need besides their values is worked out once, as plain data 
 column's place, format and formula, which columns make a row taller), so that the rows can be
 written by this process or by a helper process that has no workbook (split.py): the same code
 writes the same bytes either way. Values are written as their own cell types, derived columns as
-formulas WITH the Python value as cached result.
+formulas WITH the Python value as cached result, and a value taken from one cell of a report as a
+link to that cell with the value as cached result (trail.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from .cells import value_cell
 from .formulas import RowFormula, cached_result
 from .sizes import row_height
 from .streaming import StreamingWorksheet, chart_value
+from .trail import Links, cell_link, file_link, number_literal
+
+FILE_LINK = -1  # CellPlan.trace of the column that names the report's file: a link to the file
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class CellPlan:
     style: str  # the format attribute (' s="7"'); "" for an "auto" column, whose rows say their kind
     pattern: str | None = None  # a formula whose every cell is of its own row, as a str.format pattern
     formula: RowFormula | None = None  # any other formula, rendered row by row
+    trace: int | None = None  # a link: to the cell at this index of the row's source cells, or FILE_LINK
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class RowPlan:
     positions: dict[str, int]  # every name of the rows (hidden keys included) → index in a row
     wrapped: tuple[tuple[int, float], ...]  # (position, width) of the columns that make rows taller
     chart: bool = False  # the sheet's chart draws these rows: keep their values for its cache
+    links: Links | None = None  # where the links of traced cells point (None: no links)
+    file_at: int | None = None  # positions of the hidden FILE and CELLS keys and the stored name
+    cells_at: int | None = None
+    stored_at: int | None = None
 
 
 @dataclass
@@ -70,6 +79,8 @@ def write_rows(
     kind_at = positions.get("_kind")
     plain: dict[int, bool] = {}  # per formula column: XlsxWriter would change nothing (asked once)
     first = plan.first_row
+    links, file_at, cells_at, stored_at = plan.links, plan.file_at, plan.cells_at, plan.stored_at
+    urls: dict[str, str] = {}  # each report's file, as a link relative to the master (once a file)
     bodies = {  # per pattern column whose formulas XlsxWriter leaves as they are: their <f>, as a pattern
         cell.col: ws.formula_body(cell.pattern, plain=True)
         for cell in plan.cells
@@ -92,6 +103,16 @@ def write_rows(
         for cell in plan.cells:
             ref = f"{cell.letters}{number}"
             value = values[cell.position]
+            if cell.trace is not None and value is not None:
+                formula = _link(cell.trace, value, values, urls, links, file_at, cells_at, stored_at)  # type: ignore[arg-type]
+                if formula is not None:
+                    shown = cached_result(value)
+                    cells.append((cell.col, ws.formula_cell_xml(ref, cell.style, ws.formula_body(formula, True), shown)))
+                    if formulas is not None:
+                        formulas.append(((sheet, ref), formula))
+                    if plan.chart:
+                        chart_data[(row, cell.col)] = chart_value(shown, True)
+                    continue
             if cell.pattern is not None:
                 formula: str | None = cell.pattern.format(number)
                 body = bodies.get(cell.col)
@@ -126,3 +147,22 @@ def write_rows(
                 chart_data[(row, cell.col)] = chart_value(shown, formula is not None)
         ws.put_row(row, cells)
     return written
+
+
+def _link(trace: int, value: Any, values: tuple[Any, ...], urls: dict[str, str], links: Links, file_at: int,
+          cells_at: int | None, stored_at: int | None) -> str | None:
+    """A traced cell's formula (trail.py): the link to its source cell, or for the file column to
+    the file; None where there is nothing to link (a value of another kind, a link too long)."""
+    location = values[file_at]
+    if location is None:
+        return None
+    url = urls.get(location)
+    if url is None:
+        stored = values[stored_at] if stored_at is not None else None
+        url = urls[location] = links.path(location, stored or location)
+    if trace == FILE_LINK:
+        return file_link(url, value) if value.__class__ is str else None
+    kind = value.__class__
+    if (kind is not int and kind is not float) or cells_at is None or value != value:  # not a number, NaN
+        return None
+    return cell_link(url, values[cells_at][trace], number_literal(value))
