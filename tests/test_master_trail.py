@@ -169,6 +169,8 @@ def test_the_master_buttons_zip_holds_the_files_its_links_open(tmp_path: Path, e
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
     unpacked = tmp_path / "uppackad"
     master = unpacked_master(answer.content, unpacked)
+    page = client.get("/rar").text  # RAR's page gives the same trail: the name sent, the stored name …
+    assert f">Skickad {WARNED}</a>" in page and "sparad som" in page and "kontrollkopia" in page
     receipts = store_receipts(web(client).store)
     moved = tmp_path / "flyttad"
     shutil.move(str(web(client).settings.inbox), moved)  # the zip stands alone: nothing on the server is needed
@@ -180,5 +182,3 @@ def test_the_master_buttons_zip_holds_the_files_its_links_open(tmp_path: Path, e
     budget = _workbook(master, values=True)["Budget"]
     sent = {row[-3].value for row in budget.iter_rows() if isinstance(row[-3].value, str)}
     assert f"Skickad {WARNED}" in sent  # the name the coordinator sent, with the stored name beside it
-    page = client.get("/rar").text
-    assert f"Skickad {GOOD}" in page and "sparad som" in page and "kontrollkopia" in page
