@@ -119,7 +119,7 @@ class IntakeClient:
         target.write_bytes(body)
         with zipfile.ZipFile(target) as packed:
             packed.extractall(target.parent)
-            [workbook] = [entry for entry in packed.namelist() if "/" not in entry and entry.endswith(".xlsx")]
+            [workbook] = [name for name in packed.namelist() if "/" not in name and name.endswith(".xlsx")]
         return target.parent / workbook
 
 

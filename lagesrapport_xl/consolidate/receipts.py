@@ -44,11 +44,7 @@ class Receipts:
     received: Mapping[str, dt.datetime] = field(default_factory=dict)
     reviews: Mapping[str, Review] = field(default_factory=dict)
     approved_only: bool = False
-    sent: Mapping[str, str] = field(default_factory=dict)
-
-    def sent_name(self, outcome: FileOutcome) -> str:
-        """The name a file was sent under; its own name for a file the intake did not receive."""
-        return self.sent.get(outcome.name) or outcome.name
+    sent: Mapping[str, str] = field(default_factory=dict)  # read by the tables (tables/base.Context)
 
     def received_at(self, outcome: FileOutcome) -> dt.datetime | None:
         return self.received.get(outcome.facts.sha256 or "")

@@ -18,7 +18,7 @@ from .cells import value_cell
 from .formulas import RowFormula, cached_result
 from .sizes import row_height
 from .streaming import StreamingWorksheet, chart_value
-from .trail import Links, cell_link, file_link, number_literal
+from .trail import TEXT_LIMIT, Links, file_link, number_literal, text_literal
 
 FILE_LINK = -1  # CellPlan.trace of the column that names the report's file: a link to the file
 
@@ -79,8 +79,7 @@ def write_rows(
     kind_at = positions.get("_kind")
     plain: dict[int, bool] = {}  # per formula column: XlsxWriter would change nothing (asked once)
     first = plan.first_row
-    links, file_at, cells_at, stored_at = plan.links, plan.file_at, plan.cells_at, plan.stored_at
-    urls: dict[str, str] = {}  # each report's file, as a link relative to the master (once a file)
+    trail = _Trail(ws, plan, keep_formulas) if plan.links is not None and plan.file_at is not None else None
     bodies = {  # per pattern column whose formulas XlsxWriter leaves as they are: their <f>, as a pattern
         cell.col: ws.formula_body(cell.pattern, plain=True)
         for cell in plan.cells
@@ -103,15 +102,14 @@ def write_rows(
         for cell in plan.cells:
             ref = f"{cell.letters}{number}"
             value = values[cell.position]
-            if cell.trace is not None and value is not None:
-                formula = _link(cell.trace, value, values, urls, links, file_at, cells_at, stored_at)  # type: ignore[arg-type]
-                if formula is not None:
-                    shown = cached_result(value)
-                    cells.append((cell.col, ws.formula_cell_xml(ref, cell.style, ws.formula_body(formula, True), shown)))
+            if cell.trace is not None and value is not None and trail is not None:
+                made = trail.cell(ref, cell.style, cell.trace, value, values)
+                if made is not None:
+                    cells.append((cell.col, made[0]))
                     if formulas is not None:
-                        formulas.append(((sheet, ref), formula))
+                        formulas.append(((sheet, ref), made[1]))
                     if plan.chart:
-                        chart_data[(row, cell.col)] = chart_value(shown, True)
+                        chart_data[(row, cell.col)] = chart_value(value, True)
                     continue
             if cell.pattern is not None:
                 formula: str | None = cell.pattern.format(number)
@@ -149,20 +147,60 @@ def write_rows(
     return written
 
 
-def _link(trace: int, value: Any, values: tuple[Any, ...], urls: dict[str, str], links: Links, file_at: int,
-          cells_at: int | None, stored_at: int | None) -> str | None:
-    """A traced cell's formula (trail.py): the link to its source cell, or for the file column to
-    the file; None where there is nothing to link (a value of another kind, a link too long)."""
-    location = values[file_at]
-    if location is None:
-        return None
-    url = urls.get(location)
-    if url is None:
-        stored = values[stored_at] if stored_at is not None else None
-        url = urls[location] = links.path(location, stored or location)
-    if trace == FILE_LINK:
-        return file_link(url, value) if value.__class__ is str else None
-    kind = value.__class__
-    if (kind is not int and kind is not float) or cells_at is None or value != value:  # not a number, NaN
-        return None
-    return cell_link(url, values[cells_at][trace], number_literal(value))
+
+
+class _Trail:
+    """A table's links (trail.py) as cell XML: the hot part of a master with links (a Budget row
+    has four). Each file's link and each source cell's text is quoted and escaped once, so a
+    linked number is one f-string; the formula text is only made when the formulas are kept."""
+
+    def __init__(self, ws: StreamingWorksheet, plan: RowPlan, keep: bool):
+        self.escape = ws.formula_body  # a formula as <f> holds it (HYPERLINK: only "=" dropped, escaped)
+        self.links: Links = plan.links  # type: ignore[assignment]
+        self.file_at: int = plan.file_at  # type: ignore[assignment]
+        self.cells_at, self.stored_at = plan.cells_at, plan.stored_at
+        self.keep = keep
+        # location → (path, as in a formula's text, as in XML) or None: no link (too long, unprintable)
+        self.files: dict[str, tuple[str, str, str] | None] = {}
+        self.cells: dict[str, tuple[str, str]] = {}  # "Budget!C6" → (as in a formula's text, as in XML)
+
+    def _file(self, values: tuple[Any, ...], location: str) -> tuple[str, str, str] | None:
+        if location in self.files:
+            return self.files[location]
+        stored = values[self.stored_at] if self.stored_at is not None else None
+        path = self.links.path(location, stored or location)
+        quoted = text_literal(path)
+        found = self.files[location] = None if quoted is None else (path, quoted[1:-1], _xml(quoted[1:-1]))
+        return found
+
+    def cell(self, ref: str, style: str, trace: int, value: Any, values: tuple[Any, ...]) -> tuple[str, str] | None:
+        """(the cell's XML, its formula or "") of a traced value or a file's name; None: no link."""
+        location = values[self.file_at]
+        file = self._file(values, location) if location is not None else None
+        if file is None:
+            return None
+        if trace == FILE_LINK:
+            formula = file_link(file[0], value) if value.__class__ is str else None
+            if formula is None:
+                return None
+            return f'<c r="{ref}"{style} t="str"><f>{self.escape(formula, True)}</f><v>{_xml(value)}</v></c>', formula
+        kind = value.__class__
+        if (kind is not int and kind is not float) or self.cells_at is None or value != value:  # not a number, NaN
+            return None
+        place = values[self.cells_at][trace]
+        texts = self.cells.get(place)
+        if texts is None:
+            quoted = place.replace('"', '""')
+            texts = self.cells[place] = (quoted, _xml(quoted))
+        if len(file[0]) + len(place) >= TEXT_LIMIT:  # the target, "#" included, longer than Excel takes
+            return None
+        number = number_literal(value)
+        xml = f'<c r="{ref}"{style}><f>HYPERLINK("{file[2]}#{texts[1]}",{number})</f><v>{number}</v></c>'
+        return xml, (f'=HYPERLINK("{file[1]}#{texts[0]}",{number})' if self.keep else "")
+
+
+def _xml(text: str) -> str:
+    """A text as XML data (XlsxWriter's escaping of a formula or a string result)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text

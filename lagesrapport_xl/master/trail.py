@@ -10,17 +10,19 @@ lie in a folder of their own under their stored names). `file.xlsx#Sheet!A1` is 
 of Office Open XML's hyperlinks (a file, then a place in it), which Excel's HYPERLINK follows to
 the cell.
 
-A link longer than Excel's 255 characters for a text in a formula is left out: the value is
-written as a plain value, and "Sparad som" still names the file.
+A link longer than Excel's 255 characters for a text in a formula is left out (and so is one
+with a control character): the value is written as a plain value, and "Sparad som" still names
+the file.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 from dataclasses import dataclass
 
-_EXCEL_TEXT_LIMIT = 255
+TEXT_LIMIT = 255  # Excel's limit for a text in a formula
 
 
 @dataclass(frozen=True)
@@ -37,27 +39,34 @@ class Links:
         system), or absolute where no relative path exists (another drive on Windows)."""
         if self.folder is not None:
             return posixpath.join(self.folder, stored.replace(os.sep, "/"))
-        try:
-            path = os.path.relpath(os.path.abspath(location), self.base)
-        except ValueError:
-            path = os.path.abspath(location)
-        return path.replace(os.sep, "/")
+        folder, name = os.path.split(location)
+        return _relative_folder(folder, self.base, os.getcwd()) + name
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_folder(folder: str, base: str, cwd: str) -> str:
+    """A folder relative to `base`, with "/" and a trailing "/" ("" for the same folder): worked out
+    once per folder (an inbox is one or a few), as os.path.relpath is slow (about 20 µs a call)."""
+    absolute = os.path.join(cwd, folder) if folder else cwd
+    try:
+        path = os.path.relpath(os.path.normpath(absolute), base)
+    except ValueError:  # another drive (Windows): no relative path
+        path = os.path.normpath(absolute)
+    path = path.replace(os.sep, "/")
+    return "" if path == "." else f"{path}/"
 
 
 def text_literal(text: str) -> str | None:
-    """A text as a formula's string literal ("" for each quote); None beyond Excel's limit."""
-    return None if len(text) > _EXCEL_TEXT_LIMIT else '"{}"'.format(text.replace('"', '""'))
+    """A text as a formula's string literal ("" for each quote); None beyond Excel's limit, or for
+    a text with control characters (a formula cannot hold them; the text is written as text)."""
+    if len(text) > TEXT_LIMIT or not text.isprintable():
+        return None
+    return '"{}"'.format(text.replace('"', '""'))
 
 
 def number_literal(number: int | float) -> str:
     """A number as a formula writes it, the digits XlsxWriter writes for the cached value."""
     return str(number) if number.__class__ is int else f"{number:.16G}"
-
-
-def cell_link(url: str, cell: str, shown: str) -> str | None:
-    """`=HYPERLINK("url#cell",shown)`; None when the link is too long for Excel."""
-    target = text_literal(f"{url}#{cell}")
-    return None if target is None else f"=HYPERLINK({target},{shown})"
 
 
 def file_link(url: str, name: str) -> str | None:
@@ -66,4 +75,4 @@ def file_link(url: str, name: str) -> str | None:
     return None if target is None or shown is None else f"=HYPERLINK({target},{shown})"
 
 
-__all__ = ["Links", "cell_link", "file_link", "number_literal", "text_literal"]
+__all__ = ["TEXT_LIMIT", "Links", "file_link", "number_literal", "text_literal"]

@@ -53,7 +53,8 @@ def _budget_amount_columns(spec: FormSpec, *, sums_of: str | None = None) -> lis
         formula = None
         if sums_of:
             formula = f"SUMPRODUCT(--EXACT({{budget.{sums_of}}},{{{sums_of}}}),{{budget.{column.key}}})"
-        columns.append(Column(column.key, column.label, "kr", formula=formula, total="sum", traced=not sums_of))
+        traced = not sums_of
+        columns.append(Column(column.key, column.label, "kr", formula=formula, total="sum", traced=traced))
     columns += [
         Column(
             "deviation",
@@ -102,7 +103,8 @@ def _line_span(spec: FormSpec, line_key: str) -> str:
     sheet named once, as all of a line's cells are on one sheet)."""
     cells = _line_cells(spec, line_key)
     sheet = cells[0].rsplit("!", 1)[0] + "!" if cells else ""
-    return ", ".join(cell[len(sheet):] if cell.startswith(sheet) and at else cell for at, cell in enumerate(cells))
+    return ", ".join(cell[len(sheet):] if at and cell.startswith(sheet) else cell
+                     for at, cell in enumerate(cells))
 
 
 @cache
@@ -116,7 +118,8 @@ def _line_fields(spec: FormSpec, line_key: str) -> tuple[tuple[str, str, bool], 
     )
 
 
-def _budget_rows(ctx: Context, outcome: FileOutcome, answers: dict[str, Any], lines: Sequence[Any]) -> list[Row]:
+def _budget_rows(ctx: Context, outcome: FileOutcome, answers: dict[str, Any],
+                 lines: Sequence[Any]) -> list[Row]:
     """One report's rows of a budget table: one per line."""
     spec = ctx.spec
     identity = ctx.identity(outcome, answers)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import SOURCE_FILE, SOURCE_KEYS, STORED_FILE, TEXTS, Column, Context, Table, TableBuilder, id_columns
+from .base import (
+    SOURCE_FILE,
+    SOURCE_KEYS,
+    STORED_FILE,
+    TEXTS,
+    Column,
+    Context,
+    Table,
+    TableBuilder,
+    id_columns,
+)
 
 if TYPE_CHECKING:
     from ..statuses import FileOutcome
