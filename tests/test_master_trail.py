@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
+from xlsxwriter.utility import xl_rowcol_to_cell
 from test_web_http import make_client, unpacked_master, web
 from webtools import BROKEN, CORRECTED, FIRST, GOOD, WARNED, api_send, csrf_of, examples, login  # noqa: F401
 
@@ -75,17 +76,8 @@ def traced_cells(master: Path, consolidation: Any, table_keys: tuple[str, ...]) 
             col = place.col(column.key)
             for offset in range(len(table.rows)):
                 if table.value(offset, column.key) is not None:
-                    cells.append((table.sheet, f"{_letters(col)}{place.first_data_row + offset + 1}", column.key))
+                    cells.append((table.sheet, xl_rowcol_to_cell(place.first_data_row + offset, col), column.key))
     return cells
-
-
-def _letters(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def check_trail(master: Path, consolidation: Any) -> int:
