@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,7 +120,8 @@ class IntakeClient:
         return json.loads(body)
 
     def master(self, folder: str | Path, *, approved_only: bool = False) -> Path:
-        """Press the button on RAR's page and save the master workbook into `folder`."""
+        """Press the button on RAR's page, save its zip into `folder` and unpack it there (the
+        master and, in inkorg/, the files its links open); returns the master workbook."""
         status, headers, body = self._form("/rar/sammanstallning", "/rar",
                                            {"urval": "godkanda" if approved_only else "alla"})
         name = _FILENAME.search(headers.get("content-disposition", ""))
@@ -128,7 +130,10 @@ class IntakeClient:
         target = Path(folder) / Path(name.group(1)).name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-        return target
+        with zipfile.ZipFile(target) as packed:
+            packed.extractall(target.parent)
+            [workbook] = [name for name in packed.namelist() if "/" not in name and name.endswith(".xlsx")]
+        return target.parent / workbook
 
 
 # --- a local server --------------------------------------------------------------------------------

@@ -28,14 +28,15 @@ TOLERANCE = 0.005
 
 
 def python_figures(result: Consolidation) -> dict[tuple[str, str], Any]:
-    """(sheet, cell) → the value Python computed, for every cell that holds a formula."""
+    """(sheet, cell) → the value Python computed, for every cell that holds a formula: the derived
+    columns', and the links of the trail (a value taken from a report, a file name: trail.py)."""
     placements, _ = place_tables(result)
     figures: dict[tuple[str, str], Any] = {}
     for key, table in result.tables.items():
         place = placements[key]
         for column in table.columns:
             col = place.col(column.key)
-            if column.formula:
+            if column.formula or column.traced or column.kind == "link":
                 for offset, value in enumerate(table.frame[column.key].tolist()):
                     figures[(table.sheet, xl_rowcol_to_cell(place.first_data_row + offset, col))] = value
             if table.totals is not None and column.key in table.totals:

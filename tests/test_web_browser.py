@@ -9,6 +9,7 @@ that opens. Missing chromium is an error, not a skip: scripts/install-system-dep
 from __future__ import annotations
 
 import warnings
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,7 +153,11 @@ def test_rar_logs_in_sees_the_states_and_downloads_the_master(server: str, brows
     assert "Granskning: Godkänd" in browser.find_element(By.CSS_SELECTOR, "section.version").text
     browser.get(server + "/rar")
     browser.find_element(By.CSS_SELECTOR, "form.master button").click()
-    master = wait_for_download(browser.downloads)
+    packed = wait_for_download(browser.downloads, "*.zip")  # the master and, in inkorg/, the files it counts
+    with zipfile.ZipFile(packed) as files:
+        files.extractall(packed.parent / "uppackad")
+        assert any(name.startswith("inkorg/") and name.endswith(CORRECTED) for name in files.namelist())
+    [master] = (packed.parent / "uppackad").glob("*.xlsx")
     with warnings.catch_warnings():  # openpyxl skips the master's conditional-format extensions
         warnings.simplefilter("ignore", UserWarning)
         workbook = load_workbook(master)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -101,8 +102,13 @@ def test_the_master_job_reads_no_received_file_and_writes_the_commands_master(fi
     expected = consolidate([settings.inbox], spec=settings.spec, workers=1, register=rows,
                            register_file=settings.register, started=started, receipts=receipts)
     reference = tmp_path / "facit.xlsx"
-    write_master(expected, reference, keep_formulas=False)
-    assert written.read_bytes() == reference.read_bytes()
+    write_master(expected, reference, keep_formulas=False, files_folder=overview.FILES_FOLDER)
+    with zipfile.ZipFile(written) as packed:  # the master, and the files it counts under their stored names
+        assert packed.read(written.with_suffix(".xlsx").name) == reference.read_bytes()
+        counted = [o for o in expected.files if o.accepted]
+        assert sorted(packed.namelist()) == sorted([written.with_suffix(".xlsx").name,
+                                                    *(f"inkorg/{o.name}" for o in counted)])
+        assert all(packed.read(f"inkorg/{o.name}") == Path(o.result.file).read_bytes() for o in counted)
 
 
 def test_a_file_put_in_the_inbox_by_hand_is_read_once_and_shown(filled: Intake, reports: list[Path]) -> None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import io
 import json
+import re
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -513,16 +516,16 @@ def test_the_master_button_downloads_what_lagesrapport_consolidate_writes(
     assert client.post("/rar/sammanstallning", data={"csrf_token": "fel"}).status_code == 403
     answer = client.post("/rar/sammanstallning", data={"csrf_token": csrf_of(client.get("/rar").text),
                                                        "urval": "alla"})
-    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vnd.openxmlformats")
-    downloaded = tmp_path / "nedladdad.xlsx"
-    downloaded.write_bytes(answer.content)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    downloaded = unpacked_master(answer.content, tmp_path / "nedladdad")
     by_command = tmp_path / "kommandot.xlsx"
     settings = web(client).settings
     assert cli_main(["consolidate", str(settings.inbox), "-o", str(by_command), "-q", "--state",
                      str(settings.state)]) == 0
     assert cell_values(downloaded) == cell_values(by_command)
     written = list((web(client).settings.state / "sammanstallningar").iterdir())
-    assert len(written) == 1 and not written[0].is_relative_to(web(client).settings.inbox)
+    assert len(written) == 2 and not any(path.is_relative_to(web(client).settings.inbox) for path in written)
+    assert sorted(path.suffix for path in written) == [".xlsx", ".zip"]
 
 
 def test_with_a_register_the_master_button_writes_what_consolidate_register_writes(
@@ -537,8 +540,7 @@ def test_with_a_register_the_master_button_writes_what_consolidate_register_writ
     login(client)
     answer = client.post("/rar/sammanstallning", data={"csrf_token": csrf_of(client.get("/rar").text),
                                                        "urval": "alla"})
-    downloaded = tmp_path / "nedladdad.xlsx"
-    downloaded.write_bytes(answer.content)
+    downloaded = unpacked_master(answer.content, tmp_path / "nedladdad")
     by_command = tmp_path / "kommandot.xlsx"
     settings = web(client).settings
     assert cli_main(["consolidate", str(settings.inbox), "-o", str(by_command), "-q", "--register", str(register),
@@ -558,8 +560,22 @@ def test_the_master_button_on_an_empty_inbox(client: TestClient) -> None:
     assert answer.status_code == 404 and "Inkorgen är tom" in answer.text
 
 
+def unpacked_master(content: bytes, folder: Path) -> Path:
+    """The master button's zip unpacked into `folder`; the master workbook in it."""
+    folder.mkdir(parents=True)
+    with zipfile.ZipFile(io.BytesIO(content)) as packed:
+        packed.extractall(folder)
+    [master] = folder.glob("*.xlsx")
+    return master
+
+
+_LINK_FOLDER = re.compile(r'HYPERLINK\("[^"#]*/')
+
+
 def cell_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every sheet's values, the run's own time (Om: Körd) left out: it is when each was written."""
+    """Every sheet's values, the run's own time (Om: Körd) left out: it is when each was written.
+    A link's folder is left out too: the zip's master links to its own copies of the files, the
+    command's master to the inbox (both links' file name and cell are kept)."""
     with warnings.catch_warnings():  # openpyxl skips the master's conditional-format extensions, not values
         warnings.simplefilter("ignore", UserWarning)
         workbook = load_workbook(path)
@@ -569,7 +585,7 @@ def cell_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         for row in sheet.iter_rows(values_only=True):
             if row and row[0] == "Körd" and isinstance(row[1], dt.datetime):
                 continue
-            rows.append(row)
+            rows.append(tuple(_LINK_FOLDER.sub('HYPERLINK("', v) if isinstance(v, str) else v for v in row))
         sheets[sheet.title] = rows
     return sheets
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
-from test_web_http import cell_values, inbox_files, log_rows, make_client, web
+from test_web_http import cell_values, inbox_files, log_rows, make_client, unpacked_master, web
 from webtools import ANSWERS, CORRECTED, FIRST, GOOD, PASSWORD, WARNED, csrf_of, examples, link_key, login, send  # noqa: F401
 
 from lagesrapport_xl.reader.read import read_report
@@ -48,8 +48,8 @@ def what_rar_sees(client: TestClient, tmp_path: Path, name: str) -> tuple[Any, .
     login(client)
     status = client.get("/rar/status.json").json()
     token = csrf_of(client.get("/rar").text)
-    master = tmp_path / f"{name}.xlsx"
-    master.write_bytes(client.post("/rar/sammanstallning", data={"csrf_token": token, "urval": "alla"}).content)
+    answer = client.post("/rar/sammanstallning", data={"csrf_token": token, "urval": "alla"})
+    master = unpacked_master(answer.content, tmp_path / name)
     client.cookies.delete("lagesrapport_rar")
     sheets = cell_values(master)
     sheets.pop("Om")  # the run's own time and inputs

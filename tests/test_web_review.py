@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from starlette.testclient import TestClient
-from test_web_http import cell_values, make_client, web
+from test_web_http import cell_values, make_client, unpacked_master, web
 from webtools import ANSWERS, CORRECTED, FIRST, GOOD, csrf_of, examples, login, register_file, send  # noqa: F401
 
 from lagesrapport_dev.fill import fill_workbook
@@ -106,8 +106,7 @@ def test_a_half_year_of_review_over_http(tmp_path: Path, examples) -> None:
         send(client, examples[name].read_bytes(), name)
     answer = client.post("/rar/sammanstallning", data={"csrf_token": csrf_of(client.get("/rar").text),
                                                        "urval": "godkanda"})
-    downloaded = tmp_path / "styrelsen.xlsx"
-    downloaded.write_bytes(answer.content)
+    downloaded = unpacked_master(answer.content, tmp_path / "styrelsen")
     settings = web(client).settings
     by_command = tmp_path / "kommandot.xlsx"
     assert cli_main(["consolidate", str(settings.inbox), "-o", str(by_command), "-q", "--state", str(settings.state),

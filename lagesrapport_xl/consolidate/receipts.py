@@ -37,11 +37,14 @@ NOT_IN_MASTER = "inte med i sammanställningen (bara godkända rapporter)"
 @dataclass(frozen=True)
 class Receipts:
     """The intake's account: sha256 → the last time those bytes came through their insats' link
-    (local time), and sha256 → RAR's latest review of them (none: Ny)."""
+    (local time), sha256 → RAR's latest review of them (none: Ny), and each stored file's name in
+    the inbox → the name the coordinator sent it under (the master names a file by what was sent,
+    with the stored name beside it)."""
 
     received: Mapping[str, dt.datetime] = field(default_factory=dict)
     reviews: Mapping[str, Review] = field(default_factory=dict)
     approved_only: bool = False
+    sent: Mapping[str, str] = field(default_factory=dict)  # read by the tables (tables/base.Context)
 
     def received_at(self, outcome: FileOutcome) -> dt.datetime | None:
         return self.received.get(outcome.facts.sha256 or "")

@@ -41,7 +41,7 @@ class MasterFormats(Formats):
         self.fills = {color: wb.add_format({"bg_color": color}) for color in HIGHLIGHT_FILLS}
         # Every format gets its XF index now, in this order, whatever is written first: a helper
         # process that skips some tables (split.py) must number the formats alike.
-        for kind in ("text", "long_text", "text_wrap", *NUMBER_FORMATS, "flag"):
+        for kind in ("text", "long_text", "text_wrap", *NUMBER_FORMATS, "flag", "link"):
             for bold in (False, True):
                 self.cell(kind, bold)
         for fmt in (self.title, self.note, self.link, self.header, *self.made()):
@@ -51,8 +51,10 @@ class MasterFormats(Formats):
         options: dict[str, Any] = {"bold": bold}
         if kind in NUMBER_FORMATS:
             options["num_format"] = NUMBER_FORMATS[kind]
-        if kind in ("long_text", "text_wrap", "text"):
+        if kind in ("long_text", "text_wrap", "text", "link"):
             options["text_wrap"] = True
+        if kind == "link":  # a file name that opens the file: drawn as a link
+            options.update(font_color="#0563C1", underline=1)
         return self.once((kind, bold), options)
 
 

@@ -4,7 +4,8 @@ What a table's rows need besides their values is worked out once, as plain data 
 column's place, format and formula, which columns make a row taller), so that the rows can be
 written by this process or by a helper process that has no workbook (split.py): the same code
 writes the same bytes either way. Values are written as their own cell types, derived columns as
-formulas WITH the Python value as cached result.
+formulas WITH the Python value as cached result, and a value taken from one cell of a report as a
+link to that cell with the value as cached result (trail.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from .cells import value_cell
 from .formulas import RowFormula, cached_result
 from .sizes import row_height
 from .streaming import StreamingWorksheet, chart_value
+from .trail import TEXT_LIMIT, Links, file_link, number_literal, text_literal
+
+FILE_LINK = -1  # CellPlan.trace of the column that names the report's file: a link to the file
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class CellPlan:
     style: str  # the format attribute (' s="7"'); "" for an "auto" column, whose rows say their kind
     pattern: str | None = None  # a formula whose every cell is of its own row, as a str.format pattern
     formula: RowFormula | None = None  # any other formula, rendered row by row
+    trace: int | None = None  # a link: to the cell at this index of the row's source cells, or FILE_LINK
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class RowPlan:
     positions: dict[str, int]  # every name of the rows (hidden keys included) → index in a row
     wrapped: tuple[tuple[int, float], ...]  # (position, width) of the columns that make rows taller
     chart: bool = False  # the sheet's chart draws these rows: keep their values for its cache
+    links: Links | None = None  # where the links of traced cells point (None: no links)
+    file_at: int | None = None  # positions of the hidden FILE and CELLS keys and the stored name
+    cells_at: int | None = None
+    stored_at: int | None = None
 
 
 @dataclass
@@ -70,6 +79,7 @@ def write_rows(
     kind_at = positions.get("_kind")
     plain: dict[int, bool] = {}  # per formula column: XlsxWriter would change nothing (asked once)
     first = plan.first_row
+    trail = _Trail(ws, plan, keep_formulas) if plan.links is not None and plan.file_at is not None else None
     bodies = {  # per pattern column whose formulas XlsxWriter leaves as they are: their <f>, as a pattern
         cell.col: ws.formula_body(cell.pattern, plain=True)
         for cell in plan.cells
@@ -92,6 +102,15 @@ def write_rows(
         for cell in plan.cells:
             ref = f"{cell.letters}{number}"
             value = values[cell.position]
+            if cell.trace is not None and value is not None and trail is not None:
+                made = trail.cell(ref, cell.style, cell.trace, value, values)
+                if made is not None:
+                    cells.append((cell.col, made[0]))
+                    if formulas is not None:
+                        formulas.append(((sheet, ref), made[1]))
+                    if plan.chart:
+                        chart_data[(row, cell.col)] = chart_value(value, True)
+                    continue
             if cell.pattern is not None:
                 formula: str | None = cell.pattern.format(number)
                 body = bodies.get(cell.col)
@@ -126,3 +145,62 @@ def write_rows(
                 chart_data[(row, cell.col)] = chart_value(shown, formula is not None)
         ws.put_row(row, cells)
     return written
+
+
+
+
+class _Trail:
+    """A table's links (trail.py) as cell XML: the hot part of a master with links (a Budget row
+    has four). Each file's link and each source cell's text is quoted and escaped once, so a
+    linked number is one f-string; the formula text is only made when the formulas are kept."""
+
+    def __init__(self, ws: StreamingWorksheet, plan: RowPlan, keep: bool):
+        self.escape = ws.formula_body  # a formula as <f> holds it (HYPERLINK: only "=" dropped, escaped)
+        self.links: Links = plan.links  # type: ignore[assignment]
+        self.file_at: int = plan.file_at  # type: ignore[assignment]
+        self.cells_at, self.stored_at = plan.cells_at, plan.stored_at
+        self.keep = keep
+        # location → (path, as in a formula's text, as in XML) or None: no link (too long, unprintable)
+        self.files: dict[str, tuple[str, str, str] | None] = {}
+        self.cells: dict[str, tuple[str, str]] = {}  # "Budget!C6" → (as in a formula's text, as in XML)
+
+    def _file(self, values: tuple[Any, ...], location: str) -> tuple[str, str, str] | None:
+        if location in self.files:
+            return self.files[location]
+        stored = values[self.stored_at] if self.stored_at is not None else None
+        path = self.links.path(location, stored or location)
+        quoted = text_literal(path)
+        found = self.files[location] = None if quoted is None else (path, quoted[1:-1], _xml(quoted[1:-1]))
+        return found
+
+    def cell(self, ref: str, style: str, trace: int, value: Any, values: tuple[Any, ...]) -> tuple[str, str] | None:
+        """(the cell's XML, its formula or "") of a traced value or a file's name; None: no link."""
+        location = values[self.file_at]
+        file = self._file(values, location) if location is not None else None
+        if file is None:
+            return None
+        if trace == FILE_LINK:
+            formula = file_link(file[0], value) if value.__class__ is str else None
+            if formula is None:
+                return None
+            return f'<c r="{ref}"{style} t="str"><f>{self.escape(formula, True)}</f><v>{_xml(value)}</v></c>', formula
+        kind = value.__class__
+        if (kind is not int and kind is not float) or self.cells_at is None or value != value:  # not a number, NaN
+            return None
+        place = values[self.cells_at][trace]
+        texts = self.cells.get(place)
+        if texts is None:
+            quoted = place.replace('"', '""')
+            texts = self.cells[place] = (quoted, _xml(quoted))
+        if len(file[0]) + len(place) >= TEXT_LIMIT:  # the target, "#" included, longer than Excel takes
+            return None
+        number = number_literal(value)
+        xml = f'<c r="{ref}"{style}><f>HYPERLINK("{file[2]}#{texts[1]}",{number})</f><v>{number}</v></c>'
+        return xml, (f'=HYPERLINK("{file[1]}#{texts[0]}",{number})' if self.keep else "")
+
+
+def _xml(text: str) -> str:
+    """A text as XML data (XlsxWriter's escaping of a formula or a string result)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text

@@ -12,14 +12,15 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..consolidate.tables import Column
+from ..consolidate.tables import CELLS, FILE, Column
 from .cells import MasterFormats
 from .formulas import FormulaRenderer, cached_result
 from .placement import Placement
-from .rows import CellPlan, RowPlan, write_rows
+from .rows import FILE_LINK, CellPlan, RowPlan, write_rows
 from .sizes import header_height, wrapped_columns
 from .split import OwnRows, SplitRows
 from .streaming import StreamingWorksheet, column_name, format_attribute
+from .trail import Links
 
 RowWriter = OwnRows | SplitRows
 TABLE_STYLE = "Table Style Light 9"
@@ -33,6 +34,7 @@ class MasterInfo:
     path: Path
     formulas: dict[tuple[str, str], str] = field(default_factory=dict)
     keep_formulas: bool = True
+    links: Links | None = None  # where the trail's links point (trail.py); None: no links
 
     def formula(self, sheet: str, row: int, col: int, formula: str) -> None:
         if self.keep_formulas:
@@ -72,7 +74,8 @@ class TableWriter:
         ws.set_row(placement.header_row, header_height(placement, widths))
         for index, column in enumerate(table.columns):
             ws.put_shared_string(placement.header_row, left + index, column.header, self.fmts.header)
-        self.rows.write(self, placement, row_plan(placement, widths, self.fmts, self.renderer, chart))
+        plan = row_plan(placement, widths, self.fmts, self.renderer, chart, self.info.links)
+        self.rows.write(self, placement, plan)
         for col, text, cached, fmt in totals:  # the total row's cells, as add_table writes them
             if cached is None:
                 ws.put_shared_string(placement.total_row, col, text, fmt)
@@ -135,10 +138,15 @@ class TableWriter:
 
 
 def row_plan(
-    placement: Placement, widths: dict[int, float], fmts: MasterFormats, renderer: FormulaRenderer, chart: bool = False
+    placement: Placement, widths: dict[int, float], fmts: MasterFormats, renderer: FormulaRenderer,
+    chart: bool = False, links: Links | None = None,
 ) -> RowPlan:
-    """How the table's data rows are written (rows.RowPlan), worked out once per table."""
+    """How the table's data rows are written (rows.RowPlan), worked out once per table. With
+    `links`, each traced column links to its source cell and "Källfil" to the file (trail.py)."""
     table = placement.table
+    positions = {name: index for index, name in enumerate(table.names)}
+    linked = links is not None and FILE in positions
+    traced = [column.key for column in table.columns if column.traced] if linked and CELLS in positions else []
     cells = []
     for column in table.columns:
         col = placement.col(column.key)
@@ -148,8 +156,11 @@ def row_plan(
             if pattern is None:
                 formula = renderer.row_formula(column.formula, placement)
         style = format_attribute(fmts.cell(column.kind)) if column.kind != "auto" else ""
+        trace = traced.index(column.key) if column.key in traced else None
+        if linked and column.kind == "link":
+            trace = FILE_LINK
         cells.append(CellPlan(col, column_name(col), table.column_index(column.key), column.kind, style, pattern,
-                              formula))
-    positions = {name: index for index, name in enumerate(table.names)}
+                              formula, trace))
     return RowPlan(table.key, table.sheet, placement.first_data_row, tuple(cells), positions,
-                   wrapped_columns(placement, widths), chart)
+                   wrapped_columns(placement, widths), chart, links if linked else None, positions.get(FILE),
+                   positions.get(CELLS), positions.get("stored_file"))

@@ -13,6 +13,7 @@ part is deflated in a thread while the others are zipped (zipping.py).
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import xlsxwriter
@@ -30,6 +31,7 @@ from .sizes import column_widths
 from .split import Job, OwnRows, split_rows
 from .streaming import StreamingWorksheet
 from .table_writer import MasterInfo, RowWriter, TableWriter, row_plan
+from .trail import Links
 from .zipping import quick_zip
 
 CHART_ROW_PIXELS = 20
@@ -186,7 +188,8 @@ def _build(path: Path, consolidation: Consolidation, info: MasterInfo, helper: b
 
     def jobs(handed: frozenset[str]) -> list[Job]:  # the handed tables' rows, in writing order
         return [
-            Job(row_plan(placements[key], widths[sheet.name], fmts, renderer), placements[key].table.rows)
+            Job(row_plan(placements[key], widths[sheet.name], fmts, renderer, links=info.links),
+                placements[key].table.rows)
             for sheet in MASTER_SHEETS
             for key in sheet.keys(placements)
             if key in handed
@@ -208,16 +211,22 @@ def _build(path: Path, consolidation: Consolidation, info: MasterInfo, helper: b
 
 
 def write_master(
-    consolidation: Consolidation, path: str | Path, *, keep_formulas: bool = True, helper: bool | None = None
+    consolidation: Consolidation, path: str | Path, *, keep_formulas: bool = True, helper: bool | None = None,
+    files_folder: str | None = None,
 ) -> MasterInfo:
     """Write the master workbook atomically: a failure leaves any existing file at `path` untouched.
+
+    Each amount and count taken from a report links to its source cell, each "Källfil" to the file
+    (trail.py), relative to the master's folder: to each file where it was found, or with
+    `files_folder` ("inkorg") to `files_folder/<stored name>`, for a master packed with its files.
 
     `keep_formulas=False`: the MasterInfo lists no formulas (the command line needs none of them).
     `helper`: whether a forked process writes half the data rows (split.py; None: decided by
     the master's size and the machine, True: wherever fork is safe, False: never). The file is
     the same either way.
     """
-    info = MasterInfo(Path(path), keep_formulas=keep_formulas)
+    links = Links(os.path.dirname(os.path.abspath(path)), files_folder)
+    info = MasterInfo(Path(path), keep_formulas=keep_formulas, links=links)
     with atomic_path(path) as tmp, batch_gc():  # ~200 000 cells' short-lived objects: no scans
         _build(tmp, consolidation, info, helper)
     return info

@@ -9,8 +9,9 @@ Nothing the intake has received is opened again: each upload's parsed result wen
 intake's cache as it arrived (consolidate/cache.py), the page takes each file's few facts from
 it (consolidate/file_states.py) and the log vouches for each stored file's SHA-256. The page and
 the master read the log as a snapshot (Intake.snapshot), never under its write lock: an upload
-never waits for them. The page is built once per change and kept (_Memo). The master is written in a fresh process from the cache's
-full results, with the command's writer, atomically, in the state folder.
+never waits for them. The page is built once per change and kept (_Memo). The master is written in
+a fresh process from the cache's full results, with the command's writer, atomically, in the state
+folder, and packed in a zip with the files it counts, which its links open (pack_master).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import multiprocessing
 import os
 import threading
 import time
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,10 +225,14 @@ def server_receipts(intake: Intake, *, approved_only: bool = False) -> Receipts:
 
 
 def store_receipts(store: Store, *, approved_only: bool = False) -> Receipts:
-    """The same from a server's database alone (`lagesrapport consolidate --state DIR`)."""
+    """The same from a server's database alone (`lagesrapport consolidate --state DIR`), with the
+    name each stored file was sent under (the master names files by it)."""
     with store.connect() as db:
         received = receipt_order(db)
-    return Receipts(received, review.current(store), approved_only)
+        sent = {row["stored_name"]: row["file_name"] for row in db.execute(
+            "SELECT stored_name, file_name FROM uploads WHERE stored_name IS NOT NULL AND duplicate_of IS NULL "
+            "AND file_name != '' ORDER BY id")}
+    return Receipts(received, review.current(store), approved_only, sent)
 
 
 def _build_overview(intake: Intake, memo: _Memo) -> Overview:
@@ -304,8 +310,9 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
 
 
 def run_master_job(job: MasterJob) -> str | None:
-    """In the master's own process: the consolidation from the cache, then the command's writer.
-    At a lower priority than the server, so that uploads keep the processor while it runs."""
+    """In the master's own process: the consolidation from the cache, then the command's writer;
+    returns the zip of the master and the files it counts (pack_master). At a lower priority than
+    the server, so that uploads keep the processor while it runs."""
     if multiprocessing.parent_process() is not None:  # its own process (a test may call it in its own)
         try:
             os.nice(10)
@@ -319,5 +326,24 @@ def run_master_job(job: MasterJob) -> str | None:
         return None
     stamp = consolidation.started.strftime("%Y%m%d-%H%M%S-%f")
     target = job.target_folder / f"sammanstallning_{stamp}.xlsx"
-    write_master(consolidation, target, keep_formulas=False)
-    return str(target)
+    write_master(consolidation, target, keep_formulas=False, files_folder=FILES_FOLDER)
+    return str(pack_master(consolidation, target))
+
+
+FILES_FOLDER = "inkorg"  # the counted files' folder in the master's zip
+
+
+def pack_master(consolidation: Consolidation, master: Path) -> Path:
+    """The master and every file it counts (the master's links point at them: FILES_FOLDER/<stored
+    name>), in a zip beside the master: unpacked anywhere, each link opens its file. Written to a
+    temporary name first, so a half-written zip is never offered."""
+    receipts = consolidation.receipts
+    counted = [o for o in consolidation.files if o.accepted and (receipts is None or receipts.included(o))]
+    target = master.with_suffix(".zip")
+    partial = master.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as packed:  # .xlsx files are deflated already
+        packed.write(master, master.name)
+        for outcome in counted:
+            packed.write(outcome.result.file, f"{FILES_FOLDER}/{outcome.name.replace(os.sep, '/')}")
+    os.replace(partial, target)
+    return target

@@ -14,7 +14,8 @@ Routes:
   POST /rar/granskning          a review change (kansli)
   POST /rar/lank, /rar/lank/aterkalla   a new link for an insats, or its revocation (kansli)
   POST /rar/utskick             new links and the utskick list as a zip of .xlsx and .csv (kansli)
-  POST /rar/sammanstallning     the master (urval=godkanda: only approved reports)
+  POST /rar/sammanstallning     the master with the files it counts, as a zip (urval=godkanda: only
+                                approved reports)
   POST /rar/styrelserapport     the board report, a PDF (urval=godkanda: only approved reports)
   GET  /rar/fil/{token}, /rar/fil/{token}/kontrollkopia   a stored file and its annotated copy
   GET  /rar/logg, /rar/logg.csv, /rar/logg.xlsx   the audit log (?i=KEY: of one insats)
@@ -299,7 +300,7 @@ class RarPages:
                                     title="Ingen sammanställning", **BACK)
         audit.log(self.store, "master", user_name=request.state.user.name, client=self.web.client(request),
                   detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
-        return FileResponse(path, media_type=XLSX, filename=path.name)
+        return FileResponse(path, media_type="application/zip", filename=path.name)
 
     async def board_report(self, request: Request) -> Response:
         refused, form = await self._post(request)
@@ -398,17 +399,19 @@ def _site(request: Request, web: Web) -> str:
 
 
 def _files(web: Web, overview: Overview) -> dict[str, dict[str, Any]]:
-    """Each stored file of the page: its first receipt's token and its issues (for links and the
-    inline list of a file with errors)."""
+    """Each stored file of the page: its first receipt's token, the name it was sent under and its
+    issues (for the trail: file, receipt, kontrollkopia, and the inline list of a file with errors)."""
     with web.store.connect() as db:
-        rows = db.execute("SELECT stored_name, token FROM uploads WHERE stored_name IS NOT NULL "
+        rows = db.execute("SELECT stored_name, token, file_name FROM uploads WHERE stored_name IS NOT NULL "
                           "AND duplicate_of IS NULL").fetchall()
     tokens = {row["stored_name"]: row["token"] for row in rows}
+    sent = {row["stored_name"]: row["file_name"] or row["stored_name"] for row in rows}
     files: dict[str, dict[str, Any]] = {}
     for row in overview.rows:
         c = row.coverage
         for name in (c.accepted, *c.superseded, *c.rejected):
             if name and name in tokens:
                 receipt = web.intake.receipt(tokens[name]) if name in c.rejected else None
-                files[name] = {"token": tokens[name], "issues": receipt.issues if receipt else []}
+                files[name] = {"token": tokens[name], "sent": sent[name],
+                               "issues": receipt.issues if receipt else []}
     return files

@@ -20,7 +20,9 @@ from .about import about_tables
 from .base import (
     ABOUT,
     BUDGET,
+    CELLS,
     CONTROL,
+    FILE,
     HISTORY,
     OVERVIEW,
     PARTICIPANTS,
@@ -66,7 +68,9 @@ def build_tables(
     """
     if any(later <= earlier for earlier, later in pairwise(latest)):
         raise ValueError("each insats' reports come one after the other: their latest ascend")
-    ctx = Context(consolidation.spec, consolidation.tolerance, reports, latest, spool)
+    receipts = consolidation.receipts
+    sent = receipts.sent if receipts is not None else {}
+    ctx = Context(consolidation.spec, consolidation.tolerance, reports, latest, spool, sent)
     participants, time_share, history = ParticipantRows(ctx), TimeShareRows(ctx), HistoryRows(ctx)
     overview = OverviewRows(ctx, participants.rows, time_share.rows)
     budget, texts = BudgetRows(ctx, time_share.rows), TextRows(ctx)
@@ -100,7 +104,9 @@ def build_tables(
 __all__ = [
     "ABOUT",
     "BUDGET",
+    "CELLS",
     "CONTROL",
+    "FILE",
     "COVERAGE_PLURAL",
     "HISTORY",
     "LOCK_FILE_MESSAGE",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,7 @@ class Column:
     formula: str | None = None
     compute: Callable[[Row], Any] | None = None
     total: str | None = None
+    traced: bool = False  # taken from one cell of the report: the master links it to that cell (see TRACE)
 
 
 @dataclass(eq=False)
@@ -280,6 +281,22 @@ class Context:
     reports: list[FileOutcome]  # accepted, in the order of the per-report tables
     latest: list[int]  # per insats: index into reports of its latest report
     spool: Spool | None = None  # where a large batch's texts go (TableBuilder)
+    sent: Mapping[str, str] = field(default_factory=dict)  # stored name → the name the coordinator sent
+
+    def identity(self, outcome: FileOutcome, answers: dict[str, Any]) -> Row:
+        """A report's case number, name and number, and its file: the name it was sent under (the
+        name found, when the intake did not receive it), the name it is stored under, its place."""
+        return {
+            "case_number": answers.get("case_number"),
+            "initiative_name": answers.get("initiative_name"),
+            "report_number": answers.get("report_number"),
+            **self.source(outcome),
+        }
+
+    def source(self, outcome: FileOutcome) -> Row:
+        """The file columns of a report's rows (SOURCE_FILE, STORED_FILE) and its place (FILE)."""
+        return {"source_file": self.sent.get(outcome.name) or outcome.name, "stored_file": outcome.name,
+                FILE: outcome.result.file}
 
 
 def id_columns(spec: FormSpec) -> list[Column]:
@@ -290,14 +307,21 @@ def id_columns(spec: FormSpec) -> list[Column]:
     ]
 
 
-def id_values(outcome: FileOutcome, answers: dict[str, Any]) -> Row:
-    return {
-        "case_number": answers.get("case_number"),
-        "initiative_name": answers.get("initiative_name"),
-        "report_number": answers.get("report_number"),
-        "source_file": outcome.name,
-    }
-
-
-SOURCE_FILE = Column("source_file", "Källfil")
+SOURCE_FILE = Column("source_file", "Källfil", "link")  # the name as sent; the master links it to the file
+STORED_FILE = Column("stored_file", "Sparad som")  # the file's name in the inbox (relative to it)
 SOURCE_CELLS = Column("source", "Celler i källfilen")
+
+# The hidden keys of the trail (see master/rows.py): FILE, the report's file where the
+# consolidation found it (every table with SOURCE_FILE has it); CELLS, in a table with traced
+# columns, the source cell of each traced column in column order ("Budget!C6"), a tuple shared by
+# every row of the same cells, so a row costs one reference more.
+FILE = "_file"
+CELLS = "_cells"
+SOURCE_KEYS = (FILE,)
+TRACE_KEYS = (FILE, CELLS)
+
+
+def sheet_cell(sheet: str, cell: str) -> str:
+    """'Budget!C6', the sheet quoted where Excel wants it ('Mitt blad'!C6, 'Lägesrapport'!C20)."""
+    plain = sheet.isascii() and sheet.replace("_", "a").isalnum() and not sheet[:1].isdigit()
+    return f"{sheet}!{cell}" if plain else "'{}'!{}".format(sheet.replace("'", "''"), cell)

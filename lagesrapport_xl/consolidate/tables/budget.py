@@ -11,19 +11,23 @@ from typing import TYPE_CHECKING, Any
 from ...form.spec import FormSpec
 from .base import (
     BUDGET,
+    CELLS,
     SOURCE_CELLS,
     SOURCE_FILE,
+    SOURCE_KEYS,
+    STORED_FILE,
+    TRACE_KEYS,
     Column,
     Context,
     Row,
     Table,
     TableBuilder,
     id_columns,
-    id_values,
     make_table,
     n,
     ratio,
     share_formula,
+    sheet_cell,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +44,8 @@ def _budget_amount_columns(spec: FormSpec, *, sums_of: str | None = None) -> lis
     """Granted, period budget, period utfall and cumulative utfall, then deviation and shares.
 
     With `sums_of` (a column of the detail table to match), each amount is a SUMPRODUCT over the
-    detail table, so a per-insats or per-line total can be traced to the rows it adds up.
+    detail table, so a per-insats or per-line total can be traced to the rows it adds up; without,
+    each amount is taken from one cell of the report (traced: the master links it there).
     """
     amounts = [c for c in spec.budget.columns if c.is_input and c.type.name == "amount"]
     columns = []
@@ -48,7 +53,8 @@ def _budget_amount_columns(spec: FormSpec, *, sums_of: str | None = None) -> lis
         formula = None
         if sums_of:
             formula = f"SUMPRODUCT(--EXACT({{budget.{sums_of}}},{{{sums_of}}}),{{budget.{column.key}}})"
-        columns.append(Column(column.key, column.label, "kr", formula=formula, total="sum"))
+        traced = not sums_of
+        columns.append(Column(column.key, column.label, "kr", formula=formula, total="sum", traced=traced))
     columns += [
         Column(
             "deviation",
@@ -79,14 +85,26 @@ def _budget_amount_columns(spec: FormSpec, *, sums_of: str | None = None) -> lis
 
 
 @cache
-def _line_span(spec: FormSpec, line_key: str) -> str:
-    """'Budget!B6:E6' — where the amounts of one line sit in the coordinator's file."""
+def _line_cells(spec: FormSpec, line_key: str) -> tuple[str, ...]:
+    """('Budget!B6', 'Budget!C6', …): the cell of each amount of one line in the coordinator's
+    file, in the order of the amount columns (the form spec says where each field sits)."""
     keys = spec.budget_keys
-    cells = [
-        spec.fields[keys[line_key, c.key]].cell for c in spec.budget.columns if c.is_input and c.type.name == "amount"
-    ]
-    span = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
-    return f"{spec.budget_sheet}!{span}"
+    return tuple(
+        sheet_cell(field.sheet, field.cell)
+        for column in spec.budget.columns
+        if column.is_input and column.type.name == "amount"
+        for field in [spec.fields[keys[line_key, column.key]]]
+    )
+
+
+@cache
+def _line_span(spec: FormSpec, line_key: str) -> str:
+    """'Budget!B6, C6, D6, E6': each amount's cell, one by one in the order of the columns (the
+    sheet named once, as all of a line's cells are on one sheet)."""
+    cells = _line_cells(spec, line_key)
+    sheet = cells[0].rsplit("!", 1)[0] + "!" if cells else ""
+    return ", ".join(cell[len(sheet):] if at and cell.startswith(sheet) else cell
+                     for at, cell in enumerate(cells))
 
 
 @cache
@@ -100,9 +118,11 @@ def _line_fields(spec: FormSpec, line_key: str) -> tuple[tuple[str, str, bool], 
     )
 
 
-def _budget_rows(spec: FormSpec, outcome: FileOutcome, answers: dict[str, Any], lines: Sequence[Any]) -> list[Row]:
+def _budget_rows(ctx: Context, outcome: FileOutcome, answers: dict[str, Any],
+                 lines: Sequence[Any]) -> list[Row]:
     """One report's rows of a budget table: one per line."""
-    identity = id_values(outcome, answers)
+    spec = ctx.spec
+    identity = ctx.identity(outcome, answers)
     rows = []
     for line in lines:
         row = {**identity, "line": line.label}
@@ -110,6 +130,7 @@ def _budget_rows(spec: FormSpec, outcome: FileOutcome, answers: dict[str, Any], 
             value = answers.get(field)
             row[key] = _amount(value) if amount else value
         row["source"] = _line_span(spec, line.key)
+        row[CELLS] = _line_cells(spec, line.key)
         rows.append(row)
     return rows
 
@@ -124,6 +145,7 @@ class BudgetRows:
 
     def __init__(self, ctx: Context, time_share: TableBuilder):
         spec = ctx.spec
+        self.ctx = ctx
         self.spec = spec
         self.time_share = time_share
         self.line_column = Column("line", "Kostnadsrad")
@@ -134,23 +156,28 @@ class BudgetRows:
             *_budget_amount_columns(spec),
             *_text_budget_columns(spec),
             SOURCE_FILE,
+            STORED_FILE,
             SOURCE_CELLS,
-        ])
+        ], hidden=TRACE_KEYS)
         self.by_insats = TableBuilder([
             *id_columns(spec),
-            SOURCE_FILE,  # under "Kostnadsrad" of the table above: the amount columns line up
-            *_budget_amount_columns(spec, sums_of="source_file"),
+            # under "Kostnadsrad" of the table above, so the amount columns line up: the stored
+            # name, unique where two insatser may have sent files of the same name
+            STORED_FILE,
+            *_budget_amount_columns(spec, sums_of="stored_file"),
             Column("elapsed_share", "Förfluten tid av insatsens totala period (%)", "pct",
                    formula="{time_share.elapsed_share@_time_row}"),
-        ], hidden=("_time_row",))
+            SOURCE_FILE,
+        ], hidden=("_time_row", *SOURCE_KEYS))
         self.financing = TableBuilder([
             *id_columns(spec),
             Column("line", "Finansiering"),
             *_budget_amount_columns(spec),
             *_text_budget_columns(spec),
             SOURCE_FILE,
+            STORED_FILE,
             SOURCE_CELLS,
-        ])
+        ], hidden=TRACE_KEYS)
         # per cost line and amount column: each insats' amount (N()), summed in the order of the insatser
         self.line_amounts = {(line.key, key): [] for line in spec.budget.lines for key in self.amounts}
         self.line_fields = [(values, spec.budget_keys[pair]) for pair, values in self.line_amounts.items()]
@@ -158,16 +185,16 @@ class BudgetRows:
     def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
         """An insats' latest report (`index` in the per-report tables)."""
         spec = self.spec
-        for row in _budget_rows(spec, outcome, answers, spec.budget.lines):
+        for row in _budget_rows(self.ctx, outcome, answers, spec.budget.lines):
             self.detail.add(row)
-        row = {**id_values(outcome, answers), "_time_row": index}
+        row = {**self.ctx.identity(outcome, answers), "_time_row": index}
         for key in self.amounts:
             row[key] = report_sum(spec, answers, key)
         row["elapsed_share"] = self.time_share.latest("elapsed_share")
         self.by_insats.add(row)
         for values, field in self.line_fields:
             values.append(n(answers.get(field)))
-        for row in _budget_rows(spec, outcome, answers, spec.budget.financing):
+        for row in _budget_rows(self.ctx, outcome, answers, spec.budget.financing):
             self.financing.add(row)
 
     def tables(self) -> list[Table]:

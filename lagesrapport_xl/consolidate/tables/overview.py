@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...form.spec import FormSpec
-from .base import OVERVIEW, SOURCE_FILE, Column, Context, Table, TableBuilder
+from .base import OVERVIEW, SOURCE_FILE, SOURCE_KEYS, STORED_FILE, Column, Context, Table, TableBuilder
 
 if TYPE_CHECKING:
     from ..statuses import FileOutcome
@@ -36,6 +36,7 @@ def _overview_columns(spec: FormSpec) -> list[Column]:
         Column("warnings", "Antal varningar", "int"),
         Column("signed_date", f["signed_date"].label + " (underskrift)", "date"),
         SOURCE_FILE,
+        STORED_FILE,
     ]
 
 
@@ -44,11 +45,12 @@ class OverviewRows:
     report's rows on the Deltagare and Tidsandel sheets (added just before), then its table."""
 
     def __init__(self, ctx: Context, participants: TableBuilder, time_share: TableBuilder):
+        self.ctx = ctx
         self.columns = _overview_columns(ctx.spec)
         self.keys = [c.key for c in self.columns]
         self.participants = participants
         self.time_share = time_share
-        self.rows = TableBuilder(self.columns)
+        self.rows = TableBuilder(self.columns, SOURCE_KEYS)
 
     def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
         row = {key: answers.get(key) for key in self.keys if key in answers}
@@ -58,8 +60,8 @@ class OverviewRows:
             planned_max=self.participants.latest("total_planned_max"),
             actual=self.participants.latest("total_actual"),
             warnings=outcome.facts.warnings,
-            source_file=outcome.name,
         )
+        row.update(self.ctx.source(outcome))
         self.rows.add(row)
 
     def table(self) -> Table:

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 from ...form.conditions import holds
 from ...form.spec import FormSpec
 from .base import (
+    CELLS,
     PARTICIPANTS,
     SOURCE_FILE,
+    STORED_FILE,
+    TRACE_KEYS,
     Column,
     Context,
     Row,
@@ -17,9 +20,9 @@ from .base import (
     TableBuilder,
     blank,
     id_columns,
-    id_values,
     make_table,
     n,
+    sheet_cell,
 )
 
 if TYPE_CHECKING:
@@ -69,10 +72,10 @@ def _participant_columns(spec: FormSpec) -> list[Column]:
                 ),
             ]
         else:
-            columns += [
-                Column(lo, f"{label} planerat från", "int"),
-                Column(hi, f"{label} planerat till", "int"),
-                Column(act, f"{label} faktiskt", "int"),
+            columns += [  # each from one cell of the report: traced
+                Column(lo, f"{label} planerat från", "int", traced=True),
+                Column(hi, f"{label} planerat till", "int", traced=True),
+                Column(act, f"{label} faktiskt", "int", traced=True),
             ]
         columns += [
             Column(
@@ -133,16 +136,20 @@ class ParticipantRows:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        columns = _participant_columns(ctx.spec)
         self.rows = TableBuilder([
             *id_columns(ctx.spec),
             Column("period_end", ctx.spec.fields["period_end"].label, "date"),
-            *_participant_columns(ctx.spec),
+            *columns,
             SOURCE_FILE,
-        ])
+            STORED_FILE,
+        ], hidden=TRACE_KEYS)
+        fields = ctx.spec.fields  # every report's counts sit in the same cells: one tuple for all rows
+        self.cells = tuple(sheet_cell(fields[c.key].sheet, fields[c.key].cell) for c in columns if c.traced)
 
     def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
-        self.rows.add({**id_values(outcome, answers), "period_end": answers.get("period_end"),
-                       **{k: answers.get(k) for k in KEYS}})
+        self.rows.add({**self.ctx.identity(outcome, answers), "period_end": answers.get("period_end"),
+                       **{k: answers.get(k) for k in KEYS}, CELLS: self.cells})
 
     def tables(self) -> tuple[Table, Table]:
         ctx = self.ctx
@@ -159,7 +166,7 @@ class ParticipantRows:
         for index in ctx.latest:
             latest_rows.append(
                 {
-                    **id_values(ctx.reports[index], _identity(main, index)),
+                    **ctx.identity(ctx.reports[index], _identity(main, index)),
                     "planned_min": main.value(index, "total_planned_min"),
                     "planned_max": main.value(index, "total_planned_max"),
                     "actual": main.value(index, "total_actual"),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import SOURCE_FILE, TEXTS, Column, Context, Table, TableBuilder, id_columns, id_values
+from .base import (
+    SOURCE_FILE,
+    SOURCE_KEYS,
+    STORED_FILE,
+    TEXTS,
+    Column,
+    Context,
+    Table,
+    TableBuilder,
+    id_columns,
+)
 
 if TYPE_CHECKING:
     from ..statuses import FileOutcome
@@ -20,11 +30,13 @@ class TextRows:
             *id_columns(ctx.spec),
             *[Column(f.key, f.label, "long_text") for f in ctx.spec.report_fields if f.type.name == "long_text"],
             SOURCE_FILE,
+            STORED_FILE,
         ]
-        self.rows = TableBuilder(columns, spool=ctx.spool)
+        self.ctx = ctx
+        self.rows = TableBuilder(columns, SOURCE_KEYS, spool=ctx.spool)
 
     def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
-        self.rows.add({**id_values(outcome, answers), **{key: answers.get(key) for key in self.fields}})
+        self.rows.add({**self.ctx.identity(outcome, answers), **{key: answers.get(key) for key in self.fields}})
 
     def table(self) -> Table:
         return self.rows.table("texts", TEXTS, "Fritextsvar, en rad per rapport", "texter")

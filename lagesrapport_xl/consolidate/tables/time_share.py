@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .base import (
     SOURCE_CELLS,
     SOURCE_FILE,
+    SOURCE_KEYS,
+    STORED_FILE,
     TIME_SHARE,
     Column,
     Context,
@@ -16,7 +18,6 @@ from .base import (
     TableBuilder,
     blank,
     id_columns,
-    id_values,
     n,
     ratio,
     share_formula,
@@ -95,6 +96,7 @@ def _time_share_columns(ctx: Context) -> list[Column]:
             else ("Nej" if r["computed_in_line"] == r["budget_on_track"] else "Ja"),
         ),
         SOURCE_FILE,
+        STORED_FILE,
         SOURCE_CELLS,
     ]
     return columns
@@ -105,8 +107,9 @@ class TimeShareRows:
 
     def __init__(self, ctx: Context):
         spec = ctx.spec
+        self.ctx = ctx
         self.spec = spec
-        self.rows = TableBuilder(_time_share_columns(ctx))
+        self.rows = TableBuilder(_time_share_columns(ctx), SOURCE_KEYS)
         cost_cells = {
             key: [spec.fields[spec.budget_key(line.key, key)].cell for line in spec.budget.lines]
             for key in ("budget_total", "actual_cumulative")
@@ -116,7 +119,7 @@ class TimeShareRows:
     def add(self, index: int, outcome: FileOutcome, answers: dict[str, Any]) -> None:
         self.rows.add(
             {
-                **id_values(outcome, answers),
+                **self.ctx.identity(outcome, answers),
                 "initiative_start": answers.get("initiative_start"),
                 "initiative_end": answers.get("initiative_end"),
                 "period_end": answers.get("period_end"),
