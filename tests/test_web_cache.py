@@ -164,7 +164,7 @@ def test_a_page_build_after_an_upload_recalls_only_the_new_file(filled: Intake, 
     settings = filled.settings
     rows, _problems = read_register(settings.register)
     states = FileStates(settings.spec, filled.cache, tolerance=DEFAULT_TOLERANCE)
-    first = states.build([settings.inbox], known=filled.known_files, register=rows,
+    first = states.build([settings.inbox], known=filled.known_files(), register=rows,
                          receipts=overview.server_receipts(filled))
     assert states.recalled == len(first.files)
     asked: list[list[str]] = []

@@ -30,6 +30,7 @@ import pytest
 
 from lagesrapport_dev.client import LOOPBACK, IntakeClient, free_port
 from lagesrapport_dev.examples import bulk_files, demo_files, write_examples
+from lagesrapport_dev.loadtest import NO_LIMITS
 from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.web import keys
 from lagesrapport_xl.web.overview import store_receipts
@@ -51,10 +52,15 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, bytes, 
 
 
 def start(inbox: Path) -> tuple[subprocess.Popen, str]:
+    """A server whose limits let the clients' bursts through (the limits: tests/test_web_guard.py):
+    every upload here must be read and stored, so that a kill finds work under way."""
     port = free_port()
+    config = inbox.parent / "rar.toml"
+    config.write_text(NO_LIMITS, encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "lagesrapport_xl", "serve", "--inbox", str(inbox), "--host", LOOPBACK,
-         "--port", str(port), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--port", str(port), "--quiet", "--config", str(config)], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     url = f"http://{LOOPBACK}:{port}"
     client = IntakeClient(url, timeout=5)
     deadline = time.monotonic() + 60

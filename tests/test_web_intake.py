@@ -22,6 +22,7 @@ from webtools import BROKEN, CORRECTED, FIRST, GOOD, examples, insats_of  # noqa
 
 from lagesrapport_dev import attacks
 from lagesrapport_dev.examples import demo_files
+from lagesrapport_xl.consolidate.file_states import FileStates
 from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.reader.read import read_report
@@ -297,15 +298,15 @@ def test_an_upload_goes_through_while_rars_page_is_being_built(intake: Intake, c
     the upload is stored and logged meanwhile, and the page never took the log's write lock."""
     intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
     building, release = threading.Event(), threading.Event()
-    file_states = overview.file_states
+    build = FileStates.build
     writers = []
 
     def held(*args: Any, **kwargs: Any):
         building.set()
         assert release.wait(60)
-        return file_states(*args, **kwargs)
+        return build(*args, **kwargs)
 
-    monkeypatch.setattr(overview, "file_states", held)
+    monkeypatch.setattr(FileStates, "build", held)
     page = threading.Thread(target=lambda: writers.append(overview.build_overview(intake)))
     page.start()
     assert building.wait(60)
