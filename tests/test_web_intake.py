@@ -27,7 +27,7 @@ from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.writer import write_template
-from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, safe_name, shown_name
+from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, receipt_order, safe_name, shown_name
 from lagesrapport_xl.web import overview
 from lagesrapport_xl.web.overview import store_receipts
 from lagesrapport_xl.web.settings import SettingsError, build_settings
@@ -535,3 +535,20 @@ def test_what_the_form_does_not_use_is_refused_with_a_log_row_and_kept_out_of_th
         assert receipt.sha256 == sha(content) and receipt.stored_name is None
     assert not any(intake.inbox.iterdir())
     assert [(r["outcome"], r["code"]) for r in log_rows(intake)] == [("refused", "unused_content")] * 2
+
+
+def test_the_snapshot_folded_row_by_row_equals_the_whole_log_read_again(intake: Intake, contents) -> None:
+    """Intake.snapshot folds in only the rows since the last one (web/logview.py): after uploads,
+    a duplicate and a refusal its dictionaries are what reading the whole log gives."""
+    intake.snapshot()  # the fold starts here
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))  # the same bytes again: a duplicate
+    intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
+    intake.receive(b"inte en arbetsbok", "rapport.xlsx", insats=insats_of(GOOD))  # refused
+    folded = intake.snapshot()
+    fresh = Intake(intake.settings).snapshot()  # a new intake reads the whole log
+    with intake.store.connect() as db:
+        assert folded.known == intake.known_files(db) == fresh.known
+        assert folded.order == receipt_order(db) == fresh.order
+        assert folded.last_uploads == intake.last_uploads(db) == fresh.last_uploads
+    assert folded.logged == fresh.logged and folded.counts == fresh.counts and len(folded.known) == 2

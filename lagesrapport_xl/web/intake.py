@@ -54,6 +54,7 @@ from . import audit, fallback
 from .auth import new_token
 from .keys import Insats
 from .limits import make_room
+from .logview import LogView
 from .names import MAX_STORED_NAME_BYTES, safe_name, shown_name
 from .receipt import (  # noqa: F401  (the names app.py and the tests use, from here)
     BAD_FORM,
@@ -133,6 +134,7 @@ class Intake:
         self.state = settings.state
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.state / "intake.sqlite3")
+        self._log_view = LogView(self.inbox)  # the upload log folded row by row, for snapshots
         # Each received upload's parsed result, so that RAR's page and the master open no file the intake
         # has checked. Kept under safety's default limits: a stored file is within the upload limit,
         # which is never above safety's, and reads the same under both.
@@ -170,14 +172,14 @@ class Intake:
         waits for it), and the inbox files being stored at that moment, which it does not hold
         yet: a reading of the whole inbox (RAR's page, the master) leaves those out, and so agrees
         with the log; it is built again once their rows are in."""
-        with self.store.reading() as db:
-            known = self.known_files(db)
-            snap = Snapshot(known=known, order=receipt_order(db), last_uploads=self.last_uploads(db),
-                            counts=self.counts(db), change=self.last_change(db),
-                            logged=frozenset(r[0] for r in db.execute(
-                                "SELECT DISTINCT stored_name FROM uploads WHERE stored_name IS NOT NULL")))
-        pending = tuple(path for path in _listing(self.inbox)
-                        if STORED_NAME.match(path.name) and path.name not in snap.logged)
+        with self.store.reading() as db, self._log_view.lock:
+            view = self._log_view
+            view.catch_up(db)  # only the rows since the last snapshot (logview.py)
+            snap = Snapshot(known=dict(view.known), order=view.receipt_order(),
+                            last_uploads=view.last_upload_times(), counts=self.counts(db),
+                            change=self.last_change(db), logged=frozenset(view.logged))
+        pending = tuple(self.inbox / name for name in _file_names(self.inbox)
+                        if STORED_NAME.match(name) and name not in snap.logged)
         return replace(snap, pending=pending)
 
     def refuse(self, file_name: str | None, code: str, message: str, *, client: str | None = None,
@@ -457,9 +459,11 @@ def _rows(upload: _Read, receipt: Receipt, now: int, client: str | None,
     return upload_row, audit_fields
 
 
-def _listing(folder: Path) -> list[Path]:
+def _file_names(folder: Path) -> list[str]:
+    """The names of the regular files in `folder` (no stat of each: the directory says)."""
     try:
-        return [path for path in folder.iterdir() if path.is_file()]
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries if entry.is_file()]
     except OSError:
         return []
 
