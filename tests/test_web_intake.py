@@ -552,3 +552,5 @@ def test_the_snapshot_folded_row_by_row_equals_the_whole_log_read_again(intake: 
         assert folded.order == receipt_order(db) == fresh.order
         assert folded.last_uploads == intake.last_uploads(db) == fresh.last_uploads
     assert folded.logged == fresh.logged and folded.counts == fresh.counts and len(folded.known) == 2
+    assert folded.sent == store_receipts(intake.store).sent == fresh.sent  # the master names files by these
+    assert sorted(folded.sent.values()) == sorted([GOOD, CORRECTED])

@@ -119,6 +119,7 @@ class Snapshot:
     counts: dict[str, int]
     change: tuple[int, int, int]  # Intake.last_change
     logged: frozenset[str] = frozenset()  # every stored name in the log
+    sent: dict[str, str] = field(default_factory=dict)  # stored name → the name it was sent under
     pending: tuple[Path, ...] = ()  # inbox files being stored, whose rows were not in the log yet
 
 
@@ -173,11 +174,11 @@ class Intake:
         yet: a reading of the whole inbox (RAR's page, the master) leaves those out, and so agrees
         with the log; it is built again once their rows are in."""
         with self.store.reading() as db, self._log_view.lock:
-            view = self._log_view
-            view.catch_up(db)  # only the rows since the last snapshot (logview.py)
+            (view := self._log_view).catch_up(db)  # only the rows since the last snapshot (logview.py)
             snap = Snapshot(known=dict(view.known), order=view.receipt_order(),
                             last_uploads=view.last_upload_times(), counts=self.counts(db),
-                            change=self.last_change(db), logged=frozenset(view.logged))
+                            change=self.last_change(db), logged=frozenset(view.logged),
+                            sent=dict(view.sent))
         pending = tuple(self.inbox / name for name in _file_names(self.inbox)
                         if STORED_NAME.match(name) and name not in snap.logged)
         return replace(snap, pending=pending)

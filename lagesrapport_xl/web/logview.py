@@ -34,14 +34,15 @@ class LogView:
     order: dict[str, int] = field(default_factory=dict)  # sha256 → last receipt that stored it (ns)
     last_uploads: dict[str, int] = field(default_factory=dict)  # stored name → last upload (ns)
     logged: set[str] = field(default_factory=set)  # every stored name
+    sent: dict[str, str] = field(default_factory=dict)  # stored name → the name it was sent under
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def catch_up(self, db: sqlite3.Connection) -> None:
         """Fold in the rows added since the last call (in the caller's read transaction)."""
         rows = db.execute(
-            "SELECT id, stored_name, duplicate_of, sha256, size, received_ns, outcome FROM uploads "
+            "SELECT id, stored_name, duplicate_of, sha256, size, received_ns, outcome, file_name FROM uploads "
             "WHERE id > ? ORDER BY id", (self.last_id,)).fetchall()
-        for row_id, stored, duplicate_of, sha256, size, received, outcome in rows:
+        for row_id, stored, duplicate_of, sha256, size, received, outcome, sent in rows:
             self.last_id = row_id
             if stored is None:
                 continue
@@ -52,6 +53,8 @@ class LogView:
                 self.order[sha256] = received
             if duplicate_of is None and sha256 is not None and size is not None:
                 self.known[str(self.inbox / stored)] = Known(sha256, size, received)
+            if duplicate_of is None and sent:  # as overview.store_receipts reads it
+                self.sent[stored] = sent
 
     def receipt_order(self) -> dict[str, dt.datetime]:
         return {sha256: local_time(ns) for sha256, ns in self.order.items()}

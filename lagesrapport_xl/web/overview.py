@@ -241,7 +241,7 @@ def _build_overview(intake: Intake, memo: _Memo) -> Overview:
     if memo.states is None or memo.states.cache is not intake.cache:
         memo.states = FileStates(settings.spec, intake.cache, tolerance=DEFAULT_TOLERANCE)
     snapshot = intake.snapshot()  # the log at one moment, without its write lock: uploads go on meanwhile
-    receipts = Receipts(snapshot.order, review.current(intake.store))
+    receipts = Receipts(snapshot.order, review.current(intake.store), sent=snapshot.sent)
     consolidation = memo.states.build([settings.inbox], known=snapshot.known, receipts=receipts,
                                       exclude=snapshot.pending)
     last, uploads = snapshot.last_uploads, snapshot.counts
@@ -302,7 +302,8 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
         inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=snapshot.known,
         register=register, register_file=settings.register if register is not None else None,
         target_folder=settings.state / MASTER_FOLDER,
-        receipts=Receipts(snapshot.order, review.current(intake.store), approved_only), pending=snapshot.pending,
+        receipts=Receipts(snapshot.order, review.current(intake.store), approved_only, snapshot.sent),
+        pending=snapshot.pending,
     )
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         written = pool.submit(run_master_job, job).result()
