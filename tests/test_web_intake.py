@@ -29,6 +29,7 @@ from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.intake import MAX_STORED_NAME_BYTES, Intake, Outcome, receipt_order, safe_name, shown_name
 from lagesrapport_xl.web import overview
+from lagesrapport_xl.web.file_links import FileLinks
 from lagesrapport_xl.web.overview import store_receipts
 from lagesrapport_xl.web.settings import SettingsError, build_settings
 
@@ -554,3 +555,26 @@ def test_the_snapshot_folded_row_by_row_equals_the_whole_log_read_again(intake: 
     assert folded.logged == fresh.logged and folded.counts == fresh.counts and len(folded.known) == 2
     assert folded.sent == store_receipts(intake.store).sent == fresh.sent  # the master names files by these
     assert sorted(folded.sent.values()) == sorted([GOOD, CORRECTED])
+
+
+def test_the_pages_file_links_are_looked_up_once_and_equal_the_receipts(intake: Intake, contents) -> None:
+    """RAR's page shows each stored file by its first receipt (web/file_links.py): a file's token, the
+    name it was sent under and, with errors, the receipt's issues; after one more upload only that
+    file is looked up, and what was looked up before is kept as it was."""
+    links = FileLinks(intake)
+    sent = {GOOD: intake.receive(contents[GOOD], "Vår rapport.xlsx", insats=insats_of(GOOD)),
+            BROKEN: intake.receive(contents[BROKEN], BROKEN, insats=insats_of(BROKEN))}
+    intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))  # the same bytes again: a duplicate's row
+    first = links.for_page(row.coverage for row in overview.build_overview(intake).rows)
+    assert {name: (f["token"], f["sent"]) for name, f in first.items()} == {
+        receipt.stored_name: (receipt.token, "Vår rapport.xlsx" if name == GOOD else BROKEN)
+        for name, receipt in sent.items()}
+    broken = first[sent[BROKEN].stored_name]["issues"]
+    assert broken and broken == intake.receipt(sent[BROKEN].token).issues
+    assert first[sent[GOOD].stored_name]["issues"] == []
+    looked_up = dict(links.known)
+    later = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
+    second = links.for_page(row.coverage for row in overview.build_overview(intake).rows)
+    assert set(links.known) - set(looked_up) == {later.stored_name}
+    assert all(links.known[name] is link for name, link in looked_up.items())
+    assert {name: second[name] for name in first} == first and second[later.stored_name]["sent"] == CORRECTED

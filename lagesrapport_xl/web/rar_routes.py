@@ -28,7 +28,7 @@ import datetime as dt
 import shutil
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 from starlette.concurrency import run_in_threadpool
@@ -41,12 +41,12 @@ from starlette.routing import Route
 from ..consolidate.receipts import Review
 from ..consolidate.statuses import Coverage
 from . import accounts, audit, keys, review
-from .limits import Attempt, Refusal, account_key
-from .server import SESSION_COOKIE, XLSX, Web
 from .auth import new_token
 from .board_download import write_board_pdf
 from .insats import find, template_plan, versions
-from .overview import FILE_COUNT_LABELS, Overview, build_overview, write_master_workbook
+from .limits import Attempt, Refusal, account_key
+from .overview import FILE_COUNT_LABELS, build_overview, write_master_workbook
+from .server import SESSION_COOKIE, XLSX, Web
 from .utskick import UtskickError, issue_links, zip_bytes
 
 REVIEW_FILTERS = {"ny": Review.NEW, "godkand": Review.APPROVED, "komplettering": Review.SUPPLEMENT}
@@ -192,7 +192,7 @@ class RarPages:
         register = self.settings.register
         return self.web.page(
             request, "rar.html", o=overview, rows=rows, register_name=register.name if register else "",
-            file_labels=FILE_COUNT_LABELS, files=_files(self.web, overview), review_filters=REVIEW_FILTERS,
+            file_labels=FILE_COUNT_LABELS, files=self.web.file_links.for_page(row.coverage for row in overview.rows), review_filters=REVIEW_FILTERS,
             state_filters=STATE_FILTERS, chosen_review=request.query_params.get("granskning", ""),
             chosen_state=request.query_params.get("status", ""),
         )
@@ -396,22 +396,3 @@ def _site(request: Request, web: Web) -> str:
     """The start of the links RAR sends out: the configured public address (`public_url`), else
     the address the kansli's own browser reached the server at (Web.site)."""
     return web.site(request)
-
-
-def _files(web: Web, overview: Overview) -> dict[str, dict[str, Any]]:
-    """Each stored file of the page: its first receipt's token, the name it was sent under and its
-    issues (for the trail: file, receipt, kontrollkopia, and the inline list of a file with errors)."""
-    with web.store.connect() as db:
-        rows = db.execute("SELECT stored_name, token, file_name FROM uploads WHERE stored_name IS NOT NULL "
-                          "AND duplicate_of IS NULL").fetchall()
-    tokens = {row["stored_name"]: row["token"] for row in rows}
-    sent = {row["stored_name"]: row["file_name"] or row["stored_name"] for row in rows}
-    files: dict[str, dict[str, Any]] = {}
-    for row in overview.rows:
-        c = row.coverage
-        for name in (c.accepted, *c.superseded, *c.rejected):
-            if name and name in tokens:
-                receipt = web.intake.receipt(tokens[name]) if name in c.rejected else None
-                files[name] = {"token": tokens[name], "sent": sent[name],
-                               "issues": receipt.issues if receipt else []}
-    return files

@@ -48,8 +48,19 @@ from . import insats as insats_data
 from .accessibility import DIGG_REPORT_URL, LAW, swedish_date
 from .accounts import Role, User, credential
 from .auth import Sessions, csrf_token, csrf_valid, load_secret, new_token
+from .file_links import FileLinks
 from .insats import versions
-from .intake import BAD_FORM, BAD_KEY, EXPIRED_FORM, NO_FILE, Intake, Outcome, Receipt, size_text, too_large_message
+from .intake import (
+    BAD_FORM,
+    BAD_KEY,
+    EXPIRED_FORM,
+    NO_FILE,
+    Intake,
+    Outcome,
+    Receipt,
+    size_text,
+    too_large_message,
+)
 from .limits import LoginGuard, Refusal, UploadGuard
 from .overview import build_overview
 from .recovery import hold_state, reconcile
@@ -164,6 +175,7 @@ class Web:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.intake = Intake(settings)
+        self.file_links = FileLinks(self.intake)  # RAR's page: each stored file's token, sent name and issues
         self.store = self.intake.store
         self.state_lock = hold_state(settings.state)  # held while the server runs; None: another holds it
         if self.state_lock is not None:
