@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTChar
+from pdftools import pages_of, smallest, text_of
 from PIL import Image
 from webtools import examples  # noqa: F401  (the demo reports as the web tests send them)
 
@@ -44,24 +44,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"inbox": inbox, "register": register, "pdf": pdf, "folder": folder}
 
 
-def pages_of(pdf: Path) -> list[list[LTChar]]:
-    """Every page's characters as pdfminer lays them out (text in the charts included)."""
-
-    def chars(item):
-        if isinstance(item, LTChar):
-            yield item
-        elif hasattr(item, "__iter__"):
-            for child in item:
-                yield from chars(child)
-
-    return [[c for c in chars(page) if c.get_text().strip()] for page in extract_pages(str(pdf))]
-
-
-def text_of(page: list[LTChar]) -> str:
-    """The page's characters in order, without spaces (pdfminer gives no character for a space)."""
-    return "".join(c.get_text() for c in page)
-
-
 def flat(text: str) -> str:
     """Text with the line breaks and spaces taken out: words cut over lines still match."""
     return "".join(text.split())
@@ -81,8 +63,8 @@ def assert_readable(pdf: Path, pages: int) -> list[list[LTChar]]:
     assert len(measured) == pages
     for number, page in enumerate(measured, 1):
         assert page, f"page {number} has no text"
-        smallest = min(page, key=lambda c: c.size)
-        assert smallest.size >= MIN_PT - 0.01, f"page {number}: {smallest.get_text()!r} at {smallest.size:.2f} pt"
+        least = smallest(page)
+        assert least.size >= MIN_PT - 0.01, f"page {number}: {least.get_text()!r} at {least.size:.2f} pt"
     return measured
 
 

@@ -92,7 +92,7 @@ def test_sheets_tables_and_layout(written) -> None:
             row = placements[freeze].first_data_row + 1
             assert ws.freeze_panes == f"{get_column_letter(LAYOUT[sheet].freeze_cols + 1)}{row}"
         assert ws.column_dimensions["B"].width >= 8
-        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.orientation == "landscape"  # the rest of the print layout: test_master_print.py
     assert len(wb["Deltagare"]._charts) == 1 and len(wb["Budget"]._charts) == 1
 
 

@@ -1,6 +1,6 @@
 """Write the consolidated master workbook with XlsxWriter: write_master, and write_sheet for each
 sheet of MASTER_SHEETS (sheets.py) — its tables, column widths, highlights, chart, frozen header
-and print layout.
+and print layout (printing.py).
 
 Each table of the Consolidation becomes an Excel table on its sheet, tables stacked top to bottom
 where placement.py puts them; table_writer.py writes their cells, through streaming.py's worksheet
@@ -26,6 +26,7 @@ from ..consolidate.consolidation import Consolidation
 from .cells import MasterFormats
 from .formulas import FormulaRenderer, named_cells
 from .placement import Placement, place_tables
+from .printing import print_setup
 from .sheets import LAYOUT, MASTER_SHEETS, Chart, MasterSheet
 from .sizes import column_widths
 from .split import Job, OwnRows, split_rows
@@ -73,9 +74,8 @@ def write_sheet(
         last_row = _chart(wb, ws, sheet, layout.chart, placements, chart_rows[sheet], int(sum(widths.values()) * 7))
     if layout.freeze_table:
         ws.freeze_panes(placements[layout.freeze_table].first_data_row, layout.freeze_cols)
-    last_col = max(p.last_col for p in mine)
     title = f"{consolidation.spec.organisation} – sammanställning av lägesrapporter"
-    _print_setup(ws, layout, placements, last_row, last_col, title)
+    print_setup(ws, layout, placements, widths, last_row, title, chart_rows.get(sheet))
     return ws
 
 
@@ -124,20 +124,6 @@ def _chart(wb: xlsxwriter.Workbook, ws: Worksheet, sheet: str, drawn: Chart, pla
     chart.set_size({"width": max(600, min(width_px, 1100)), "height": height})
     ws.insert_chart(row, 0, chart, {"object_position": 3})
     return row + math.ceil(height / CHART_ROW_PIXELS)
-
-
-def _print_setup(ws: Worksheet, layout: MasterSheet, placements: dict[str, Placement], last_row: int, last_col: int,
-                 title: str) -> None:
-    """A4 landscape, one page wide, the sheet's header rows repeated on every page."""
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_header(f"&L&8{title}&R&8&A")
-    ws.set_footer("&L&8&F&RSida &P av &N")
-    ws.print_area(0, 0, last_row, last_col)
-    if layout.freeze_table:
-        ws.repeat_rows(0, placements[layout.freeze_table].header_row)
 
 
 # --- the workbook ---------------------------------------------------------------------------------
