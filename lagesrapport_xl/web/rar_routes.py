@@ -45,7 +45,7 @@ from .auth import new_token
 from .board_download import write_board_pdf
 from .insats import find, template_plan, versions
 from .limits import Attempt, Refusal, account_key
-from .overview import FILE_COUNT_LABELS, build_overview, write_master_workbook
+from .overview import FILE_COUNT_LABELS, Overview, build_overview, write_master_workbook
 from .server import SESSION_COOKIE, XLSX, Web
 from .utskick import UtskickError, issue_links, zip_bytes
 
@@ -180,10 +180,15 @@ class RarPages:
 
     # --- who has reported --------------------------------------------------------------------------
 
+    async def _overview(self) -> Overview:
+        """The overview, after the uploads under way (priority.py: RAR waits, coordinators do not)."""
+        await self.web.uploads_first.wait_for_uploads()
+        return await run_in_threadpool(build_overview, self.web.intake)
+
     async def overview(self, request: Request) -> Response:
         if not self.web.user(request):
             return self.web.redirect(request, "/rar/login")
-        overview = await run_in_threadpool(build_overview, self.web.intake)
+        overview = await self._overview()
         wanted_review = REVIEW_FILTERS.get(request.query_params.get("granskning", ""))
         wanted_state = STATE_FILTERS.get(request.query_params.get("status", ""))
         rows = [row for row in overview.rows
@@ -200,7 +205,7 @@ class RarPages:
     async def status(self, request: Request) -> Response:
         if not self.web.user(request):
             return JSONResponse({"error": "Logga in på /rar/login först."}, status_code=401)
-        overview = await run_in_threadpool(build_overview, self.web.intake)
+        overview = await self._overview()
         return JSONResponse(overview.to_json())
 
     async def insats(self, request: Request) -> Response:
@@ -212,7 +217,7 @@ class RarPages:
         if found is None:
             return self.web.message(request, 404, "Insatsen finns inte i registret och har ingen länk.", **BACK)
         insats, row = found
-        overview = await run_in_threadpool(build_overview, self.web.intake)
+        overview = await self._overview()
         shown = await run_in_threadpool(versions, self.web.intake, insats, overview, with_changes=True)
         plan = await run_in_threadpool(template_plan, self.web.intake, insats, row) if row else None
         link = keys.active_keys(self.store).get(insats.key)
@@ -294,6 +299,7 @@ class RarPages:
         if refused is not None:
             return refused
         approved_only = _field(form, "urval") == "godkanda"
+        await self.web.uploads_first.wait_for_uploads()
         path = await run_in_threadpool(write_master_workbook, self.web.intake, approved_only=approved_only)
         if path is None:
             return self.web.message(request, 404, "Inkorgen är tom: det finns inget att sammanställa.",
@@ -307,6 +313,7 @@ class RarPages:
         if refused is not None:
             return refused
         approved_only = _field(form, "urval") != "alla"
+        await self.web.uploads_first.wait_for_uploads()
         path = await run_in_threadpool(write_board_pdf, self.web.intake, approved_only=approved_only)
         if path is None:
             return self.web.message(request, 404, "Inkorgen är tom: det finns inget att skriva en styrelserapport om.",

@@ -63,6 +63,7 @@ from .intake import (
 )
 from .limits import LoginGuard, Refusal, UploadGuard
 from .overview import build_overview
+from .priority import UploadsFirst
 from .recovery import hold_state, reconcile
 from .settings import Settings
 
@@ -176,6 +177,7 @@ class Web:
         self.settings = settings
         self.intake = Intake(settings)
         self.file_links = FileLinks(self.intake)  # RAR's page: each stored file's token, sent name and issues
+        self.uploads_first = UploadsFirst()
         self.store = self.intake.store
         self.state_lock = hold_state(settings.state)  # held while the server runs; None: another holds it
         if self.state_lock is not None:
@@ -335,7 +337,8 @@ class Web:
             return await refused(None, *fallback.failure(exc), 422)
         finally:
             await form.close()
-        receipt = await run_in_threadpool(self.intake.receive, content, name, client=client, insats=insats)
+        async with self.uploads_first.uploading():  # RAR's page waits a moment for it (priority.py)
+            receipt = await run_in_threadpool(self.intake.receive, content, name, client=client, insats=insats)
         if receipt.outcome is Outcome.REFUSED:
             return receipt, 422
         if not receipt.submitted:

@@ -1,0 +1,59 @@
+"""Uploads first (web/priority.py): RAR's requests that build the overview wait for the uploads
+being received, at most MAX_WAIT, so that a busy office does not take the processor from the
+coordinators' uploads; nothing waits when no upload is under way."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from test_web_http import make_client, web
+from webtools import GOOD, api_send, examples, login  # noqa: F401
+
+from lagesrapport_xl.web.priority import UploadsFirst
+
+
+def test_rar_waits_for_the_uploads_under_way_and_never_longer_than_its_bound() -> None:
+    async def scenario() -> None:
+        first = UploadsFirst(max_wait=30)
+        await first.wait_for_uploads()  # nothing under way: at once (the loop is not entered)
+        assert first.in_flight == 0
+
+        async def upload(seconds: float, queue: UploadsFirst) -> None:
+            async with queue.uploading():
+                await asyncio.sleep(seconds)
+
+        task = asyncio.create_task(upload(0.2, first))
+        await asyncio.sleep(0)  # the upload has begun
+        assert first.in_flight == 1
+        waited = await first.wait_for_uploads()
+        assert first.in_flight == 0 and waited >= 0.15  # RAR's page came after the upload
+        await task
+
+        bounded = UploadsFirst(max_wait=0.3)
+        endless = asyncio.create_task(upload(600, bounded))
+        await asyncio.sleep(0)
+        waited = await bounded.wait_for_uploads()
+        assert bounded.in_flight == 1 and waited >= 0.3  # … but never waits for ever
+        endless.cancel()
+        try:
+            await endless
+        except asyncio.CancelledError:
+            pass
+        assert bounded.in_flight == 0  # a cancelled upload is counted out too
+
+    asyncio.run(scenario())
+
+
+def test_the_server_counts_its_uploads_in_and_out_and_rars_page_comes_despite_one_stuck(
+        tmp_path: Path, examples) -> None:  # noqa: F811
+    client = make_client(tmp_path)
+    first = web(client).uploads_first
+    assert api_send(client, examples[GOOD].read_bytes(), GOOD).status_code == 201
+    assert first.in_flight == 0
+    login(client)
+    first.max_wait, first.in_flight = 0.2, 1  # an upload that never ends
+    try:
+        assert client.get("/rar").status_code == 200 and client.get("/rar/status.json").status_code == 200
+    finally:
+        first.in_flight = 0
