@@ -565,7 +565,7 @@ def test_the_pages_file_links_are_looked_up_once_and_equal_the_receipts(intake: 
     sent = {GOOD: intake.receive(contents[GOOD], "Vår rapport.xlsx", insats=insats_of(GOOD)),
             BROKEN: intake.receive(contents[BROKEN], BROKEN, insats=insats_of(BROKEN))}
     intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))  # the same bytes again: a duplicate's row
-    first = links.for_page(row.coverage for row in overview.build_overview(intake).rows)
+    first = links.for_page(overview.build_overview(intake))
     assert {name: (f["token"], f["sent"]) for name, f in first.items()} == {
         receipt.stored_name: (receipt.token, "Vår rapport.xlsx" if name == GOOD else BROKEN)
         for name, receipt in sent.items()}
@@ -574,7 +574,7 @@ def test_the_pages_file_links_are_looked_up_once_and_equal_the_receipts(intake: 
     assert first[sent[GOOD].stored_name]["issues"] == []
     looked_up = dict(links.known)
     later = intake.receive(contents[CORRECTED], CORRECTED, insats=insats_of(CORRECTED))
-    second = links.for_page(row.coverage for row in overview.build_overview(intake).rows)
+    second = links.for_page(overview.build_overview(intake))
     assert set(links.known) - set(looked_up) == {later.stored_name}
     assert all(links.known[name] is link for name, link in looked_up.items())
     assert {name: second[name] for name in first} == first and second[later.stored_name]["sent"] == CORRECTED

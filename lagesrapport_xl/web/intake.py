@@ -177,7 +177,7 @@ class Intake:
             (view := self._log_view).catch_up(db)  # only the rows since the last snapshot (logview.py)
             snap = Snapshot(known=dict(view.known), order=view.receipt_order(),
                             last_uploads=view.last_upload_times(), counts=self.counts(db),
-                            change=self.last_change(db), logged=frozenset(view.logged),
+                            change=self.last_change(db), logged=frozenset(view.last_uploads),
                             sent=dict(view.sent))
         pending = tuple(self.inbox / name for name in _file_names(self.inbox)
                         if STORED_NAME.match(name) and name not in snap.logged)

@@ -32,8 +32,7 @@ class LogView:
     last_id: int = 0
     known: dict[str, Known] = field(default_factory=dict)  # inbox path → the log's word for it
     order: dict[str, int] = field(default_factory=dict)  # sha256 → last receipt that stored it (ns)
-    last_uploads: dict[str, int] = field(default_factory=dict)  # stored name → last upload (ns)
-    logged: set[str] = field(default_factory=set)  # every stored name
+    last_uploads: dict[str, int] = field(default_factory=dict)  # every stored name → its last upload (ns)
     sent: dict[str, str] = field(default_factory=dict)  # stored name → the name it was sent under
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -46,7 +45,6 @@ class LogView:
             self.last_id = row_id
             if stored is None:
                 continue
-            self.logged.add(stored)
             if received > self.last_uploads.get(stored, -1):
                 self.last_uploads[stored] = received
             if outcome != "refused" and sha256 is not None and received > self.order.get(sha256, -1):

@@ -197,8 +197,8 @@ class RarPages:
         register = self.settings.register
         return self.web.page(
             request, "rar.html", o=overview, rows=rows, register_name=register.name if register else "",
-            file_labels=FILE_COUNT_LABELS, files=self.web.file_links.for_page(row.coverage for row in overview.rows), review_filters=REVIEW_FILTERS,
-            state_filters=STATE_FILTERS, chosen_review=request.query_params.get("granskning", ""),
+            file_labels=FILE_COUNT_LABELS, files=self.web.file_links.for_page(overview),
+            review_filters=REVIEW_FILTERS, state_filters=STATE_FILTERS, chosen_review=request.query_params.get("granskning", ""),
             chosen_state=request.query_params.get("status", ""),
         )
 

@@ -176,7 +176,7 @@ class Web:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.intake = Intake(settings)
-        self.file_links = FileLinks(self.intake)  # RAR's page: each stored file's token, sent name and issues
+        self.file_links = FileLinks(self.intake)  # RAR's page: each stored file's token and issues
         self.uploads_first = UploadsFirst()
         self.store = self.intake.store
         self.state_lock = hold_state(settings.state)  # held while the server runs; None: another holds it
