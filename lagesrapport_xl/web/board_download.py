@@ -14,7 +14,7 @@ from pathlib import Path
 from ..consolidate.batch import consolidate
 from ..consolidate.cache import ReportCache
 from .intake import Intake
-from .overview import MasterJob, logger, register_rows, server_receipts
+from .overview import MasterJob, logger, master_job
 
 BOARD_FOLDER = "styrelserapporter"
 
@@ -22,13 +22,7 @@ BOARD_FOLDER = "styrelserapporter"
 def write_board_pdf(intake: Intake, *, approved_only: bool = True) -> Path | None:
     """The board report of the inbox (None when the inbox has no file, where the command writes
     nothing either)."""
-    settings = intake.settings
-    register, _problems = register_rows(settings)
-    job = MasterJob(  # the master's job: the same inputs, another target folder
-        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=intake.known_files(),
-        register=register, register_file=settings.register if register is not None else None,
-        target_folder=settings.state / BOARD_FOLDER, receipts=server_receipts(intake, approved_only=approved_only),
-    )
+    job = master_job(intake, intake.settings.state / BOARD_FOLDER, approved_only=approved_only)  # another folder
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         written = pool.submit(run_board_job, job).result()
     return Path(written) if written is not None else None
@@ -41,7 +35,7 @@ def run_board_job(job: MasterJob) -> str | None:
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
                                     register_file=job.register_file, cache=cache, known=job.known,
-                                    receipts=job.receipts)
+                                    receipts=job.receipts, exclude=job.pending)
     if not consolidation.files:
         return None
     target = job.target_folder / f"styrelserapport_{consolidation.started:%Y%m%d-%H%M%S-%f}.pdf"

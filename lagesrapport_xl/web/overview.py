@@ -287,6 +287,21 @@ class MasterJob:
     pending: tuple[Path, ...] = ()  # files being stored as the job began: not in its log snapshot
 
 
+def master_job(intake: Intake, target_folder: Path, *, approved_only: bool) -> MasterJob:
+    """The inputs of the master (and of the board report) as the log has them at this moment:
+    read without the log's write lock, so uploads go on while the job runs."""
+    settings = intake.settings
+    register, _problems = register_rows(settings)  # shown on RAR's page; the Kontroll sheet has the rows
+    snapshot = intake.snapshot()
+    return MasterJob(
+        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=snapshot.known,
+        register=register, register_file=settings.register if register is not None else None,
+        target_folder=target_folder,
+        receipts=Receipts(snapshot.order, review.current(intake.store), approved_only, snapshot.sent),
+        pending=snapshot.pending,
+    )
+
+
 def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Path | None:
     """The master workbook of the inbox, as `lagesrapport consolidate INBOX --state STATE -o …
     [--register R] [--approved-only]` writes it (None when the inbox has no file, where the command
@@ -295,16 +310,7 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
     Written in a fresh process (spawned, not forked: the server runs threads), single-threaded like
     the command, so that it may use the command's parallel writer; it reads the parsed reports from
     the intake's cache, so it opens no file the intake has already checked."""
-    settings = intake.settings
-    register, _problems = register_rows(settings)  # shown on RAR's page; the Kontroll sheet has the rows
-    snapshot = intake.snapshot()  # without the log's write lock: uploads go on while the master is written
-    job = MasterJob(
-        inbox=settings.inbox, spec=settings.spec, cache=intake.cache.path, known=snapshot.known,
-        register=register, register_file=settings.register if register is not None else None,
-        target_folder=settings.state / MASTER_FOLDER,
-        receipts=Receipts(snapshot.order, review.current(intake.store), approved_only, snapshot.sent),
-        pending=snapshot.pending,
-    )
+    job = master_job(intake, intake.settings.state / MASTER_FOLDER, approved_only=approved_only)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         written = pool.submit(run_master_job, job).result()
     return Path(written) if written is not None else None
