@@ -384,12 +384,6 @@ class Intake:
                 "GROUP BY stored_name").fetchall()
         return {row["stored_name"]: _local(row["last"]) for row in rows}
 
-    def receipt_order(self) -> dict[str, dt.datetime]:
-        """sha256 → the last time those bytes were received and stored (through a link; before
-        links, through the open page): what decides which copy counts (consolidate/receipts.py)."""
-        with self.store.connect() as db:
-            return receipt_order(db)
-
     def uploads_of(self, insats: str) -> list[Receipt]:
         """Every upload sent through the insats' links, newest first."""
         with self.store.connect() as db:
@@ -433,7 +427,8 @@ class Intake:
 
 
 def receipt_order(db: Any) -> dict[str, dt.datetime]:
-    """sha256 → the last receipt of those bytes that stored them (Intake.receipt_order), local time."""
+    """sha256 → the last time those bytes were received and stored (through a link; before links,
+    through the open page), local time: what decides which copy counts (consolidate/receipts.py)."""
     rows = db.execute(
         "SELECT sha256, MAX(received_ns) AS last FROM uploads WHERE stored_name IS NOT NULL "
         "AND outcome != 'refused' GROUP BY sha256").fetchall()
