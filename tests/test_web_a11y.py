@@ -39,6 +39,9 @@ from lagesrapport_xl.web.settings import SettingsError, build_settings, default_
 WIDTHS = (1280, 320)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 CONFIG = """
+[web]
+rows_per_page = 2   # RAR's table in parts, so that the links between them are checked too
+
 [web.accessibility]
 email = "kansli@rar.example"
 phone = "016-10 20 30"

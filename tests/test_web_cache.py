@@ -10,20 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from lagesrapport_dev.examples import bulk_files, demo_files, write_demo_register, write_examples
+from lagesrapport_dev.examples import ExampleFile, bulk_files, demo_files, write_demo_register, write_examples
 from lagesrapport_xl.consolidate import cache as cache_module
+from lagesrapport_xl.consolidate import file_states as file_states_module
 from lagesrapport_xl.consolidate.batch import DEFAULT_TOLERANCE, consolidate
 from lagesrapport_xl.consolidate.coverage import register_coverage
 from lagesrapport_xl.consolidate.file_states import FileStates, file_states
 from lagesrapport_xl.master.writer import write_master
 from lagesrapport_xl.reader import read as reader
 from lagesrapport_xl.reader.register import read_register
-from lagesrapport_xl.web import overview
+from lagesrapport_xl.consolidate.receipts import Review
+from lagesrapport_xl.web import overview, review
 from lagesrapport_xl.web.intake import Intake
 from lagesrapport_xl.web.keys import Insats
 from lagesrapport_xl.web.settings import build_settings
@@ -146,6 +149,7 @@ def test_the_page_is_built_once_per_change(filled: Intake, reports: list[Path], 
         return real(intake, memo)
 
     monkeypatch.setattr(overview, "_build_overview", counting)
+    monkeypatch.setattr(overview.time, "monotonic", lambda: 3600.0)  # no minute turns between the calls
     first = overview.build_overview(filled)
     assert overview.build_overview(filled) is first and len(calls) == 1
     filled.receive(reports[-1].read_bytes(), "en_till.xlsx", insats=Insats.of(EXAMPLES[-1].answers))  # a new log row
@@ -189,4 +193,74 @@ def test_a_page_build_after_an_upload_recalls_only_the_new_file(filled: Intake, 
     path = settings.inbox / victim.name
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # touched by hand
     states.build([settings.inbox], known=known, register=rows, receipts=receipts)
+    assert states.recalled == 0  # between the builds that stat every file, only new paths are stat'ed
+    later = time.monotonic() + file_states_module.STAT_SECONDS
+    monkeypatch.setattr(file_states_module.time, "monotonic", lambda: later)
+    states.build([settings.inbox], known=known, register=rows, receipts=receipts)
     assert states.recalled == 1
+
+
+def _page(intake: Intake, memo: overview._Memo):
+    """A page built on from `memo`, checked against one built afresh from the same log and inbox."""
+    page = overview._build_overview(intake, memo)
+    fresh = overview._build_overview(intake, overview._Memo())
+    assert page.rows == fresh.rows and page.unmatched == fresh.unmatched
+    assert page.files == fresh.files and page.uploads == fresh.uploads
+
+    def decided(o):
+        return (o.status, o.superseded_by, o.superseded_reason, o.insats,
+                [(issue.severity, issue.code, issue.field) for issue in o.result.issues])
+
+    assert {n: decided(o) for n, o in page.outcomes.items()} == {n: decided(o) for n, o in fresh.outcomes.items()}
+    return page
+
+
+def test_each_page_build_after_a_change_equals_a_fresh_build(filled: Intake, tmp_path: Path, monkeypatch) -> None:
+    """RAR's page is built on from the last build (FileStates decides again only the insatser a
+    change touches, and shows again only their rows): after each kind of change it is the page a
+    fresh build gives. A change that links insatser (a name given a case number) or moves a file
+    to another register row is among them."""
+    settings = filled.settings
+    memo = overview._Memo()
+    _page(filled, memo)
+    first = EXAMPLES[0]
+    # a new report of an insats that has one: it supersedes by receipt
+    (newer,) = write_examples(tmp_path / "a", [ExampleFile("nyare.xlsx", {**first.answers, "signed_date": dt.date.today()})])
+    filled.receive(newer.read_bytes(), newer.name, insats=Insats.of(first.answers))
+    page = _page(filled, memo)
+    assert memo.states.redecided < len(page.outcomes)  # only the insats' files were decided again
+    # the older one again, byte for byte: received later, it counts again
+    (older,) = [p for p in (settings.inbox).iterdir() if p.stat().st_size and p.name.endswith(EXAMPLES[0].name)]
+    filled.receive(older.read_bytes(), EXAMPLES[0].name, insats=Insats.of(first.answers))
+    _page(filled, memo)
+    # a report without a case number, whose name belongs to one insats: counted as that insats
+    nameless = {**EXAMPLES[1].answers, "case_number": None}  # the same report number: one of them counts
+    (loose,) = write_examples(tmp_path / "b", [ExampleFile("utan_dnr.xlsx", nameless)])
+    shutil.copy(loose, settings.inbox / "för_hand_utan_dnr.xlsx")  # put in the inbox by hand
+    assert _page(filled, memo).outcomes["för_hand_utan_dnr.xlsx"].insats[0] == "dnr"
+    # another insats' report under that name, with a case number: the name now belongs to two
+    another = next(e for e in EXAMPLES if e.answers["case_number"] != EXAMPLES[1].answers["case_number"])
+    other = {**another.answers, "initiative_name": EXAMPLES[1].answers["initiative_name"]}
+    (twin,) = write_examples(tmp_path / "c", [ExampleFile("tvilling.xlsx", other)])
+    filled.receive(twin.read_bytes(), twin.name, insats=Insats.of(other))
+    assert _page(filled, memo).outcomes["för_hand_utan_dnr.xlsx"].insats[0] == "namn"
+    # a file in a subfolder, a file gone, a review, a link
+    (settings.inbox / "undermapp").mkdir()
+    shutil.copy(loose, settings.inbox / "undermapp" / "kopia.xlsx")
+    (settings.inbox / "för_hand_utan_dnr.xlsx").unlink()
+    _page(filled, memo)
+    counted = next(row for row in _page(filled, memo).rows if row.coverage.accepted)
+    outcome = _page(filled, memo).outcomes[counted.coverage.accepted]
+    review.save(filled.store, sha256=outcome.facts.sha256, stored_name=counted.coverage.accepted,
+                insats=counted.insats.key, insats_title=counted.insats.title,
+                report_number=counted.coverage.report_number, state=Review.APPROVED, comment="", chosen=(),
+                user="kansli")
+    page = _page(filled, memo)
+    assert next(r for r in page.rows if r.coverage.row == counted.coverage.row).review is Review.APPROVED
+    # a file changed in place by hand: seen once every file is stat'ed again
+    victim = settings.inbox / "undermapp" / "kopia.xlsx"
+    shutil.copy(twin, victim)
+    later = time.monotonic() + file_states_module.STAT_SECONDS
+    monkeypatch.setattr(file_states_module.time, "monotonic", lambda: later)
+    page = _page(filled, memo)
+    assert page.outcomes[os.path.join("undermapp", "kopia.xlsx")].facts.report_number == other["report_number"]

@@ -5,6 +5,7 @@ reflow at 320 px are checked in a browser by tests/test_web_a11y.py.)"""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from webtools import (  # noqa: F401
 
 from lagesrapport_xl.template.writer import write_template
 from lagesrapport_xl.web.pages import PAGES_FOR_CHECKS
+from lagesrapport_xl.web.settings import SettingsError
 
 EARLIER = "Halsa_och_arbete_Eskilstuna_rapport_2.xlsx"  # the same insats as BROKEN, without errors
 
@@ -137,3 +139,32 @@ def test_a_real_server_prepared_for_the_page_checks_serves_every_page(tmp_path: 
             assert status == (404 if "fel-nyckel" in path or "finns-inte" in path else 200), path
             if "insats?i=" in path:
                 assert b'class="issues changes"' in body and "Spara granskningen".encode() in body
+
+
+def test_rars_table_comes_a_part_at_a_time_and_keeps_the_filters(tmp_path: Path, examples) -> None:
+    """With rows_per_page = 2 the register's five rows come in three parts: each row in exactly one,
+    the links between parts keep the filter, an odd or too large part number gives the first or
+    the last part, and the counts above the table are of the whole register."""
+    client = make_client(tmp_path, register=register_file(tmp_path), rows_per_page=2)
+    flen = "Unga_vuxna_i_Flen_rapport_2.xlsx"  # the register's row 4 expects it: received
+    send(client, examples[flen].read_bytes(), flen)
+    login(client)
+    rows, pages = [], {}
+    for number in (1, 2, 3):
+        page = client.get("/rar", params={"sida": number} if number > 1 else {}).text
+        pages[number] = page
+        rows += re.findall(r'<td class="state">[^<]*</td>\s*<td>(\d+)</td>', page)
+        assert f"Sida {number} av 3." in page
+        assert "<strong>1</strong> Inkommen" in page and "<strong>4</strong> Saknas" in page  # of all rows
+    assert sorted(rows, key=int) == rows and len(rows) == len(set(rows)) == 5
+    assert 'rel="next"' in pages[1] and 'rel="prev"' not in pages[1] and 'rel="next"' not in pages[3]
+    assert "(rad 3–4 av 5)" in pages[2]
+    assert client.get("/rar", params={"sida": "999"}).text.count('<td class="state">') == 1  # the last part
+    assert client.get("/rar", params={"sida": "x" * 5000}).text.count('<td class="state">') == 2  # the first
+    missing = client.get("/rar", params={"status": "saknas"}).text
+    assert "(rad 1–2 av 4 som passar valet, av 5)" in missing
+    assert 'href="/rar?status=saknas&amp;sida=2" rel="next"' in missing
+    received = client.get("/rar", params={"status": "inkommen"}).text
+    assert "Sida" not in received and "(1 av 5)" in received  # one part: no links
+    with pytest.raises(SettingsError, match="rows_per_page"):
+        make_client(tmp_path / "noll", rows_per_page=0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -162,22 +162,62 @@ def register_coverage(outcomes: Sequence[FileOutcome], rows: Sequence[RegisterRo
     the first row whose period it fits, else for the first row of its insats. The rows are looked
     up by case number and name, so the work grows with files plus rows, not files times rows.
     """
-    identities = [(outcome, outcome_identity(outcome)) for outcome in outcomes]
-    wanted = [identity(row.prefill) for row in rows]
-    candidates = _Candidates(wanted)
-    mine: dict[int, list[tuple[FileOutcome, Identity]]] = {}  # register row index → its files
-    unmatched = []
-    for outcome, found in identities:
-        same = candidates.of(found) if found is not None else []
+    placed = PlacedFiles(rows)
+    for index, outcome in enumerate(outcomes):
+        placed.place(index, outcome)
+    return placed.report(list(outcomes), range(len(placed.rows)))
+
+
+class PlacedFiles:
+    """Each file's register row, kept by a key of the caller's (a position, a path), so that RAR's
+    page can move the few files an upload changed and rebuild only their rows
+    (consolidate/file_states.py) where register_coverage places every file each time."""
+
+    def __init__(self, rows: Sequence[RegisterRow]):
+        self.rows = rows
+        self.wanted = [identity(row.prefill) for row in rows]
+        self.candidates = _Candidates(self.wanted)
+        self.where: dict[Any, tuple[int, Identity]] = {}  # key → (row index, the file's identity)
+        self.mine: dict[int, set[Any]] = {}  # row index → keys of its files
+        self.unmatched: set[Any] = set()  # keys of files (not lock files) that belong to no row
+        self.coverage: list[RegisterCoverage] = []
+
+    def place(self, key: Any, outcome: FileOutcome) -> int | None:
+        """Put a file in its row (or among the unmatched); the row's index."""
+        found = outcome_identity(outcome)
+        same = self.candidates.of(found) if found is not None else []
         if not same:
             if outcome.status is not Status.SKIPPED:
-                unmatched.append(outcome.name)
-            continue
-        fitting = [index for index in same if for_period(wanted[index], found)]  # type: ignore[arg-type]
-        mine.setdefault((fitting or same)[0], []).append((outcome, found))  # type: ignore[arg-type]
-    coverage = []
-    for index, (row, want) in enumerate(zip(rows, wanted)):
-        files = mine.get(index, [])
+                self.unmatched.add(key)
+            return None
+        fitting = [index for index in same if for_period(self.wanted[index], found)]  # type: ignore[arg-type]
+        index = (fitting or same)[0]
+        self.where[key] = (index, found)  # type: ignore[assignment]
+        self.mine.setdefault(index, set()).add(key)
+        return index
+
+    def remove(self, key: Any) -> int | None:
+        """Take a file out; the index of the row it was in."""
+        self.unmatched.discard(key)
+        placed = self.where.pop(key, None)
+        if placed is None:
+            return None
+        self.mine[placed[0]].discard(key)
+        return placed[0]
+
+    def report(self, outcomes: Any, rows: Iterable[int], order: Callable[[Any], Any] | None = None) -> CoverageReport:
+        """The rows `rows` worked out again (the others as the last report had them) from
+        `outcomes[key]`; `order` gives a key's place among the files (register_coverage: the key)."""
+        if not self.coverage:
+            self.coverage = [None] * len(self.rows)  # type: ignore[list-item]
+        for index in rows:
+            keys = sorted(self.mine.get(index, ()), key=order)
+            self.coverage[index] = self._row(index, [(outcomes[key], self.where[key][1]) for key in keys])
+        unmatched = tuple(outcomes[key].name for key in sorted(self.unmatched, key=order))
+        return CoverageReport(tuple(self.coverage), unmatched)
+
+    def _row(self, index: int, files: list[tuple[FileOutcome, Identity]]) -> RegisterCoverage:
+        want = self.wanted[index]
         period = [outcome for outcome, found in files if for_period(want, found)]
         accepted = [o.name for o in period if o.accepted]
         rejected = tuple(o.name for o in period if o.status is Status.REJECTED)
@@ -187,23 +227,20 @@ def register_coverage(outcomes: Sequence[FileOutcome], rows: Sequence[RegisterRo
             state = Coverage.REJECTED
         else:
             state = Coverage.MISSING
-        prefill = row.prefill
-        coverage.append(
-            RegisterCoverage(
-                row=row.row,
-                case_number=prefill.get("case_number"),
-                initiative_name=prefill.get("initiative_name"),
-                report_number=prefill.get("report_number"),
-                period_start=prefill.get("period_start"),
-                period_end=prefill.get("period_end"),
-                state=state,
-                accepted=accepted[0] if accepted else None,
-                superseded=tuple(o.name for o in period if o.status is Status.SUPERSEDED),
-                rejected=rejected,
-                other_periods=tuple(o.name for o, found in files if not for_period(want, found)),
-            )
+        prefill = self.rows[index].prefill
+        return RegisterCoverage(
+            row=self.rows[index].row,
+            case_number=prefill.get("case_number"),
+            initiative_name=prefill.get("initiative_name"),
+            report_number=prefill.get("report_number"),
+            period_start=prefill.get("period_start"),
+            period_end=prefill.get("period_end"),
+            state=state,
+            accepted=accepted[0] if accepted else None,
+            superseded=tuple(o.name for o in period if o.status is Status.SUPERSEDED),
+            rejected=rejected,
+            other_periods=tuple(o.name for o, found in files if not for_period(want, found)),
         )
-    return CoverageReport(tuple(coverage), tuple(unmatched))
 
 
 class _Candidates:
@@ -233,6 +270,7 @@ __all__ = [
     "Coverage",
     "CoverageReport",
     "Identity",
+    "PlacedFiles",
     "RegisterCoverage",
     "for_period",
     "identity",

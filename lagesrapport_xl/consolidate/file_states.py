@@ -10,10 +10,14 @@ same files: the page and the Kontroll sheet agree (tests/test_web_cache.py).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..common.memory import batch_gc
 from ..form.spec import FormSpec
@@ -21,28 +25,60 @@ from ..reader.safety import Limits
 from .batch import decide
 from .cache import Cached, Known, ReportCache
 from .consolidation import Consolidation
-from .coverage import register_coverage
-from .inputs import find_input_files
+from .coverage import CoverageReport, PlacedFiles
+from .inputs import InputFile, find_input_files
+from .listing import Listing
 from .parallel import read_files
 from .receipts import Receipts
-from .statuses import Compared, Facts, FileOutcome
+from .statuses import Compared, Facts, FileOutcome, Status, normalise
 
 if TYPE_CHECKING:
     from ..reader.register import RegisterRow
 
 
+STAT_SECONDS = 60  # how often a build stats every file (a file changed in place by hand shows within it)
+
+
+@dataclass
+class _Built:
+    """What the last build decided, for the next one to start from."""
+
+    inputs: tuple[str, ...]
+    received: Mapping[str, dt.datetime] | None  # the receipts' times the statuses were decided by
+    outcomes: dict[str, FileOutcome]  # path → its decided outcome, in the listing's order
+    counts: dict[str, int]
+    register: Sequence[RegisterRow] | None
+    placed: PlacedFiles | None  # each file's register row (with `register`)
+
+
 class FileStates:
-    """The page's consolidation, kept from one build to the next: a file whose path, size and
-    modification time are unchanged keeps the facts recalled before, so a build after one new upload
-    recalls one entry and stats the rest (the page at 6 400 reports: docs/performance.md). A file
-    changed in place shows a new size or time and is recalled (hashed) again. One instance per
-    inbox; not thread-safe (the web layer builds one page at a time)."""
+    """The page's consolidation, kept from one build to the next, at the cost of what changed.
+
+    A file whose path, size and modification time are unchanged keeps the facts recalled before; a
+    new or changed file is recalled (hashed) or read. Between builds that stat every file (every
+    STAT_SECONDS, and the first) only new paths are stat'ed: the intake adds files by renaming
+    them into the inbox, never by writing in place. The statuses are decided again only for the
+    files an upload can change: those of the same insatser, by case number or name, as the files
+    that came, went, changed or were received again (statuses.decide_statuses decides within
+    them), and only their register rows are worked out again. A build after one upload then does
+    work for one insats, whatever the size of the inbox; the answer is the full build's
+    (tests/test_file_states.py). One instance per inbox; not thread-safe (the web layer builds
+    one page at a time)."""
 
     def __init__(self, spec: FormSpec, cache: ReportCache, *, tolerance: float, limits: Limits | None = None):
         self.spec, self.cache, self.tolerance, self.limits = spec, cache, tolerance, limits
         self._seen: dict[str, tuple[tuple[int, int], Cached, Facts]] = {}  # path → ((size, mtime_ns), …)
-        self._compared: Compared = {}  # compare_with_earlier's findings of the last build
+        self._compared: Compared = {}  # compare_with_earlier's findings, by pair of contents
+        self._listing = Listing()
+        self._built: _Built | None = None
+        self._stat_all_at = -math.inf
+        self._unseen: dict[str, tuple[Cached, Facts]] = {}  # this build's files that could not be stat'ed
+        self._left: list[tuple[str, str]] = []  # keys of the files changed or gone (_unindex)
+        self._keys: dict[str, tuple[str | None, str | None, str | None]] = {}  # path → (case, name, sha256)
+        self._by_key: dict[tuple[str, str], set[str]] = {}  # ("dnr"/"namn"/"sha", text) → paths
         self.recalled = 0  # files recalled or read by the last build (tests, the benchmark)
+        self.redecided = 0  # files whose statuses the last build decided again (tests)
+        self.counts: dict[str, int] = {}  # the last build's Consolidation.counts
 
     def build(
         self,
@@ -52,66 +88,233 @@ class FileStates:
         exclude: Iterable[str | Path] = (),
         register: Sequence[RegisterRow] | None = None,
         receipts: Receipts | None = None,
+        leave_out: Callable[[str], bool] | None = None,
     ) -> Consolidation:
         """The consolidation's files with their statuses (and, with `register`, its coverage), but no
         tables; files the cache has not seen are read in this process and kept in it. `known` may
         be a function that gives the log's word for the paths it is given: only the files that
-        are new or changed since the last build are asked for."""
+        are new or changed since the last build are asked for. `leave_out(name)`: a file the
+        caller leaves out of this build (one being stored, whose log row is on its way), asked of
+        the files not in the last build only: those are the ones it can be."""
         with batch_gc():
-            return self._build(inputs, known, exclude, register, receipts)
+            return self._build(tuple(str(i) for i in inputs), known, exclude, register, receipts, leave_out)
 
     def _build(
         self,
-        inputs: Sequence[str | Path],
+        inputs: tuple[str, ...],
         known: Mapping[str, Known] | Callable[[Sequence[str]], Mapping[str, Known]] | None,
         exclude: Iterable[str | Path],
         register: Sequence[RegisterRow] | None,
         receipts: Receipts | None,
+        leave_out: Callable[[str], bool] | None = None,
     ) -> Consolidation:
-        files = find_input_files(inputs, [*exclude, *self.cache.files])
+        now = time.monotonic()
+        stat_all = now - self._stat_all_at >= STAT_SECONDS
+        built = self._built
+        received = receipts.received if receipts is not None else None
+        if built is not None and (built.inputs != inputs or (built.received is None) != (received is None)):
+            built = None  # another batch: decided afresh
+        if built is None:
+            stat_all = True
+        if stat_all:
+            self._stat_all_at = now
+        skip = [*exclude, *self.cache.files]
+        files = (self._listing.files(inputs[0], skip, thorough=stat_all) if len(inputs) == 1
+                 else find_input_files(inputs, skip))
+        if leave_out is not None:
+            before = built.outcomes if built is not None else {}
+            out = {f.location for f in files if f.location not in before and leave_out(f.name)}
+            if out:
+                files = [f for f in files if f.location not in out]
         paths = [f.location for f in files]
-        results: list[Cached | None] = [None] * len(paths)
-        facts: list[Facts | None] = [None] * len(paths)
-        stats: list[tuple[int, int] | None] = [None] * len(paths)
-        todo = []
-        for index, path in enumerate(paths):
+        changed = self._recall(paths, known, stat_all)
+        outcomes, affected = self._decide(files, paths, changed, built, receipts)
+        counts = self._count(outcomes, affected, changed, built)
+        placed, coverage = None, None
+        if register is not None:
+            placed, coverage = self._cover(register, outcomes, affected, changed, built, paths)
+        self._built = _Built(inputs, dict(received) if received is not None else None, outcomes, counts,
+                             register, placed)
+        self.counts = counts
+        consolidation = Consolidation(
+            spec=self.spec, tolerance=self.tolerance, inputs=inputs, started=dt.datetime.now(),
+            files=list(outcomes.values()), receipts=receipts,
+        )
+        consolidation.coverage = coverage
+        return consolidation
+
+    def row_of(self, path: str) -> int | None:
+        """The index of the register row the last build (with a register) put a file in."""
+        placed = self._built.placed if self._built is not None else None
+        found = placed.where.get(path) if placed is not None else None
+        return found[0] if found is not None else None
+
+    def _recall(self, paths: list[str], known: Any, stat_all: bool) -> set[str]:
+        """Stat the files (all, or the new ones), recall the new and changed ones from the cache (or
+        read them); the paths that are new, changed or gone since the last build."""
+        seen = self._seen
+        todo: list[str] = []
+        fresh_stats: dict[str, tuple[int, int]] = {}
+        for path in (paths if stat_all else [p for p in paths if p not in seen]):
             try:
                 stat = os.stat(path)
             except OSError:
-                todo.append(index)
+                todo.append(path)
                 continue
-            stats[index] = (stat.st_size, stat.st_mtime_ns)
-            seen = self._seen.get(path)
-            if seen is not None and seen[0] == stats[index]:
-                results[index], facts[index] = seen[1], seen[2]
-            else:
-                todo.append(index)
+            fresh_stats[path] = (stat.st_size, stat.st_mtime_ns)
+            kept = seen.get(path)
+            if kept is None or kept[0] != fresh_stats[path]:
+                todo.append(path)
+        gone = seen.keys() - set(paths)
+        self._unseen = {}
+        for path in gone | set(todo):
+            self._left.extend(self._unindex(path))
+        for path in gone:
+            del seen[path]
+        self.recalled = len(todo)
         if todo:
-            asked = [paths[i] for i in todo]
-            vouched = known(asked) if callable(known) else known
-            recalled, missing = self.cache.recall(asked, vouched, column="facts")
+            vouched = known(todo) if callable(known) else known
+            recalled, missing = self.cache.recall(todo, vouched, column="facts")
             if missing:
-                fresh = read_files([paths[todo[i]] for i in missing], self.spec, workers=1, limits=self.limits)
+                fresh = read_files([todo[i] for i in missing], self.spec, workers=1, limits=self.limits)
                 self.cache.keep(fresh)
                 for at, outcome in zip(missing, fresh):
                     recalled[at] = outcome
-            for at, index in enumerate(todo):
-                results[index] = recalled[at]
-        self.recalled = len(todo)
-        outcomes = [FileOutcome.with_facts(f.name, r, a, known_facts)  # type: ignore[misc]
-                    for f, (r, a), known_facts in zip(files, results, facts)]
-        self._seen = {path: (stat, result, outcome.facts) for path, stat, result, outcome
-                      in zip(paths, stats, results, outcomes) if stat is not None and result is not None}
-        decide(outcomes, self.spec, receipts, self._compared)
-        consolidation = Consolidation(
-            spec=self.spec, tolerance=self.tolerance, inputs=tuple(str(i) for i in inputs),
-            started=dt.datetime.now(), files=outcomes, receipts=receipts,
-        )
-        if register is not None:
-            consolidation.coverage = register_coverage(outcomes, register)
-        return consolidation
+            for path, result in zip(todo, recalled):
+                facts = FileOutcome.with_facts("", *result, None).facts  # type: ignore[misc]
+                self._index(path, facts)
+                stat = fresh_stats.get(path)
+                seen.pop(path, None)
+                if stat is not None:
+                    seen[path] = (stat, result, facts)  # type: ignore[assignment]
+                else:  # gone between the listing and its stat: read as it was, recalled again next time
+                    self._unseen[path] = (result, facts)  # type: ignore[assignment]
+        return gone | set(todo)
+
+    def _index(self, path: str, facts: Facts) -> None:
+        case = normalise(facts.case_number, squeeze=True) if facts.case_number else None
+        keys = (case, normalise(facts.initiative_name or ""), facts.sha256)
+        self._keys[path] = keys
+        for key in _index_keys(*keys):
+            self._by_key.setdefault(key, set()).add(path)
+
+    def _unindex(self, path: str) -> list[tuple[str, str]]:
+        """Take a path out of the index; the keys it had (the insatser it may have left)."""
+        keys = self._keys.pop(path, None)
+        if keys is None:
+            return []
+        had = _index_keys(*keys)
+        for key in had:
+            paths = self._by_key.get(key)
+            if paths is not None:
+                paths.discard(path)
+                if not paths:
+                    del self._by_key[key]
+        return had
+
+    def _affected(self, seeds: set[str], paths: Sequence[str]) -> set[str]:
+        """The files whose statuses may change with `seeds`' (and the keys they left, _left): every
+        file sharing a case number or a name with them, and so on, as assign_insats_keys links
+        files (a name that belongs to one case number in the batch counts as that case number)."""
+        present = set(paths)
+        affected = seeds & present
+        queue = list(self._left)
+        for path in affected:
+            queue.extend(_index_keys(*self._keys[path]))
+        done: set[tuple[str, str]] = set()
+        while queue:
+            key = queue.pop()
+            if key in done or key[0] == "sha":
+                continue
+            done.add(key)
+            for path in self._by_key.get(key, ()):
+                if path not in affected:
+                    affected.add(path)
+                    queue.extend(_index_keys(*self._keys[path]))
+        return affected
+
+    def _decide(self, files: list[InputFile], paths: list[str], changed: set[str], built: _Built | None,
+                receipts: Receipts | None) -> tuple[dict[str, FileOutcome], set[str] | None]:
+        """Every file's outcome, decided again for the files an upload can change (None: all)."""
+        affected: set[str] | None = None
+        if built is not None:
+            seeds = set(changed)
+            if receipts is not None and built.received is not None:
+                old, new = built.received, receipts.received  # mostly the same objects: `is` settles most
+                shas = [sha for sha, when in new.items() if old.get(sha) is not when and old.get(sha) != when]
+                for sha in [*shas, *(old.keys() - new.keys())]:
+                    seeds |= self._by_key.get(("sha", sha), set())
+            affected = self._affected(seeds, paths)
+            if 2 * len(affected) > len(paths):
+                affected = None  # most of the batch: decided afresh
+        self._left = []
+        chosen = files if affected is None else [f for f in files if f.location in affected]
+        fresh = {f.location: FileOutcome.with_facts(f.name, *self._known(f.location)) for f in chosen}
+        compared = dict(self._compared)  # compare_with_earlier keeps what it used: the subset's pairs
+        decide(list(fresh.values()), self.spec, receipts, compared)
+        if affected is None:
+            self._compared = compared
+        else:
+            self._compared.update(compared)
+        self.redecided = len(fresh)
+        if affected is None:
+            return fresh, None
+        outcomes: dict[str, Any] = dict.fromkeys(paths)  # the listing's order, filled without a loop
+        kept = dict(built.outcomes)  # type: ignore[union-attr]
+        for path in changed - fresh.keys():
+            kept.pop(path, None)  # gone
+        outcomes.update(kept)
+        outcomes.update(fresh)
+        return outcomes, affected
+
+    def _known(self, path: str) -> tuple[Any, Any, Facts]:
+        seen = self._seen.get(path)
+        result, facts = (seen[1], seen[2]) if seen is not None else self._unseen[path]
+        return (*result, facts)  # type: ignore[return-value]
+
+    def _count(self, outcomes: dict[str, FileOutcome], affected: set[str] | None, changed: set[str],
+               built: _Built | None) -> dict[str, int]:
+        """Consolidation.counts, from the last build's and the files decided again."""
+        if affected is None or built is None:
+            tally = Counter(outcome.status for outcome in outcomes.values())
+        else:
+            tally = Counter({Status[name.upper()]: count for name, count in built.counts.items() if name != "found"})
+            for path in affected | changed:
+                if path in built.outcomes:
+                    tally[built.outcomes[path].status] -= 1
+                if path in outcomes:
+                    tally[outcomes[path].status] += 1
+        return {"found": len(outcomes), **{status.name.lower(): tally[status] for status in Status}}
+
+    def _cover(self, register: Sequence[RegisterRow], outcomes: dict[str, FileOutcome], affected: set[str] | None,
+               changed: set[str], built: _Built | None, paths: list[str]) -> tuple[PlacedFiles, CoverageReport]:
+        """register_coverage's answer, working out again only the rows of the files decided again."""
+        order = dict(zip(paths, range(len(paths)))).__getitem__
+        if affected is None or built is None or built.placed is None or built.register is not register:
+            placed = PlacedFiles(register)
+            for path, outcome in outcomes.items():
+                placed.place(path, outcome)
+            return placed, placed.report(outcomes, range(len(register)), order)
+        placed, dirty = built.placed, set()
+        for path in affected | changed:
+            dirty.add(placed.remove(path))
+            if path in outcomes:
+                dirty.add(placed.place(path, outcomes[path]))
+        dirty.discard(None)
+        return placed, placed.report(outcomes, dirty, order)  # type: ignore[arg-type]
 
 
+def _index_keys(case: str | None, name: str | None, sha256: str | None) -> list[tuple[str, str]]:
+    """The keys that link a file to others (see FileStates._affected): its case number; its name,
+    unless it has a case number and no name (assign_insats_keys maps only names with a case)."""
+    keys = []
+    if case:
+        keys.append(("dnr", case))
+    if name or not case:
+        keys.append(("namn", name or ""))
+    if sha256:
+        keys.append(("sha", sha256))
+    return keys
 def file_states(
     inputs: Sequence[str | Path],
     *,

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .intake import Intake
-from .overview import Overview
+from .overview import InsatsRow, Overview
 from .receipt import Receipt
 
 CHUNK = 500  # names per query: under SQLite's limit of bound parameters
@@ -35,8 +35,12 @@ class FileLinks:
     def for_page(self, overview: Overview) -> dict[str, dict[str, Any]]:
         """stored name → {"token", "sent", "issues"} for every file the overview's rows show (issues
         only of their files with errors, as the page lists them inline)."""
+        return self.for_rows(overview.rows, overview)
+
+    def for_rows(self, rows: Sequence[InsatsRow], overview: Overview) -> dict[str, dict[str, Any]]:
+        """The same for the rows of one part of the page (paging.py)."""
         sent = overview.receipts.sent if overview.receipts is not None else {}
-        shown = {name: name in row.coverage.rejected for row in overview.rows
+        shown = {name: name in row.coverage.rejected for row in rows
                  for name in (row.coverage.accepted, *row.coverage.superseded, *row.coverage.rejected) if name}
         with self.lock:
             self._look_up([name for name, rejected in shown.items()

@@ -36,7 +36,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,12 +50,12 @@ from ..reader.annotate import AnnotateError, write_annotated_copy
 from ..reader.read import read_report
 from ..reader.result import ReadResult
 from ..reader.rules import signed_after_receipt
-from . import audit, fallback
+from . import fallback
 from .auth import new_token
 from .keys import Insats
 from .limits import make_room
-from .logview import LogView
-from .names import MAX_STORED_NAME_BYTES, safe_name, shown_name
+from .logview import LogView, Snapshot
+from .names import MAX_STORED_NAME_BYTES, STORED_NAME, safe_name, shown_name
 from .receipt import (  # noqa: F401  (the names app.py and the tests use, from here)
     BAD_FORM,
     BAD_KEY,
@@ -74,7 +74,6 @@ from .supersession import supersession
 
 logger = logging.getLogger(__name__)
 CACHE_FILE = "rapportcache.sqlite"  # in the state folder: the parsed result of every received upload
-STORED_NAME = re.compile(r"\d{8}-\d{6}_[0-9a-f]{12}_")  # how _store names a file in the inbox
 
 
 def _local(ns: int) -> dt.datetime:
@@ -107,20 +106,6 @@ class _Read:
     code: str | None = None
     answers: dict[str, Any] = field(default_factory=dict)
     insats: Insats | None = None  # the link it came through; None: only checked
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The log at one moment (one read transaction), for a reading of the whole inbox."""
-
-    known: dict[str, Known]  # inbox path → SHA-256, size, time: the files the log vouches for
-    order: dict[str, dt.datetime]  # receipt_order
-    last_uploads: dict[str, dt.datetime]
-    counts: dict[str, int]
-    change: tuple[int, int, int]  # Intake.last_change
-    logged: frozenset[str] = frozenset()  # every stored name in the log
-    sent: dict[str, str] = field(default_factory=dict)  # stored name → the name it was sent under
-    pending: tuple[Path, ...] = ()  # inbox files being stored, whose rows were not in the log yet
 
 
 # --- the intake ----------------------------------------------------------------------------------
@@ -168,7 +153,7 @@ class Intake:
             return self.refuse(file_name, code, message, client=client, size=len(content), insats=insats,
                                sha256=upload.sha256)
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, *, pending: bool = True) -> Snapshot:
         """The log as it is now, read in one read transaction without its write lock (no upload
         waits for it), and the inbox files being stored at that moment, which it does not hold
         yet: a reading of the whole inbox (RAR's page, the master) leaves those out, and so agrees
@@ -176,12 +161,18 @@ class Intake:
         with self.store.reading() as db, self._log_view.lock:
             (view := self._log_view).catch_up(db)  # only the rows since the last snapshot (logview.py)
             snap = Snapshot(known=dict(view.known), order=view.receipt_order(),
-                            last_uploads=view.last_upload_times(), counts=self.counts(db),
+                            last_uploads=view.last_upload_times(), counts=dict(view.counts),
                             change=self.last_change(db), logged=frozenset(view.last_uploads),
-                            sent=dict(view.sent))
-        pending = tuple(self.inbox / name for name in _file_names(self.inbox)
-                        if STORED_NAME.match(name) and name not in snap.logged)
-        return replace(snap, pending=pending)
+                            sent=dict(view.sent), log_id=view.last_id)
+        if not pending:  # the caller lists the inbox after this and leaves out what being_stored says
+            return snap
+        return replace(snap, pending=tuple(self.inbox / name for name in _file_names(self.inbox, snap.logged)
+                                           if STORED_NAME.match(name)))
+
+    def stored_since(self, log_id: int) -> set[str]:
+        """The stored names of upload rows after the snapshot with `log_id`, to the last snapshot."""
+        with self._log_view.lock:
+            return self._log_view.stored_since(log_id)
 
     def refuse(self, file_name: str | None, code: str, message: str, *, client: str | None = None,
                size: int | None = None, insats: Insats | None = None, submitted: bool | None = None,
@@ -455,11 +446,10 @@ def _rows(upload: _Read, receipt: Receipt, now: int, client: str | None,
     return upload_row, audit_fields
 
 
-def _file_names(folder: Path) -> list[str]:
-    """The names of the regular files in `folder` (no stat of each: the directory says)."""
+def _file_names(folder: Path, but: frozenset[str] = frozenset()) -> list[str]:
+    """The regular files in `folder` but `but` (the log's names: RAR's page stats only the others)."""
     try:
-        with os.scandir(folder) as entries:
-            return [entry.name for entry in entries if entry.is_file()]
+        return [name for name in os.listdir(folder) if name not in but and os.path.isfile(os.path.join(folder, name))]
     except OSError:
         return []
 

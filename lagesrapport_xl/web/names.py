@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 MAX_SHOWN_NAME = 255  # characters of the sent file name kept for the receipt
+STORED_NAME = re.compile(r"\d{8}-\d{6}_[0-9a-f]{12}_")  # how intake._store names a file in the inbox
 MAX_STORED_NAME_BYTES = 120  # of the sanitised name in the inbox (file systems allow 255 bytes)
 DEFAULT_NAME = "rapport.xlsx"
 _PATH_SEPARATORS = re.compile(r"[\\/]")

@@ -30,6 +30,7 @@ PAGES_FOR_CHECKS: tuple[tuple[str, bool, str], ...] = (
     ("/rar/login", False, "RAR:s inloggning"),
     ("/rar", True, "RAR:s sida med register"),
     ("/rar?granskning=komplettering", True, "RAR:s sida, filtrerad på granskning"),
+    ("/rar?sida=2", True, "RAR:s sida, tabellens andra del (test_web_a11y visar två rader i taget)"),
     ("/rar/insats?i={insats}", True, "en insats hos RAR: versioner, granskning, ändringar, länk och logg"),
     ("/rar/logg", True, "loggen"),
     ("/sidan-finns-inte", False, "meddelandesidan (404)"),

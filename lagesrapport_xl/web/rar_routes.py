@@ -8,7 +8,7 @@ never shown: files are offered by their receipt's token.
 
 Routes:
   GET  /rar/login, POST /rar/login, POST /rar/logout
-  GET  /rar                     the insatser, filtered by review (?granskning=) and state (?status=)
+  GET  /rar                     the insatser, filtered by review (?granskning=) and state (?status=), a part at a time (?sida=)
   GET  /rar/status.json         the same as JSON
   GET  /rar/insats?i=KEY        one insats: versions, review, changes, link, its log
   POST /rar/granskning          a review change (kansli)
@@ -46,6 +46,7 @@ from .board_download import write_board_pdf
 from .insats import find, template_plan, versions
 from .limits import Attempt, Refusal, account_key
 from .overview import FILE_COUNT_LABELS, Overview, build_overview, write_master_workbook
+from .paging import MAX_UNMATCHED_SHOWN, RowPage
 from .server import SESSION_COOKIE, XLSX, Web
 from .utskick import UtskickError, issue_links, zip_bytes
 
@@ -194,12 +195,15 @@ class RarPages:
         rows = [row for row in overview.rows
                 if (wanted_review is None or row.review is wanted_review)
                 and (wanted_state is None or row.state is wanted_state)]
+        chosen = {key: request.query_params.get(key, "") for key in ("granskning", "status")}
+        part = RowPage.of(rows, request.query_params.get("sida", ""), {k: v for k, v in chosen.items() if v},
+                          self.settings.rows_per_page)
         register = self.settings.register
         return self.web.page(
-            request, "rar.html", o=overview, rows=rows, register_name=register.name if register else "",
-            file_labels=FILE_COUNT_LABELS, files=self.web.file_links.for_page(overview),
-            review_filters=REVIEW_FILTERS, state_filters=STATE_FILTERS, chosen_review=request.query_params.get("granskning", ""),
-            chosen_state=request.query_params.get("status", ""),
+            request, "rar.html", o=overview, rows=part.rows, part=part, register_name=register.name if register else "",
+            file_labels=FILE_COUNT_LABELS, files=self.web.file_links.for_rows(part.rows, overview),
+            review_filters=REVIEW_FILTERS, state_filters=STATE_FILTERS, chosen_review=chosen["granskning"],
+            chosen_state=chosen["status"], unmatched=overview.unmatched[:MAX_UNMATCHED_SHOWN],
         )
 
     async def status(self, request: Request) -> Response:

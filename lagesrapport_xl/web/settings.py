@@ -31,7 +31,8 @@ from .auth import check_password_hash, hash_password
 
 ENV_PASSWORD_HASH = "LAGESRAPPORT_PASSWORD_HASH"
 ENV_PASSWORD = "LAGESRAPPORT_PASSWORD"
-WEB_KEYS = {"password_hash", "https", "max_mb", "accessibility", "limits", "public_url"}
+WEB_KEYS = {"password_hash", "https", "max_mb", "accessibility", "limits", "public_url", "rows_per_page"}
+ROWS_PER_PAGE = 100  # RAR's table, a part at a time (web/paging.py)
 _PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 
 
@@ -85,6 +86,7 @@ class Settings:
     public_url: str | None = None  # "https://rapporter.rar.example/lagesrapport": links sent out start so
     accessibility: Statement = field(default_factory=Statement)  # the tillgänglighetsredogörelse's texts
     template: TemplateOptions = TemplateOptions()  # rar.toml's [template]: the templates it hands out
+    rows_per_page: int = ROWS_PER_PAGE
 
     @property
     def max_upload_bytes(self) -> int:
@@ -203,6 +205,9 @@ def build_settings(
                 f"Största filstorlek ska vara mellan 0 och {DEFAULT_LIMITS.max_file_bytes // MiB} MB, inte {max_mb}."
             )
         limits = replace(DEFAULT_LIMITS, max_file_bytes=int(max_mb * MiB))
+    rows = extra.pop("rows_per_page", table.get("rows_per_page", ROWS_PER_PAGE))
+    if type(rows) is not int or not 1 <= rows <= 10_000:
+        raise SettingsError(f"rows_per_page ska vara ett heltal mellan 1 och 10 000 (rader i RAR:s tabell), inte {rows!r}.")
     guard = extra.pop("guard", None) or guard_from(table.get("limits"), limits.max_file_bytes)
     accessibility = extra.pop("accessibility", None)
     if accessibility is None:
@@ -221,5 +226,6 @@ def build_settings(
         accessibility=accessibility,
         guard=guard,
         public_url=public_url_from(extra.pop("public_url", table.get("public_url"))),
+        rows_per_page=rows,
         **extra,
     )
