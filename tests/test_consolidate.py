@@ -292,6 +292,20 @@ def test_reading_never_imports_the_writers() -> None:
     assert callable(lagesrapport_xl.write_template)  # still there, imported on first use
 
 
+def test_a_batch_reads_without_pydantic(batch) -> None:
+    """pydantic and the Report class take 0.15–0.2 s before the first file can be read; a batch
+    keeps answers, not models, so neither the command nor its readers import it (reader/answers.py)."""
+    folder, files = batch
+    code = (
+        "import sys; from lagesrapport_xl.consolidate.batch import consolidate;"
+        "c = consolidate([sys.argv[1]], workers=1);"
+        "print(len(c.files), 'pydantic' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.split() == [str(len(files)), "False"]
+
+
 # --- a messy inbox: every file exactly once in Kontroll ------------------------------------------
 
 
@@ -385,14 +399,14 @@ def test_duplicates_by_name_when_case_number_is_missing(tmp_path: Path, spec: Fo
 def test_a_crash_in_one_file_is_that_files_rejection(tmp_path: Path, spec: FormSpec, monkeypatch) -> None:
     write_examples(tmp_path, bulk_files(10, spec), spec)
     victim = sorted(tmp_path.glob("*.xlsx"))[3]
-    real = reader.read_report
+    real = reader.read_answers  # what read_one calls
 
     def flaky(path, *args, **kwargs):
         if Path(path).name == victim.name:
             raise ZeroDivisionError("division by zero")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(reader, "read_report", flaky)
+    monkeypatch.setattr(reader, "read_answers", flaky)
     for workers in (1, 2):  # in this process, and in forked worker processes
         result = consolidate([tmp_path], spec=spec, workers=workers)
         outcome = {o.name: o for o in result.files}
@@ -406,14 +420,14 @@ def test_a_crash_in_one_file_is_that_files_rejection(tmp_path: Path, spec: FormS
 def test_a_worker_process_that_dies_costs_only_its_file(tmp_path: Path, spec: FormSpec, monkeypatch) -> None:
     write_examples(tmp_path, bulk_files(12, spec), spec)
     victim = sorted(tmp_path.glob("*.xlsx"))[5]
-    real = reader.read_report
+    real = reader.read_answers  # what read_one calls
 
     def fatal(path, *args, **kwargs):
         if Path(path).name == victim.name:
             os._exit(1)  # what the operating system does to a process that runs out of memory
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(reader, "read_report", fatal)
+    monkeypatch.setattr(reader, "read_answers", fatal)
     result = consolidate(str(tmp_path), spec=spec, workers=2)  # a single folder as a plain string
     outcome = {o.name: o for o in result.files}
     assert outcome[victim.name].status is Status.REJECTED

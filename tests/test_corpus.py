@@ -21,8 +21,10 @@ from corpus import CASES, Case
 from openpyxl import load_workbook
 from test_catalogue import assert_declared
 
+from lagesrapport_xl.common.digest import file_digest
 from lagesrapport_xl.consolidate.batch import consolidate
 from lagesrapport_xl.consolidate.cache import ReportCache
+from lagesrapport_xl.consolidate.parallel import batch_form, read_one
 from lagesrapport_xl.consolidate.statuses import Status
 from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import writer as master_module
@@ -66,6 +68,7 @@ def test_corpus_case(case: Case, tmp_path: Path, spec: FormSpec) -> None:
 
     fast, reference = results["fast"], results["openpyxl"]
     assert comparable(fast) == comparable(reference), "the two cell sources disagree"
+    assert read_one(str(path), spec) == kept_by_a_batch(fast), "a batch reads the file as read_report does"
     assert_declared(fast.issues)  # each code in common/catalogue.py, at its severity, with its wording
 
     assert outcome(fast) == case.expect, describe(fast)
@@ -86,6 +89,15 @@ def test_corpus_case(case: Case, tmp_path: Path, spec: FormSpec) -> None:
     if case.kind:
         assert inspect_file(path).kind == case.kind
     TALLY[case.expect] += 1
+
+
+def kept_by_a_batch(result: ReadResult) -> tuple[ReadResult, dict | None]:
+    """What read_one made of read_report's result before it read without the model: batch_form,
+    and the digest of a file the reader did not hash (a lock file)."""
+    kept, answers = batch_form(result)
+    if kept.sha256 is None:
+        kept.sha256, kept.size, kept.modified = file_digest(kept.file)
+    return kept, answers
 
 
 def test_corpus_covers_every_required_kind() -> None:
@@ -209,14 +221,14 @@ def test_a_crash_inside_one_file_rejects_that_file_only(
         corpus.filled(tmp_path, changes, name=f"rapport{number}.xlsx")
         shutil.copy2(tmp_path / f"rapport{number}.xlsx", inbox)
     doomed = "rapport4.xlsx"
-    real = reader.read_report
+    real = reader.read_answers  # what read_one calls
 
     def failing(path, *args, **kwargs):  # inherited by forked workers
         if Path(path).name == doomed:
             raise error
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(reader, "read_report", failing)
+    monkeypatch.setattr(reader, "read_answers", failing)
     consolidation = consolidate(inbox, spec=spec, workers=workers)
     control = consolidation.tables["control"].frame.set_index("file")
     assert len(control) == 9

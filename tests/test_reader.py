@@ -20,7 +20,8 @@ from lagesrapport_xl.reader.sources import workbook_xml
 from lagesrapport_xl.reader.cells import NameTarget, RawCell, WorkbookCells, cell_index
 from lagesrapport_xl.reader.check import check_cells
 from lagesrapport_xl.reader.models import budget_rows
-from lagesrapport_xl.reader.read import read_report
+from lagesrapport_xl.reader.answers import plain_answers
+from lagesrapport_xl.reader.read import read_answers, read_report
 from lagesrapport_xl.reader.sources import SOURCES, parse_name_target, read_fast, read_openpyxl
 from lagesrapport_xl.template.writer import FORM_VERSION_NAME, VERSION_PROPERTY
 
@@ -57,6 +58,32 @@ def test_valid_report_reads_into_the_model(fill, answers, spec):
     assert result.size == path.stat().st_size
     assert isinstance(result.modified, dt.datetime)
     assert sha256(path) == before  # only read, never written
+
+
+def test_a_batch_keeps_the_answers_the_model_holds(fill, answers, spec):
+    """read_answers, as a batch reads: the same result without the model, and its answers."""
+    path = fill(answers, "Nyttiga_affarer_rapport_2.xlsx")
+    with_model = read_report(path)
+    kept, plain = read_answers(path)
+    assert plain == with_model.report.answers() == every_field(spec, answers)
+    assert list(plain) == list(with_model.report.answers())
+    assert kept == dataclasses.replace(with_model, report=None)
+    broken, none = read_answers(fill({**answers, "report_number": "två"}, "fel.xlsx"))
+    assert none is None and broken.errors
+
+
+def test_answers_of_another_type_are_left_to_the_model(spec):
+    """Exact types come back as they are (pydantic returns the same objects); anything else is
+    the model's to convert or refuse, as when every report built it."""
+    amount = next(f.key for f in spec.fields.values() if f.type.name == "amount")
+    base = {"form_version": spec.version, "source_file": "rapport.xlsx", "source_sha256": ""}
+    values = {**dict.fromkeys(spec.fields), amount: Decimal("125.50")}
+    kept = plain_answers(spec, values, **base)
+    assert kept == values and kept[amount] is values[amount]
+    converted = plain_answers(spec, {**values, amount: 125}, **base)
+    assert type(converted[amount]) is Decimal and converted[amount] == 125
+    with pytest.raises(ValueError):  # pydantic's ValidationError: the check reports an internal error
+        plain_answers(spec, {**values, amount: Decimal("NaN")}, **base)
 
 
 def test_budget_and_financing_rows_come_out_in_the_forms_order(fill, answers, spec):

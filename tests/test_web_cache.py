@@ -63,6 +63,7 @@ def _forbid_reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise AssertionError(f"{path} was hashed")
 
     monkeypatch.setattr(reader, "read_report", read_report)
+    monkeypatch.setattr(reader, "read_answers", read_report)  # what a batch's read_one calls
     monkeypatch.setattr(cache_module, "file_digest", file_digest)
     return opened
 

@@ -64,8 +64,11 @@ def read_one(
     file with errors keeps its `values` (the JSON export shows what was read; such files are few).
     """
     try:
-        # the one line that binds the consolidation to the reader
-        result, answers = batch_form(reader.read_report(path, spec, limits=limits))
+        # the one line that binds the consolidation to the reader; what batch_form would make of
+        # read_report's result, without building the model (reader/answers.py)
+        result, answers = reader.read_answers(path, spec, limits=limits)
+        if answers is not None:
+            result.values = {}  # an error-free report's values are its answers, sent once
         if result.sha256 is None:
             result.sha256, result.size, result.modified = file_digest(path)
         return result, answers

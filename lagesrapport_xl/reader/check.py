@@ -26,7 +26,7 @@ from ..form.fieldtypes import ValueProblem, is_blank, parse_count, parse_text
 from ..form.previous import Previous
 from ..form.spec import FORM_VERSION_NAME, PREVIOUS_PREFIX, Carried, Field, FormSpec, default_spec
 from .cells import NameTarget, RawCell, WorkbookCells, cell_index
-from .models import report_model
+from .answers import plain_answers
 from .privacy import find_personal_data, privacy_parts
 from .result import ReadResult
 from .rules import Findings, check_previous, check_rules
@@ -45,21 +45,40 @@ def check_cells(
     modified: dt.datetime | None = None,
 ) -> ReadResult:
     """Every problem of one workbook, and the Report model when there is no error."""
+    return _checked(cells, spec, True, file=file, sha256=sha256, size=size, modified=modified)[0]
+
+
+def check_answers(
+    cells: WorkbookCells, spec: FormSpec | None = None, **facts: Any
+) -> tuple[ReadResult, dict[str, Any] | None]:
+    """check_cells as a batch keeps a report: the result without its model, and the answers the
+    model would hold (None when there is an error). The same issues; the model is only built when
+    a value is not already of its field's type (answers.py), so a batch never waits for pydantic."""
+    return _checked(cells, spec, False, **facts)
+
+
+def _checked(
+    cells: WorkbookCells, spec: FormSpec | None, model: bool, **facts: Any
+) -> tuple[ReadResult, dict[str, Any] | None]:
     spec = spec or default_spec()
-    result = ReadResult(file=file, sha256=sha256, size=size, modified=modified)
+    result = ReadResult(**facts)
+    check = _Check(cells, spec, result, model)
     try:
-        _Check(cells, spec, result).run()
+        check.run()
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a batch; it is reported instead
         result.issues.append(codes.INTERNAL_ERROR.issue(f"{type(exc).__name__}: {exc}"))
         result.report = None
-    return result
+        return result, None
+    return result, check.answers
 
 
 class _Check:
     """One run of the checks over one workbook; fills `result`."""
 
-    def __init__(self, cells: WorkbookCells, spec: FormSpec, result: ReadResult):
+    def __init__(self, cells: WorkbookCells, spec: FormSpec, result: ReadResult, model: bool = True):
         self.cells = cells
+        self.model = model  # build the Report model (check_cells), or only its answers (check_answers)
+        self.answers: dict[str, Any] | None = None
         self.spec = spec
         self.result = result
         self.names = {name.lower(): target for name, target in cells.names.items()}
@@ -103,13 +122,15 @@ class _Check:
         if self.failed:  # else the default: one empty set shared by every clean report of a batch
             self.result.unread = frozenset(self.failed)
         if not self.result.errors:
-            model = report_model(self.spec)
-            self.result.report = model(
-                **self.values,
-                form_version=version,
-                source_file=Path(self.result.file).name,
-                source_sha256=self.result.sha256 or "",
-            )
+            base = {"form_version": version, "source_file": Path(self.result.file).name,
+                    "source_sha256": self.result.sha256 or ""}
+            if self.model:
+                from .models import report_model  # pydantic: only where a model is asked for
+
+                self.result.report = report_model(self.spec)(**self.values, **base)
+                self.answers = self.result.report.answers()
+            else:
+                self.answers = plain_answers(self.spec, self.values, **base)
 
     def _form_version(self) -> str | None:
         """The version in Data!B1 (by its name) or the document property; None: not the template."""

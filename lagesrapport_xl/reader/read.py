@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from ..common import catalogue as codes
 from ..common.digest import file_sha256
 from ..common.issues import Issue
 from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
-from .check import check_cells
+from .check import check_answers, check_cells
 from .result import ReadResult
 from .safety import DEFAULT_LIMITS, Limits, inspect_file
 from .sources import SOURCES
@@ -29,6 +30,20 @@ def read_report(
     limits: Limits | None = None,
 ) -> ReadResult:
     """The model (or None) and every problem of one file. `source`: "fast" or "openpyxl"."""
+    return _read(path, spec, source, limits, model=True)[0]
+
+
+def read_answers(
+    path: str | Path, spec: FormSpec | None = None, *, limits: Limits | None = None
+) -> tuple[ReadResult, dict[str, Any] | None]:
+    """read_report as a batch keeps a file: the result without its model, and the answers (None
+    when the file has an error). The same checks and issues; pydantic is not needed (answers.py)."""
+    return _read(path, spec, "fast", limits, model=False)
+
+
+def _read(
+    path: str | Path, spec: FormSpec | None, source: str, limits: Limits | None, *, model: bool
+) -> tuple[ReadResult, dict[str, Any] | None]:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     spec = spec or default_spec()
@@ -37,10 +52,10 @@ def read_report(
     try:
         stat = path.stat()
     except OSError as exc:
-        return ReadResult(file=str(path), issues=[_unopenable(path, exc)])
+        return ReadResult(file=str(path), issues=[_unopenable(path, exc)]), None
     check = inspect_file(path, limits, keep_parts=True)  # what the file really is, and the hard limits
     if check.skip:
-        return ReadResult(file=str(path), issues=check.issues, skipped=True)
+        return ReadResult(file=str(path), issues=check.issues, skipped=True), None
     facts = {
         "file": str(path),
         "size": stat.st_size,
@@ -50,12 +65,14 @@ def read_report(
         else file_sha256(path) if stat.st_size <= limits.max_file_bytes else None,
     }
     if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
-        return ReadResult(**facts, issues=check.issues)
+        return ReadResult(**facts, issues=check.issues), None
     # The source parses the very bytes safety inflated and checked: each part is inflated once.
     wanted = [*spec.fields, FORM_VERSION_NAME, *spec.previous_names]  # previous_*: rolled-forward files only
     cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content, scans=check.sheet_scans)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
-    return check_cells(cells, spec, **facts)
+    if model:
+        return check_cells(cells, spec, **facts), None
+    return check_answers(cells, spec, **facts)
 
 
 def _unopenable(path: Path, exc: OSError) -> Issue:

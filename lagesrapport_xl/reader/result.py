@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..common.issues import Issue, Severity, json_answers, json_value
-from .models import ReportBase
+
+if TYPE_CHECKING:  # pydantic is imported only where a model is built (check.py, answers.py)
+    from .models import ReportBase
 
 
 @dataclass
