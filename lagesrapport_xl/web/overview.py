@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import multiprocessing
 import operator
@@ -115,6 +116,13 @@ class Overview:
     @property
     def states(self) -> dict[Coverage, int]:
         return {state: self.count(state) for state in Coverage}
+
+    @functools.cached_property
+    def json_bytes(self) -> bytes:
+        """to_json as the status JSON sends it (as Starlette's JSONResponse encodes), made once per
+        page build: RAR's status.json is asked for far more often than the page changes."""
+        return json.dumps(self.to_json(), ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode("utf-8")
 
     def to_json(self) -> dict[str, Any]:
         return {

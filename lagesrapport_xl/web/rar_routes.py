@@ -210,7 +210,7 @@ class RarPages:
         if not self.web.user(request):
             return JSONResponse({"error": "Logga in på /rar/login först."}, status_code=401)
         overview = await self._overview()
-        return JSONResponse(overview.to_json())
+        return Response(overview.json_bytes, media_type="application/json")
 
     async def insats(self, request: Request) -> Response:
         user = self.web.user(request)
