@@ -356,20 +356,28 @@ def test_an_upload_goes_through_while_a_master_is_being_written(intake: Intake, 
 
 def test_a_file_being_stored_is_left_out_of_a_snapshot_until_its_row_is_in(intake: Intake, contents,
                                                                              monkeypatch) -> None:
-    """An inbox reading taken between the rename and the commit does not count a file the log lacks."""
-    seen = []
+    """An inbox reading taken between the rename and the commit does not count a file the log lacks:
+    neither the snapshot's pending files nor RAR's page, which lists the inbox after its snapshot
+    and leaves out what Snapshot.being_stored says."""
+    seen, pages = [], []
     store = intake._store
+    memo = overview._Memo()
+    overview._build_overview(intake, memo)
 
     def store_and_look(upload, now):
         name = store(upload, now)
         seen.append(intake.snapshot())  # another thread's view, with the file in the inbox, no row yet
+        pages.append(overview._build_overview(intake, memo))
         return name
 
     monkeypatch.setattr(intake, "_store", store_and_look)
     receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
     [during] = seen
     assert [p.name for p in during.pending] == [receipt.stored_name] and during.counts["stored"] == 0
+    assert during.being_stored(receipt.stored_name) and not intake.snapshot().being_stored(receipt.stored_name)
+    assert receipt.stored_name not in pages[0].outcomes and pages[0].files["found"] == 0
     assert intake.snapshot().pending == ()
+    assert receipt.stored_name in overview._build_overview(intake, memo).outcomes
 
 
 def test_a_crash_inside_the_reader_is_a_refusal_with_a_log_row(intake: Intake, contents, monkeypatch) -> None:
