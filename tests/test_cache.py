@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,14 @@ import pytest
 from lagesrapport_dev.examples import bulk_files, demo_files, write_examples
 from lagesrapport_dev.fill import fill_workbook
 from lagesrapport_xl.consolidate import consolidate
+from lagesrapport_xl.common.issues import Issue, Severity
+from lagesrapport_xl.consolidate import cache as cache_module
+from lagesrapport_xl.consolidate import cache_codec
 from lagesrapport_xl.consolidate.cache import ReportCache, decode, encode, reading_context
+from lagesrapport_xl.consolidate.cache_codec import LONG
 from lagesrapport_xl.consolidate.parallel import read_one
 from lagesrapport_xl.form.spec import FormSpec, load_spec
+from lagesrapport_xl.reader.result import ReadResult
 from lagesrapport_xl.master import write_master
 
 STARTED = dt.datetime(2026, 6, 30, 12, 0)
@@ -67,6 +73,57 @@ def test_every_result_survives_the_cache_exactly(inbox: Path) -> None:
         again = decode(encode(result, answers), file=result.file, sha256=result.sha256, size=result.size,
                        modified=result.modified)
         assert again == (result, answers), path.name
+
+
+def test_the_codec_keeps_every_kind_of_value_its_order_and_every_character() -> None:
+    """Long texts after the JSON line (line breaks, a lone surrogate, text that looks like JSON or
+    like the codec's own tags), every kind of value, nested ones, and the keys' order."""
+    long = "Rad ett\nrad två – åäö 🙂 \ud800 {\"$n\": \"1\"} \\ \"citat\"" * 5
+    answers = {
+        "z_last_first": long, "plain": "kort", "exactly": "x" * LONG, "below": "y" * (LONG - 1),
+        "amount": Decimal("1234.50"), "float": 0.1, "nan": float("nan"), "day": dt.date(2026, 6, 30),
+        "moment": dt.datetime(2026, 6, 30, 12, 1, 2), "clock": dt.time(8, 30), "none": None, "yes": True,
+        "count": 7, "empty": "", "pair": (1, "två", Decimal("3")), "rows": [{"$n": "inte ett tal", "text": long}],
+        "$d": "en nyckel som liknar en tagg",
+    }
+    values = {"case_number": long, "report_number": Decimal("2")}
+    result = ReadResult(file="x.xlsx", issues=[Issue(Severity.ERROR, "fel", "bad", value=(1, long))], values=values,
+                        unread=frozenset({"report_number"}), form_version="1.0")
+    again, got = decode(encode(result, answers), file="y.xlsx", sha256="s", size=3, modified=None)
+    assert list(got) == list(answers)
+    assert repr(got) == repr(answers)  # nan != nan: compared as text, with every type
+    assert again.values == values and list(again.values) == list(values) and again.issues == result.issues
+    assert (again.file, again.sha256, again.size, again.unread) == ("y.xlsx", "s", 3, result.unread)
+
+
+def test_an_entry_in_the_old_format_or_damaged_is_never_trusted(inbox: Path, tmp_path: Path) -> None:
+    """Entries an older codec wrote have another reading context; one that is there anyway, or a
+    damaged one (cut short, bytes added), is read afresh and the master is the same."""
+    files = _copy(inbox, tmp_path)
+    spec = load_spec()
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(files, workers=1, cache=cache)
+        old = cache.context
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache_module, "CODEC", cache_codec.CODEC - 1)
+        assert reading_context(spec) != old
+    facit = _master(files, tmp_path / "facit.xlsx", workers=1)
+    old_json = '{"issues":[],"values":{"$map":{}},"unread":[],"form_version":"1.0","skipped":false,"answers":null}'
+    for damage in ("old-json", "cut", "added"):
+        with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+            db.execute("DELETE FROM reports")
+        with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+            consolidate(files, workers=1, cache=cache)
+        with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+            if damage == "old-json":
+                db.execute("UPDATE reports SET payload = ?", (old_json,))
+            elif damage == "cut":
+                db.execute("UPDATE reports SET payload = substr(payload, 1, length(payload) - 1)")
+            else:
+                db.execute("UPDATE reports SET payload = payload || x'41'")
+        with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+            assert _master(files, tmp_path / "m.xlsx", workers=1, cache=cache) == facit, damage
+            assert cache.hits == 0, damage
 
 
 def test_a_file_whose_bytes_changed_is_read_again(inbox: Path, tmp_path: Path) -> None:

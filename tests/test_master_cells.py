@@ -156,3 +156,24 @@ def test_every_shared_string_is_used_and_counted(tmp_path: Path, spec) -> None:
     references = [int(i) for xml in sheets for i in re.findall(r'<c [^>]*t="s"[^>]*><v>(\d+)</v>', xml)]
     assert len(references) == count
     assert set(references) == set(range(unique))
+
+
+@pytest.mark.parametrize("total_row", [True, False])
+def test_a_long_table_is_declared_as_xlsxwriter_declares_it(tmp_path: Path, total_row: bool) -> None:
+    """StreamingWorksheet.add_table hands XlsxWriter a table of one data row and then sets the real
+    ranges: the table's part and the sheet's autofilter cells are those of XlsxWriter's own."""
+    parts = []
+    for name, kind in (("xlsxwriter", None), ("ours", StreamingWorksheet)):
+        path = tmp_path / f"{name}-{total_row}.xlsx"
+        wb = xlsxwriter.Workbook(str(path), OPTIONS)
+        ws = wb.add_worksheet("Blad", worksheet_class=kind)
+        options = {"name": "Tabell_lang", "style": "Table Style Light 9", "total_row": total_row,
+                   "columns": [{"header": "Namn", "total_string": "Summa"},
+                               {"header": "Belopp", "total_function": "=SUBTOTAL(109,C4:C203)"}]}
+        assert ws.add_table(2, 1, 203 if total_row else 202, 2, options) == 0
+        filters = dict(ws.filter_cells)
+        wb.close()
+        with zipfile.ZipFile(path) as package:
+            parts.append((package.read("xl/tables/table1.xml"), filters))
+    assert parts[0] == parts[1]
+    assert b'ref="B3:C204"' in parts[0][0] if total_row else b'ref="B3:C203"' in parts[0][0]

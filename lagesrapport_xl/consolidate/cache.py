@@ -7,26 +7,25 @@ open no file the intake has checked already.
 An entry is keyed by the file's SHA-256 *and* the reading context: a fingerprint of the form
 specification (form.toml with RAR's --config merged in), of the source code of every layer that
 reads and checks (common/, form/, reader/) and of the libraries that parse (python-calamine,
-openpyxl, pydantic). Any change to one of those makes the old entries unused, never wrong. What an
+openpyxl, pydantic), and the version of the entries' format (cache_codec.CODEC). Any change to one
+of those makes the old entries unused, never wrong. What an
 entry holds is what `read_one` returns for the content alone; the path, size and modification time
 are the file's own and are filled in on every run.
 
 The cache is a convenience, never a source of truth: a file that is corrupt, locked, from another
 schema or not SQLite at all is ignored with one line of warning, and the run reads every file as it
-would without a cache. Entries are JSON with tagged dates, datetimes and decimals (no pickle: a
-cache file someone swapped must not run code).
+would without a cache. Entries are a line of JSON and the long texts after it (cache_codec.py; no
+pickle: a cache file someone swapped must not run code).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +36,7 @@ from ..common.issues import Issue, Severity
 from ..form.spec import FormSpec
 from ..reader.result import ReadResult
 from ..reader.safety import DEFAULT_LIMITS, Limits
+from .cache_codec import CODEC, Cached, full_issue, issue_payload, pack, unpack
 
 SCHEMA = 2  # 2: the facts column
 DEFAULT_SUFFIX = ".lagesrapport-cache.sqlite"  # inkorg/ → inkorg.lagesrapport-cache.sqlite beside it
@@ -46,7 +46,6 @@ STALE_AFTER = dt.timedelta(days=30)  # entries of another context (an older prog
 _BATCH = 500  # keys per SELECT … IN (…): well below SQLite's limit of bound parameters
 
 Warn = Callable[[str], None]
-Cached = tuple[ReadResult, dict[str, Any] | None]
 
 
 @cache
@@ -68,110 +67,22 @@ def _code_fingerprint() -> str:
 
 
 def reading_context(spec: FormSpec, limits: Limits | None = None) -> str:
-    """The key half that is not the file: the form specification, the safety limits and the reading code."""
-    text = f"{spec.fingerprint}:{limits or DEFAULT_LIMITS!r}:{_code_fingerprint()}"
+    """The key half that is not the file: the form specification, the safety limits, the reading code
+    and the entries' format."""
+    text = f"{spec.fingerprint}:{limits or DEFAULT_LIMITS!r}:{_code_fingerprint()}:codec {CODEC}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-# --- the codec: ReadResult ↔ JSON, exactly ------------------------------------------------------------
-
-
-def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return {"$f": repr(value)}  # repr round-trips exactly, also nan and inf
-    if isinstance(value, Decimal):
-        return {"$n": str(value)}
-    if isinstance(value, dt.datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"$d": value.isoformat()}
-    if isinstance(value, dt.time):
-        return {"$t": value.isoformat()}
-    if isinstance(value, tuple):
-        return {"$tuple": [_encode(v) for v in value]}
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"$map": {k: _encode(v) for k, v in value.items()}}
-    raise TypeError(f"cannot cache a {type(value).__name__}")
-
-
-_TAGS: dict[str, Callable[[Any], Any]] = {
-    "$f": float,
-    "$n": Decimal,
-    "$dt": dt.datetime.fromisoformat,
-    "$d": dt.date.fromisoformat,
-    "$t": dt.time.fromisoformat,
-    "$tuple": lambda items: tuple(_decode(v) for v in items),
-    "$map": lambda mapping: {k: _decode(v) for k, v in mapping.items()},
-}
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        (tag, inner), = value.items()
-        return _TAGS[tag](inner)
-    return value
-
-
-def _issue_payload(issue: Issue) -> list[Any]:
-    return [issue.severity.value, issue.message, issue.code, issue.sheet, issue.cell, issue.field, issue.label,
-            _encode(issue.value)]
-
-
-def _issue(data: list[Any]) -> Issue:
-    severity, message, code, sheet, cell, field, label, value = data
-    return Issue(Severity(severity), message, code, sheet, cell, field, label, _decode(value))
-
-
-def _pack(result: ReadResult, issues: list[Any], values: dict[str, Any], unread: Iterable[str],
-          answers: dict[str, Any] | None) -> str:
-    return json.dumps(
-        {
-            "issues": issues,
-            "values": _encode(values),
-            "unread": sorted(unread),
-            "form_version": result.form_version,
-            "skipped": result.skipped,
-            "answers": None if answers is None else _encode(answers),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def _unpack(payload: str, issue: Callable[[list[Any]], Issue], *, file: str, sha256: str, size: int | None,
-            modified: dt.datetime | None) -> Cached:
-    data = json.loads(payload)
-    result = ReadResult(
-        file=file,
-        issues=[issue(i) for i in data["issues"]],
-        values=_decode(data["values"]),
-        unread=frozenset(data["unread"]),
-        form_version=data["form_version"],
-        sha256=sha256,
-        size=size,
-        modified=modified,
-        skipped=data["skipped"],
-    )
-    answers = data["answers"]
-    return result, None if answers is None else _decode(answers)
-
-
-def encode(result: ReadResult, answers: dict[str, Any] | None) -> str:
-    """What the content decides, as JSON: issues, values, unread, form version, skipped, answers."""
+def encode(result: ReadResult, answers: dict[str, Any] | None) -> bytes:
+    """What the content decides (cache_codec.py): issues, values, unread, form version, skipped, answers."""
     if result.report is not None:
         raise ValueError("cache a result without its model (read_one's form)")
-    return _pack(result, [_issue_payload(i) for i in result.issues], result.values, result.unread, answers)
+    return pack(result, [issue_payload(i) for i in result.issues], result.values, result.unread, answers)
 
 
-def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
+def decode(payload: bytes, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
     """The cached content's result, with this file's own path, size and time."""
-    return _unpack(payload, _issue, file=file, sha256=sha256, size=size, modified=modified)
+    return unpack(payload, full_issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
 # --- facts: the little that RAR's page needs of a file -------------------------------------------------
@@ -182,11 +93,11 @@ def decode(payload: str, *, file: str, sha256: str, size: int | None, modified: 
 FACT_KEYS = ("case_number", "initiative_name", "report_number", "period_start", "period_end", "signed_date")
 
 
-def facts_of(result: ReadResult, answers: dict[str, Any] | None, spec: FormSpec) -> str:
+def facts_of(result: ReadResult, answers: dict[str, Any] | None, spec: FormSpec) -> bytes:
     """The page's part of a result: identity, period, carried amounts, and each issue's kind only."""
     keys = (*FACT_KEYS, *spec.carried)
     kept = None if answers is None else {k: answers.get(k) for k in keys if k in answers}
-    return _pack(
+    return pack(
         result,
         [[i.severity.value, i.code, i.field] for i in result.issues],
         {k: result.values[k] for k in FACT_KEYS if k in result.values},
@@ -200,10 +111,10 @@ def _light_issue(data: list[Any]) -> Issue:
     return Issue(Severity(severity), "", code, field=field)
 
 
-def decode_facts(payload: str, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
+def decode_facts(payload: bytes, *, file: str, sha256: str, size: int | None, modified: dt.datetime | None) -> Cached:
     """A light result: the statuses and the register's states come out as from the full one; the
     issues have their kind but no message (RAR's page counts them, the master shows them)."""
-    return _unpack(payload, _light_issue, file=file, sha256=sha256, size=size, modified=modified)
+    return unpack(payload, _light_issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
 class Known(NamedTuple):
@@ -299,13 +210,13 @@ class ReportCache:
             "Ta bort filen eller ange en annan med --cache om det händer varje gång."
         )
 
-    def lookup(self, digests: Iterable[str], *, column: str = "payload") -> dict[str, str]:
+    def lookup(self, digests: Iterable[str], *, column: str = "payload") -> dict[str, bytes]:
         """The stored payload (or facts) of every digest this context has seen; the others are not
         in the answer."""
         if column not in ("payload", "facts"):
             raise ValueError(column)
         wanted = sorted({d for d in digests if d})
-        found: dict[str, str] = {}
+        found: dict[str, bytes] = {}
         for start in range(0, len(wanted), _BATCH):  # the lock a batch at a time: the web intake's
             part = wanted[start : start + _BATCH]    # uploads keep their results meanwhile (issue 21)
             marks = ",".join("?" * len(part))
@@ -381,7 +292,7 @@ class ReportCache:
                     _sha, size, modified = digests[index]
                     try:
                         results[index] = parse(payload, file=paths[index], sha256=sha, size=size, modified=modified)
-                    except (ValueError, KeyError, TypeError):  # an entry that does not decode is read afresh
+                    except (ValueError, KeyError, TypeError, IndexError):  # an entry that does not decode: read afresh
                         pass
         missing = [index for index, result in enumerate(results) if result is None]
         self.hits += len(paths) - len(missing)

@@ -10,14 +10,15 @@ link to that cell with the value as cached result (trail.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .cells import value_cell
+from .cells import NUMBER_KINDS, value_cell
 from .formulas import RowFormula, cached_result
 from .sizes import row_height
-from .streaming import StreamingWorksheet, chart_value
+from .streaming import ESCAPED, StreamingWorksheet, chart_value
 from .trail import TEXT_LIMIT, Links, file_link, number_literal, text_literal
 
 FILE_LINK = -1  # CellPlan.trace of the column that names the report's file: a link to the file
@@ -63,6 +64,9 @@ class Written:
     heights: list[tuple[int, float]]
 
 
+_INFINITE = (math.inf, -math.inf)
+
+
 def write_rows(
     ws: StreamingWorksheet,
     plan: RowPlan,
@@ -72,10 +76,15 @@ def write_rows(
     auto_style: Callable[[str], str] | None = None,
 ) -> Written:
     """The rows, a whole row at a time, into `ws` (each taller row's height set first).
-    `auto_style(kind)`: the format attribute of a cell of an "auto" column, by its row's kind."""
+    `auto_style(kind)`: the format attribute of a cell of an "auto" column, by its row's kind.
+
+    A plain value's cell (no formula, no link, no chart) is written right here for the common
+    values, as value_cell and the worksheet's string_xml and number_xml would write it (a text
+    that needs no escaping, a number): 600 000 of the 770 000 cells of 6 400 reports, each one
+    method call and a tuple lighter. Anything else takes the general way."""
     written = Written([] if keep_formulas else None, [])
     formulas, heights, chart_data = written.formulas, written.heights, ws.chart_data
-    positions, wrapped, sheet = plan.positions, plan.wrapped, plan.sheet
+    positions, wrapped, sheet, chart = plan.positions, plan.wrapped, plan.sheet, plan.chart
     kind_at = positions.get("_kind")
     plain: dict[int, bool] = {}  # per formula column: XlsxWriter would change nothing (asked once)
     first = plan.first_row
@@ -85,6 +94,13 @@ def write_rows(
         for cell in plan.cells
         if cell.pattern is not None and ws.plain_functions(cell.pattern.format(first + 1))
     }
+    # per column: (the plan, whether its cells are plain values, column, letters, position, style, kind)
+    columns = [
+        (cell, not chart and cell.pattern is None and cell.formula is None and cell.kind != "auto"
+         and (cell.trace is None or trail is None), cell.col, cell.letters, cell.position, cell.style, cell.kind)
+        for cell in plan.cells
+    ]
+    escaped, string_xml = ESCAPED.search, ws.string_xml
     for offset, values in enumerate(rows):
         row = first + offset
         number = row + 1
@@ -98,55 +114,90 @@ def write_rows(
             at = positions.get(key)
             return None if at is None else values[at]
 
-        cells = []
-        for cell in plan.cells:
-            ref = f"{cell.letters}{number}"
-            value = values[cell.position]
-            if cell.trace is not None and value is not None and trail is not None:
-                made = trail.cell(ref, cell.style, cell.trace, value, values)
-                if made is not None:
-                    cells.append((cell.col, made[0]))
-                    if formulas is not None:
-                        formulas.append(((sheet, ref), made[1]))
-                    if plan.chart:
-                        chart_data[(row, cell.col)] = chart_value(value, True)
+        parts: list[str] = []
+        cols: list[int] = []
+        for cell, simple, col, letters, position, style, kind in columns:
+            value = values[position]
+            if simple:
+                if value is None:
                     continue
-            if cell.pattern is not None:
-                formula: str | None = cell.pattern.format(number)
-                body = bodies.get(cell.col)
-                body = body.format(number) if body is not None else ws.formula_body(formula)
-            elif cell.formula is not None:
-                formula = cell.formula.render(offset, hidden)
-                if formula is None:  # the row it refers to does not exist (no report 3 yet)
+                kind_of = value.__class__
+                if kind_of is str:
+                    if len(value) < 200 and escaped(value) is None:  # as needs_escaping: nothing to escape
+                        space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+                        parts.append(f'<c r="{letters}{number}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>')
+                    else:
+                        parts.append(string_xml(f"{letters}{number}", style, value))
+                    cols.append(col)
                     continue
-                unchanged = plain.get(cell.col)
-                if unchanged is None:  # the function names come from the template: alike in every row
-                    unchanged = plain[cell.col] = ws.plain_functions(formula)
-                body = ws.formula_body(formula, unchanged)
-            else:
-                formula = None
-            if formula is not None:
-                shown = cached_result(value)
-                cells.append((cell.col, ws.formula_cell_xml(ref, cell.style, body, shown)))
-                if formulas is not None:
-                    formulas.append(((sheet, ref), formula))
-            else:
-                if cell.kind == "auto":  # the Om table: each row says its own kind
-                    kind = values[kind_at] if kind_at is not None else None
-                    kind = kind if isinstance(kind, str) and kind else "text"
-                    made = value_cell(ws, ref, auto_style(kind), value, kind)  # type: ignore[misc]
-                else:
-                    made = value_cell(ws, ref, cell.style, value, cell.kind)
-                if made is None:
+                if (kind_of is float and value == value and value not in _INFINITE) or (
+                    kind_of is int and kind in NUMBER_KINDS
+                ):
+                    parts.append(f'<c r="{letters}{number}"{style}><v>{value:.16G}</v></c>')
+                    cols.append(col)
                     continue
-                cells.append((cell.col, made[0]))
-                shown = made[1]
-            if plan.chart:
-                chart_data[(row, cell.col)] = chart_value(shown, formula is not None)
-        ws.put_row(row, cells)
+            made = _general_cell(ws, cell, value, values, number, offset, row, hidden, formulas, sheet, trail,
+                                 bodies, plain, chart_data if chart else None, kind_at, auto_style)
+            if made is not None:
+                parts.append(made)
+                cols.append(col)
+        ws.put_parts(row, parts, cols)
     return written
 
 
+def _general_cell(
+    ws: StreamingWorksheet, cell: CellPlan, value: Any, values: tuple[Any, ...], number: int, offset: int, row: int,
+    hidden: Callable[[str], Any], formulas: list[tuple[tuple[str, str], str]] | None, sheet: str,
+    trail: _Trail | None, bodies: dict[int, str], plain: dict[int, bool], chart_data: dict[Any, Any] | None,
+    kind_at: int | None, auto_style: Callable[[str], str] | None,
+) -> str | None:
+    """One cell of a data row the general way: a link, a formula with its cached result, or a value
+    (value_cell); None: no cell. `chart_data`: where a charted table's values go (None: no chart)."""
+    ref = f"{cell.letters}{number}"
+    if cell.trace is not None and value is not None and trail is not None:
+        made = trail.cell(ref, cell.style, cell.trace, value, values)
+        if made is not None:
+            if formulas is not None:
+                formulas.append(((sheet, ref), made[1]))
+            if chart_data is not None:
+                chart_data[(row, cell.col)] = chart_value(value, True)
+            return made[0]
+    if cell.pattern is not None:
+        body = bodies.get(cell.col)
+        if body is not None and formulas is None:  # the formula's text is needed for nothing else
+            formula: str | None = ""
+            body = body.format(number)
+        else:
+            formula = cell.pattern.format(number)
+            body = body.format(number) if body is not None else ws.formula_body(formula)
+    elif cell.formula is not None:
+        formula = cell.formula.render(offset, hidden)
+        if formula is None:  # the row it refers to does not exist (no report 3 yet)
+            return None
+        unchanged = plain.get(cell.col)
+        if unchanged is None:  # the function names come from the template: alike in every row
+            unchanged = plain[cell.col] = ws.plain_functions(formula)
+        body = ws.formula_body(formula, unchanged)
+    else:
+        formula = None
+    if formula is not None:
+        shown = cached_result(value)
+        xml = ws.formula_cell_xml(ref, cell.style, body, shown)
+        if formulas is not None:
+            formulas.append(((sheet, ref), formula))
+    else:
+        if cell.kind == "auto":  # the Om table: each row says its own kind
+            kind = values[kind_at] if kind_at is not None else None
+            kind = kind if isinstance(kind, str) and kind else "text"
+            made = value_cell(ws, ref, auto_style(kind), value, kind)  # type: ignore[misc]
+        else:
+            made = value_cell(ws, ref, cell.style, value, cell.kind)
+        if made is None:
+            return None
+        xml, shown = made
+    if chart_data is not None:
+        chart_data[(row, cell.col)] = chart_value(shown, formula is not None)
+    return xml
 
 
 class _Trail:

@@ -90,6 +90,7 @@ def render_block(
             return ws.block_extents, returned
         finally:
             ws._rows, ws._row, ws._cells, ws.block_extents = *saved, [], None
+            ws._parts = None
 
 
 class OwnRows:
