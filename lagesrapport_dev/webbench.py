@@ -26,13 +26,17 @@ import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lagesrapport_xl.consolidate.cache import reading_context
 from lagesrapport_xl.form.spec import default_spec
+from lagesrapport_xl.reader.read import read_report
 from lagesrapport_xl.template.prefill import write_register_workbook
+from lagesrapport_xl.web import keys
 from lagesrapport_xl.web.intake import Intake, Outcome
+from lagesrapport_xl.web.keys import Insats
 from lagesrapport_xl.web.settings import build_settings
 
 from .client import _CSRF, IntakeClient, local_server
@@ -69,7 +73,7 @@ def fill(reports: Sequence[Path], pristine: Path, register: Path) -> dict[str, f
     it), kept while the reports and the reading context are the same; the time per upload at the start
     and at the end of the filling (empty when the state was kept)."""
     stamp = pristine / "fylld.json"
-    wanted = {"reports": [p.name for p in reports], "context": reading_context(default_spec())}
+    wanted = {"reports": [p.name for p in reports], "context": reading_context(default_spec()), "through": "links"}
     if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")) == wanted:
         return {}
     shutil.rmtree(pristine, ignore_errors=True)
@@ -77,8 +81,9 @@ def fill(reports: Sequence[Path], pristine: Path, register: Path) -> dict[str, f
     seconds = []
     started = time.perf_counter()
     for index, path in enumerate(reports, start=1):
-        took, receipt = _timed(lambda: intake.receive(path.read_bytes(), path.name))
-        if receipt.outcome is Outcome.REFUSED:
+        insats = insats_of(path)  # through the insats' link: a report sent without one is only checked
+        took, receipt = _timed(partial(intake.receive, path.read_bytes(), path.name, insats=insats))
+        if receipt.outcome is Outcome.REFUSED or receipt.stored_name is None:
             raise RuntimeError(f"{path.name} togs inte emot: {receipt.result}")
         seconds.append(took)
         if index % 100 == 0 or index == len(reports):
@@ -94,6 +99,25 @@ def fill(reports: Sequence[Path], pristine: Path, register: Path) -> dict[str, f
           f"{figures['last_upload_ms']:.0f} ms i slutet)", file=sys.stderr)
     stamp.write_text(json.dumps(wanted), encoding="utf-8")
     return figures
+
+
+def insats_of(path: Path) -> Insats:
+    """The insats a generated report is from (its link is the one it is sent through)."""
+    read = read_report(path)
+    insats = Insats.of(read.report.answers() if read.report is not None else read.values)
+    if insats is None:
+        raise RuntimeError(f"{path.name} säger inte vilken insats den är från")
+    return insats
+
+
+def issue_links(inbox: Path, register: Path, reports: Sequence[Path]) -> list[str]:
+    """A link key for the insats of each of `reports` on the state of `inbox` (before its server starts)."""
+    store = Intake(build_settings(inbox, register=register, environ={})).store
+    issued: dict[str, str] = {}  # one key an insats: a new one would revoke the last
+    for insats in map(insats_of, reports):
+        if insats.key not in issued:
+            issued[insats.key] = keys.issue(store, insats, "benchmark")[0]
+    return [issued[insats_of(path).key] for path in reports]
 
 
 def working_copy(pristine: Path, target: Path) -> Path:
@@ -134,10 +158,11 @@ def _master(client: IntakeClient, page: bytes) -> int:
     return len(body)
 
 
-def _one_round(client: IntakeClient, extra: Path, expected: int) -> tuple[dict[str, float], list[str]]:
-    """Upload one new report, then time the page, the JSON and the button; and what did not add up."""
+def _one_round(client: IntakeClient, extra: Path, key: str, expected: int) -> tuple[dict[str, float], list[str]]:
+    """Upload one new report through its link, then time the page, the JSON and the button; and what
+    did not add up."""
     figures: dict[str, float] = {}
-    figures["upload_s"], (status, _answer) = _timed(lambda: client.upload(extra.read_bytes(), extra.name))
+    figures["upload_s"], (status, _answer) = _timed(lambda: client.upload(extra.read_bytes(), extra.name, key))
     figures["first_view_s"], page = _timed(lambda: _page(client, "/rar"))
     figures["repeat_view_s"], page = _timed(lambda: _page(client, "/rar"))
     figures["status_s"], body = _timed(lambda: _page(client, "/rar/status.json"))
@@ -165,6 +190,7 @@ def measure_web(inboxes: dict[int, list[Path]], extras: Sequence[Path], workdir:
     for size in sizes:
         results["sizes"][size] = {"fill": fill(inboxes[size], workdir / f"web-{size}" / "orörd", register)}
         served[size] = working_copy(workdir / f"web-{size}" / "orörd", workdir / f"web-{size}" / "körning")
+    links = {size: issue_links(served[size], register, extras[:rounds]) for size in sizes}
     problems: list[str] = []
     with ExitStack() as servers:
         clients = {}
@@ -177,7 +203,7 @@ def measure_web(inboxes: dict[int, list[Path]], extras: Sequence[Path], workdir:
         runs: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
         for turn in range(rounds):
             for size in sizes:
-                figures, wrong = _one_round(clients[size], extras[turn], size + turn + 1)
+                figures, wrong = _one_round(clients[size], extras[turn], links[size][turn], size + turn + 1)
                 runs[size].append(figures)
                 problems += [f"{size} rapporter, omgång {turn + 1}: {text}" for text in wrong]
     for size in sizes:

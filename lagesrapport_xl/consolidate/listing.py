@@ -11,6 +11,7 @@ in it, or anything but folders and regular files, is listed by find_input_files 
 
 from __future__ import annotations
 
+import bisect
 import os
 import stat
 from collections.abc import Iterable
@@ -22,8 +23,15 @@ from .inputs import InputFile, find_input_files
 @dataclass
 class _Folder:
     mtime_ns: int
-    files: dict[str, InputFile]  # by name, sorted
+    files: dict[str, InputFile]  # by name
     folders: list[str]  # subfolders' paths, sorted by name
+    names: list[str] = field(default_factory=list)  # the files' names, sorted
+    ordered: list[InputFile] = field(default_factory=list)  # the files in that order
+
+    def __post_init__(self) -> None:
+        if len(self.names) != len(self.files):
+            self.names = sorted(self.files)
+            self.ordered = [self.files[name] for name in self.names]
 
 
 @dataclass
@@ -63,36 +71,70 @@ class Listing:
             if kept is None:
                 return False
         fresh[folder] = kept
-        found.extend(kept.files.values())
+        found.extend(kept.ordered)
         return all(self._walk(sub, os.path.basename(sub) if shown == "." else os.path.join(shown, os.path.basename(sub)),
                               found, fresh) for sub in kept.folders)
 
     def _read(self, folder: str, shown: str, mtime: int, before: _Folder | None) -> _Folder | None:
-        """The folder's entries; those of the last listing keep their kind and InputFile unless
-        `self.thorough`, and only the new names are looked at (one lstat each)."""
+        """The folder's entries. After the last listing only the names that came or went are looked
+        at (one lstat for each new one; the others keep their kind and InputFile), unless
+        `self.thorough` (every entry looked at)."""
         self.relisted += 1
-        known = before.files if before is not None and not self.thorough else {}
-        known_folders = set(before.folders) if before is not None and not self.thorough else set()
-        files: dict[str, InputFile] = {}
-        folders: list[str] = []
         try:
-            names = sorted(os.listdir(folder))
-            for name in names:
-                kept = known.get(name)
-                if kept is not None:
-                    files[name] = kept
-                    continue
-                path = os.path.join(folder, name)
-                if path in known_folders:
-                    folders.append(path)
-                    continue
-                mode = os.lstat(path).st_mode
-                if stat.S_ISDIR(mode):
-                    folders.append(path)
-                elif stat.S_ISREG(mode):
-                    files[name] = InputFile(path, name if shown == "." else os.path.join(shown, name))
-                else:  # a link, a fifo, a socket …: find_input_files' rules
-                    return None
+            names = os.listdir(folder)
         except OSError:
             return None
+        if before is None or self.thorough:
+            return self._classify(folder, shown, mtime, sorted(names), {}, set())
+        now = set(names)
+        known_folders = {os.path.basename(path) for path in before.folders}
+        came = now - before.files.keys() - known_folders
+        went: set[str] = set()
+        if len(before.files) + len(known_folders) + len(came) != len(now):  # something went too
+            went = (before.files.keys() | known_folders) - now
+        if len(came) + len(went) > 64:  # many changes: as a first listing, keeping what is known
+            return self._classify(folder, shown, mtime, sorted(names), before.files, known_folders)
+        added = self._classify(folder, shown, mtime, sorted(came), {}, set())
+        if added is None:
+            return None
+        # The last listing's structures are changed in place (it is replaced by this one): copying
+        # 6 400 names after each upload cost more than the rest of the listing.
+        files, names, ordered = before.files, before.names, before.ordered
+        for name in went & files.keys():
+            del files[name]
+            at = bisect.bisect_left(names, name)
+            del names[at], ordered[at]
+        for name, found in added.files.items():
+            files[name] = found
+            at = bisect.bisect_left(names, name)
+            names.insert(at, name)
+            ordered.insert(at, found)
+        folders = sorted([path for path in before.folders if os.path.basename(path) not in went] + added.folders)
+        return _Folder(mtime, files, folders, names, ordered)
+
+    @staticmethod
+    def _classify(folder: str, shown: str, mtime: int, names: list[str], known: dict[str, InputFile],
+                  known_folders: set[str]) -> _Folder | None:
+        """`names` (sorted) as files and folders; None for a link, a fifo … (find_input_files' rules)."""
+        files: dict[str, InputFile] = {}
+        folders: list[str] = []
+        for name in names:
+            kept = known.get(name)
+            if kept is not None:
+                files[name] = kept
+                continue
+            path = os.path.join(folder, name)
+            if name in known_folders:
+                folders.append(path)
+                continue
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:  # gone since the listing
+                continue
+            if stat.S_ISDIR(mode):
+                folders.append(path)
+            elif stat.S_ISREG(mode):
+                files[name] = InputFile(path, name if shown == "." else os.path.join(shown, name))
+            else:
+                return None
         return _Folder(mtime, files, folders)
