@@ -62,8 +62,8 @@ def _checked(
 ) -> tuple[ReadResult, dict[str, Any] | None]:
     spec = spec or default_spec()
     result = ReadResult(**facts)
-    check = _Check(cells, spec, result, model)
     try:
+        check = _Check(cells, spec, result, model)
         check.run()
     except Exception as exc:  # noqa: BLE001 - a bug must not stop a batch; it is reported instead
         result.issues.append(codes.INTERNAL_ERROR.issue(f"{type(exc).__name__}: {exc}"))
