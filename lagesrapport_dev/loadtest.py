@@ -54,6 +54,7 @@ class Sent:
     status: int
     answer: dict[str, Any]
     seconds: float
+    started: float = 0.0  # time.perf_counter() when it was sent
 
 
 def upload_many(url: str, files: Sequence[tuple[str, bytes, str]], count: int, clients: int) -> list[Sent]:
@@ -65,7 +66,8 @@ def upload_many(url: str, files: Sequence[tuple[str, bytes, str]], count: int, c
         name, content, key = files[index % len(files)]
         started = time.perf_counter()
         status, answer = IntakeClient(url).upload(content, name, key)
-        return Sent(index, name, hashlib.sha256(content).hexdigest(), status, answer, time.perf_counter() - started)
+        return Sent(index, name, hashlib.sha256(content).hexdigest(), status, answer, time.perf_counter() - started,
+                    started)
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
         return list(pool.map(send, range(count)))
@@ -247,6 +249,13 @@ class RarWork:
     statuses: list[float] = field(default_factory=list)  # … of status.json
     masters: list[float] = field(default_factory=list)  # … per master workbook, button to download
     failures: list[str] = field(default_factory=list)
+    master_spans: list[tuple[float, float]] = field(default_factory=list)  # (pressed, downloaded), perf_counter
+
+    def during_master(self, sent: Sent) -> bool:
+        """Was the upload under way while a master was being made or downloaded? (A press still
+        waiting for its answer when the uploads ended counts until then.)"""
+        end = sent.started + sent.seconds
+        return any(pressed < end and sent.started < downloaded for pressed, downloaded in self.master_spans)
 
 
 MAX_FAILURES = 20  # RAR's client gives up after so many failed requests (the test reports them)
@@ -277,6 +286,8 @@ def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *,
         name, step = steps[turn % len(steps)]
         turn += 1
         started = time.perf_counter()
+        if name == "masters":
+            work.master_spans.append((started, float("inf")))
         try:
             step()
         except (OSError, RuntimeError) as exc:
@@ -286,6 +297,8 @@ def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *,
             time.sleep(0.2)
             continue
         getattr(work, name).append(time.perf_counter() - started)
+        if name == "masters":
+            work.master_spans[-1] = (started, time.perf_counter())
 
 
 BUSY_ROUNDS = 8  # at most so many rounds of uploads while RAR works: until a master has been written
@@ -297,7 +310,10 @@ def _latencies(sent: Sequence[Sent]) -> str:
             f"{_seconds(times[int(0.95 * (len(times) - 1))])}, längst {_seconds(times[-1])}")
 
 
-def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path
+RAR_WORK = {"bada": (False, True), "sidor": (False,), "sammanstallning": (True,)}  # --rar: which RAR clients
+
+
+def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path, rar_work: str = "bada"
                     ) -> tuple[list[str], list[str]]:
     """Uploads alone, then while RAR works, against an inbox of `reports` reports: (lines, problems)."""
     inbox = folder / "inkorg"
@@ -323,15 +339,15 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         alone = upload_many(url, files[0::2], count, clients)
         work, stop = RarWork(), threading.Event()
         rar = [threading.Thread(target=rar_at_work, args=(url, folder / "sammanstallningar", stop, work),
-                                kwargs={"master": master}) for master in (False, True)]
+                                kwargs={"master": master}) for master in RAR_WORK[rar_work]]
         for thread in rar:
             thread.start()
         time.sleep(2)  # RAR's page and the master are being made when the uploads begin
         busy: list[Sent] = []
         for _round in range(BUSY_ROUNDS):  # the uploads go on until a master has been written
             busy += upload_many(url, files[1::2], count, clients)
-            if work.masters:
-                break
+            if work.masters or (True not in RAR_WORK[rar_work] and len(busy) >= 3 * count):
+                break  # a master was written (or, without the button, as many uploads as it usually takes)
         stop.set()
         for thread in rar:
             thread.join(timeout=900)
@@ -356,12 +372,22 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         f"filer som funna vid start), RAR:s första sida på {_seconds(first_page)}",
         f"{count} uppladdningar från {clients} klienter, ensamma: {_latencies(alone)}",
         f"{len(busy)} uppladdningar från {clients} klienter medan RAR arbetar: {_latencies(busy)}",
+        *_by_master(busy, work),
         f"RAR under tiden: {len(work.pages)} sidvisningar ({_spread(work.pages)}), {len(work.statuses)} "
         f"status.json ({_spread(work.statuses)}), {len(work.masters)} sammanställningar ({_spread(work.masters)})",
         f"Efteråt: {in_inbox} filer i inkorgen, {stored} i loggen, {last['files']['found']} på RAR:s sida",
         "Alla uppladdningar är redovisade." if not problems else "SAKNAS: " + "; ".join(problems),
     ]
     return lines, problems
+
+
+def _by_master(busy: Sequence[Sent], work: RarWork) -> list[str]:
+    """The uploads while RAR worked, split by whether a master was being made or downloaded meanwhile."""
+    during = [s for s in busy if work.during_master(s)]
+    other = [s for s in busy if not work.during_master(s)]
+    return [f"  varav {len(part)} {what}: {_latencies(part)}"
+            for part, what in ((during, "medan en sammanställning gjordes eller hämtades"),
+                               (other, "utan sammanställning samtidigt")) if part]
 
 
 def _spread(values: Sequence[float]) -> str:
@@ -378,12 +404,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inkorg", type=int, default=0, metavar="N",
                         help="fyll inkorgen med N rapporter först och mät uppladdningarna ensamma och medan "
                         "RAR:s sida och sammanställningsknappen används (t.ex. 6400)")
+    parser.add_argument("--rar", choices=sorted(RAR_WORK), default="bada",
+                        help="med --inkorg: vad RAR gör under tiden – sidan och status.json, sammanställningsknappen "
+                        "eller båda (standard)")
     args = parser.parse_args(argv)
     if not 1 <= args.uploads <= 10_000 or not 1 <= args.clients <= 64 or not 0 <= args.inkorg <= 20_000:
         parser.error("högst 10 000 uppladdningar, 64 klienter och 20 000 rapporter i inkorgen")
     with tempfile.TemporaryDirectory() as folder:
         if args.inkorg:
-            lines, problems = run_large_inbox(args.inkorg, args.uploads, args.clients, args.distinct, Path(folder))
+            lines, problems = run_large_inbox(args.inkorg, args.uploads, args.clients, args.distinct, Path(folder),
+                                              args.rar)
             print("\n".join(lines))
             return 1 if problems else 0
         result, _status, lines = run(args.uploads, args.clients, args.distinct, Path(folder))
