@@ -30,7 +30,7 @@ from .inputs import InputFile, find_input_files
 from .listing import Listing
 from .parallel import read_files
 from .receipts import Receipts
-from .statuses import Compared, Facts, FileOutcome, Status, normalise
+from .statuses import Compared, Facts, FileOutcome, Status, facts_of, insats_texts
 
 if TYPE_CHECKING:
     from ..reader.register import RegisterRow
@@ -46,7 +46,7 @@ class _Built:
     inputs: tuple[str, ...]
     received: Mapping[str, dt.datetime] | None  # the receipts' times the statuses were decided by
     outcomes: dict[str, FileOutcome]  # path → its decided outcome, in the listing's order
-    counts: dict[str, int]
+    tally: Counter[Status]  # files by status
     register: Sequence[RegisterRow] | None
     placed: PlacedFiles | None  # each file's register row (with `register`)
 
@@ -62,7 +62,7 @@ class FileStates:
     that came, went, changed or were received again (statuses.decide_statuses decides within
     them), and only their register rows are worked out again. A build after one upload then does
     work for one insats, whatever the size of the inbox; the answer is the full build's
-    (tests/test_file_states.py). One instance per inbox; not thread-safe (the web layer builds
+    (tests/test_web_cache.py). One instance per inbox; not thread-safe (the web layer builds
     one page at a time)."""
 
     def __init__(self, spec: FormSpec, cache: ReportCache, *, tolerance: float, limits: Limits | None = None):
@@ -129,11 +129,12 @@ class FileStates:
         paths = [f.location for f in files]
         changed = self._recall(paths, known, stat_all)
         outcomes, affected = self._decide(files, paths, changed, built, receipts)
-        counts = self._count(outcomes, affected, changed, built)
+        tally = self._tally(outcomes, affected, changed, built)
+        counts = {"found": len(outcomes), **{status.name.lower(): tally[status] for status in Status}}
         placed, coverage = None, None
         if register is not None:
             placed, coverage = self._cover(register, outcomes, affected, changed, built, paths)
-        self._built = _Built(inputs, dict(received) if received is not None else None, outcomes, counts,
+        self._built = _Built(inputs, dict(received) if received is not None else None, outcomes, tally,
                              register, placed)
         self.counts = counts
         consolidation = Consolidation(
@@ -181,7 +182,7 @@ class FileStates:
                 for at, outcome in zip(missing, fresh):
                     recalled[at] = outcome
             for path, result in zip(todo, recalled):
-                facts = FileOutcome.with_facts("", *result, None).facts  # type: ignore[misc]
+                facts = facts_of(*result)  # type: ignore[misc]
                 self._index(path, facts)
                 stat = fresh_stats.get(path)
                 seen.pop(path, None)
@@ -192,8 +193,7 @@ class FileStates:
         return gone | set(todo)
 
     def _index(self, path: str, facts: Facts) -> None:
-        case = normalise(facts.case_number, squeeze=True) if facts.case_number else None
-        keys = (case, normalise(facts.initiative_name or ""), facts.sha256)
+        keys = (*insats_texts(facts), facts.sha256)
         self._keys[path] = keys
         for key in _index_keys(*keys):
             self._by_key.setdefault(key, set()).add(path)
@@ -272,19 +272,19 @@ class FileStates:
         result, facts = (seen[1], seen[2]) if seen is not None else self._unseen[path]
         return (*result, facts)  # type: ignore[return-value]
 
-    def _count(self, outcomes: dict[str, FileOutcome], affected: set[str] | None, changed: set[str],
-               built: _Built | None) -> dict[str, int]:
-        """Consolidation.counts, from the last build's and the files decided again."""
+    @staticmethod
+    def _tally(outcomes: dict[str, FileOutcome], affected: set[str] | None, changed: set[str],
+               built: _Built | None) -> Counter[Status]:
+        """The files by status (Consolidation.counts), from the last build's and the files decided again."""
         if affected is None or built is None:
-            tally = Counter(outcome.status for outcome in outcomes.values())
-        else:
-            tally = Counter({Status[name.upper()]: count for name, count in built.counts.items() if name != "found"})
-            for path in affected | changed:
-                if path in built.outcomes:
-                    tally[built.outcomes[path].status] -= 1
-                if path in outcomes:
-                    tally[outcomes[path].status] += 1
-        return {"found": len(outcomes), **{status.name.lower(): tally[status] for status in Status}}
+            return Counter(outcome.status for outcome in outcomes.values())
+        tally = Counter(built.tally)
+        for path in affected | changed:
+            if path in built.outcomes:
+                tally[built.outcomes[path].status] -= 1
+            if path in outcomes:
+                tally[outcomes[path].status] += 1
+        return tally
 
     def _cover(self, register: Sequence[RegisterRow], outcomes: dict[str, FileOutcome], affected: set[str] | None,
                changed: set[str], built: _Built | None, paths: list[str]) -> tuple[PlacedFiles, CoverageReport]:
@@ -305,16 +305,19 @@ class FileStates:
 
 
 def _index_keys(case: str | None, name: str | None, sha256: str | None) -> list[tuple[str, str]]:
-    """The keys that link a file to others (see FileStates._affected): its case number; its name,
-    unless it has a case number and no name (assign_insats_keys maps only names with a case)."""
+    """The keys that link a file to others (see FileStates._affected), from statuses.insats_texts:
+    its case number; its name, unless it has a case number and no name (assign_insats_keys maps
+    only names given with a case number; a file without one goes by its name, "" when it has none)."""
     keys = []
-    if case:
+    if case is not None:
         keys.append(("dnr", case))
-    if name or not case:
+    if name is not None or case is None:
         keys.append(("namn", name or ""))
     if sha256:
         keys.append(("sha", sha256))
     return keys
+
+
 def file_states(
     inputs: Sequence[str | Path],
     *,

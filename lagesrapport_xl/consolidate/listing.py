@@ -5,7 +5,7 @@ after every upload, and find_input_files works out each of 6 400 files' real and
 A folder whose modification time is unchanged has the same entries (adding, removing or renaming a
 file changes its folder's time; the intake stores by renaming), so its files are taken from the last
 listing; a changed folder is read again, and only its new names are made into InputFile. The answer
-is find_input_files' for the same folder (tests/test_file_states.py); a folder with a symbolic link
+is find_input_files' for the same folder (tests/test_listing.py); a folder with a symbolic link
 in it, or anything but folders and regular files, is listed by find_input_files itself.
 """
 

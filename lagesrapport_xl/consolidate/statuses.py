@@ -211,23 +211,30 @@ def _normalise(text: str, squeeze: bool) -> str:
 _normalised = functools.lru_cache(maxsize=1 << 16)(_normalise)
 
 
+def insats_texts(facts: Facts) -> tuple[str | None, str | None]:
+    """A file's case number and name as assign_insats_keys compares them: None where the file gives
+    none, else normalised (a text of spaces becomes ""). RAR's page links files by the same texts
+    (consolidate/file_states.py), so the two cannot come to differ."""
+    case = normalise(facts.case_number, squeeze=True) if facts.case_number else None
+    name = normalise(facts.initiative_name) if facts.initiative_name else None
+    return case, name
+
+
 def assign_insats_keys(outcomes: list[FileOutcome]) -> None:
     """Case number when given, else the name; a name that belongs to exactly one case number in the
     batch is counted as that case number (a coordinator who left the number out)."""
-    answered = [(outcome, facts) for outcome in outcomes for facts in [outcome.facts] if facts.answered]
+    answered = [(outcome, insats_texts(facts)) for outcome in outcomes for facts in [outcome.facts] if facts.answered]
     by_name: dict[str, set[str]] = {}
-    for _outcome, facts in answered:
-        case, name = facts.case_number, facts.initiative_name
-        if case and name:
-            by_name.setdefault(normalise(name), set()).add(normalise(case, squeeze=True))
-    for outcome, facts in answered:
-        case, name = facts.case_number, facts.initiative_name or ""
-        if case:
-            outcome.insats = ("dnr", normalise(case, squeeze=True))
-        elif len(by_name.get(normalise(name), ())) == 1:
-            outcome.insats = ("dnr", next(iter(by_name[normalise(name)])))
+    for _outcome, (case, name) in answered:
+        if case is not None and name is not None:
+            by_name.setdefault(name, set()).add(case)
+    for outcome, (case, name) in answered:
+        if case is not None:
+            outcome.insats = ("dnr", case)
+        elif len(by_name.get(name or "", ())) == 1:
+            outcome.insats = ("dnr", next(iter(by_name[name or ""])))
         else:
-            outcome.insats = ("namn", normalise(name))
+            outcome.insats = ("namn", name or "")
 
 
 def _recency(outcome: FileOutcome) -> tuple[dt.date, dt.datetime, str]:

@@ -32,13 +32,10 @@ class FileLinks:
         self.issues: dict[str, list[Any]] = {}  # stored name → the issues of a file with errors
         self.lock = threading.Lock()
 
-    def for_page(self, overview: Overview) -> dict[str, dict[str, Any]]:
-        """stored name → {"token", "sent", "issues"} for every file the overview's rows show (issues
-        only of their files with errors, as the page lists them inline)."""
-        return self.for_rows(overview.rows, overview)
-
     def for_rows(self, rows: Sequence[InsatsRow], overview: Overview) -> dict[str, dict[str, Any]]:
-        """The same for the rows of one part of the page (paging.py)."""
+        """stored name → {"token", "sent", "issues"} for every file the overview's `rows` show (the
+        part of the page being shown, paging.py; issues only of their files with errors, as the
+        page lists them inline)."""
         sent = overview.receipts.sent if overview.receipts is not None else {}
         shown = {name: name in row.coverage.rejected for row in rows
                  for name in (row.coverage.accepted, *row.coverage.superseded, *row.coverage.rejected) if name}

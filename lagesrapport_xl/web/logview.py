@@ -83,7 +83,7 @@ class LogView:
 
     def stored_since(self, row_id: int) -> set[str]:
         """The stored names of the rows folded in after `row_id` (RAR's page: the rows to show again)."""
-        return {name for _id, name in self.journal[bisect.bisect_right(self.journal, (row_id, "\U0010ffff")):]}
+        return {name for _id, name in self.journal[bisect.bisect_right(self.journal, row_id, key=lambda row: row[0]):]}
 
     def receipt_order(self) -> dict[str, dt.datetime]:
         return dict(self.order_times)

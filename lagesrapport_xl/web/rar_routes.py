@@ -190,12 +190,11 @@ class RarPages:
         if not self.web.user(request):
             return self.web.redirect(request, "/rar/login")
         overview = await self._overview()
-        wanted_review = REVIEW_FILTERS.get(request.query_params.get("granskning", ""))
-        wanted_state = STATE_FILTERS.get(request.query_params.get("status", ""))
+        chosen = {key: request.query_params.get(key, "") for key in ("granskning", "status")}
+        wanted_review, wanted_state = REVIEW_FILTERS.get(chosen["granskning"]), STATE_FILTERS.get(chosen["status"])
         rows = [row for row in overview.rows
                 if (wanted_review is None or row.review is wanted_review)
                 and (wanted_state is None or row.state is wanted_state)]
-        chosen = {key: request.query_params.get(key, "") for key in ("granskning", "status")}
         part = RowPage.of(rows, request.query_params.get("sida", ""), {k: v for k, v in chosen.items() if v},
                           self.settings.rows_per_page)
         register = self.settings.register
