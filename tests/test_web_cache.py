@@ -8,6 +8,7 @@ intake, then the page's statuses and states are compared with a full consolidati
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import time
@@ -41,14 +42,24 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_examples(folder, EXAMPLES)
 
 
-@pytest.fixture()
-def filled(tmp_path: Path, reports: list[Path]) -> Intake:
-    """An intake that received every report through its own insats' link."""
-    register = write_demo_register(tmp_path / "register.xlsx")
-    intake = Intake(build_settings(tmp_path / "inkorg", register=register, environ={}))
+def _filled(tmp_path: Path, reports: list[Path], *, register: bool = True) -> Intake:
+    """An intake that received every report through its own insats' link (with RAR's register, or
+    without one: then RAR's page has a row per insats and report number found in the inbox)."""
+    register_file = write_demo_register(tmp_path / "register.xlsx") if register else None
+    intake = Intake(build_settings(tmp_path / "inkorg", register=register_file, environ={}))
     for path, example in zip(reports, EXAMPLES):
         intake.receive(path.read_bytes(), path.name, insats=Insats.of(example.answers))
     return intake
+
+
+@pytest.fixture()
+def filled(tmp_path: Path, reports: list[Path]) -> Intake:
+    return _filled(tmp_path, reports)
+
+
+@pytest.fixture(params=["register", "inkorg"])
+def filled_either(request: pytest.FixtureRequest, tmp_path: Path, reports: list[Path]) -> Intake:
+    return _filled(tmp_path, reports, register=request.param == "register")
 
 
 def _forbid_reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -207,6 +218,8 @@ def _page(intake: Intake, memo: overview._Memo):
     fresh = overview._build_overview(intake, overview._Memo())
     assert page.rows == fresh.rows and page.unmatched == fresh.unmatched
     assert page.files == fresh.files and page.uploads == fresh.uploads
+    # status.json, spliced from the rows' own encodings (kept rows keep theirs), as Starlette encodes the whole
+    assert page.json_bytes == json.dumps(fresh.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
 
     def decided(o):
         return (o.status, o.superseded_by, o.superseded_reason, o.insats,
@@ -216,11 +229,14 @@ def _page(intake: Intake, memo: overview._Memo):
     return page
 
 
-def test_each_page_build_after_a_change_equals_a_fresh_build(filled: Intake, tmp_path: Path, monkeypatch) -> None:
+def test_each_page_build_after_a_change_equals_a_fresh_build(filled_either: Intake, tmp_path: Path,
+                                                             monkeypatch) -> None:
     """RAR's page is built on from the last build (FileStates decides again only the insatser a
     change touches, and shows again only their rows): after each kind of change it is the page a
-    fresh build gives. A change that links insatser (a name given a case number) or moves a file
-    to another register row is among them."""
+    fresh build gives, with a register and without one (rows of the insatser in the inbox: a new
+    report number or a new insats adds a row in the middle and moves the rows after it). A change
+    that links insatser (a name given a case number) or moves a file to another row is among them."""
+    filled = filled_either
     settings = filled.settings
     memo = overview._Memo()
     _page(filled, memo)
@@ -230,6 +246,17 @@ def test_each_page_build_after_a_change_equals_a_fresh_build(filled: Intake, tmp
     filled.receive(newer.read_bytes(), newer.name, insats=Insats.of(first.answers))
     page = _page(filled, memo)
     assert memo.states.redecided < len(page.outcomes)  # only the insats' files were decided again
+    if settings.register is None:
+        assert 0 < memo.states._built.inbox.worked < len(page.outcomes)  # only the insats' rows were worked out
+    # the insats' next report, and a new insats whose name sorts first: rows that the inbox had not
+    next_one = {**first.answers, "report_number": 9}  # no file has it yet
+    new_insats = {**first.answers, "case_number": "RAR 1999/1", "initiative_name": "Aaa nytt försök"}
+    for folder, answers in (("d", next_one), ("e", new_insats)):
+        (made,) = write_examples(tmp_path / folder, [ExampleFile(f"{folder}.xlsx", answers)])
+        filled.receive(made.read_bytes(), made.name, insats=Insats.of(answers))
+        rows_before = len(page.rows)
+        page = _page(filled, memo)
+        assert len(page.rows) == rows_before + (settings.register is None)
     # the older one again, byte for byte: received later, it counts again
     (older,) = [p for p in (settings.inbox).iterdir() if p.stat().st_size and p.name.endswith(EXAMPLES[0].name)]
     filled.receive(older.read_bytes(), EXAMPLES[0].name, insats=Insats.of(first.answers))

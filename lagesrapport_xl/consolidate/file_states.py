@@ -26,6 +26,7 @@ from .batch import decide
 from .cache import Cached, Known, ReportCache
 from .consolidation import Consolidation
 from .coverage import CoverageReport, PlacedFiles
+from .inbox_coverage import InboxCoverage
 from .inputs import InputFile, find_input_files
 from .listing import Listing
 from .parallel import read_files
@@ -49,6 +50,7 @@ class _Built:
     tally: Counter[Status]  # files by status
     register: Sequence[RegisterRow] | None
     placed: PlacedFiles | None  # each file's register row (with `register`)
+    inbox: InboxCoverage | None  # the rows of the inbox's insatser (with `cover_inbox`)
 
 
 class FileStates:
@@ -89,15 +91,18 @@ class FileStates:
         register: Sequence[RegisterRow] | None = None,
         receipts: Receipts | None = None,
         leave_out: Callable[[str], bool] | None = None,
+        cover_inbox: bool = False,
     ) -> Consolidation:
-        """The consolidation's files with their statuses (and, with `register`, its coverage), but no
+        """The consolidation's files with their statuses (and, with `register`, its coverage; with
+        `cover_inbox` and no register, the coverage of the insatser found in the inbox), but no
         tables; files the cache has not seen are read in this process and kept in it. `known` may
         be a function that gives the log's word for the paths it is given: only the files that
         are new or changed since the last build are asked for. `leave_out(name)`: a file the
         caller leaves out of this build (one being stored, whose log row is on its way), asked of
         the files not in the last build only: those are the ones it can be."""
         with batch_gc():
-            return self._build(tuple(str(i) for i in inputs), known, exclude, register, receipts, leave_out)
+            return self._build(tuple(str(i) for i in inputs), known, exclude, register, receipts, leave_out,
+                               cover_inbox)
 
     def _build(
         self,
@@ -107,6 +112,7 @@ class FileStates:
         register: Sequence[RegisterRow] | None,
         receipts: Receipts | None,
         leave_out: Callable[[str], bool] | None = None,
+        cover_inbox: bool = False,
     ) -> Consolidation:
         now = time.monotonic()
         stat_all = now - self._stat_all_at >= STAT_SECONDS
@@ -131,11 +137,16 @@ class FileStates:
         outcomes, affected = self._decide(files, paths, changed, built, receipts)
         tally = self._tally(outcomes, affected, changed, built)
         counts = {"found": len(outcomes), **{status.name.lower(): tally[status] for status in Status}}
-        placed, coverage = None, None
+        placed, inbox, coverage = None, None, None
         if register is not None:
             placed, coverage = self._cover(register, outcomes, affected, changed, built, paths)
+        elif cover_inbox:
+            inbox = built.inbox if built is not None and built.inbox is not None else InboxCoverage()
+            fresh = affected is None or built is None or built.inbox is None
+            coverage = inbox.update(outcomes, None if fresh else affected | changed,  # type: ignore[operator]
+                                    dict(zip(paths, range(len(paths)))).__getitem__)
         self._built = _Built(inputs, dict(received) if received is not None else None, outcomes, tally,
-                             register, placed)
+                             register, placed, inbox)
         self.counts = counts
         consolidation = Consolidation(
             spec=self.spec, tolerance=self.tolerance, inputs=inputs, started=dt.datetime.now(),
@@ -145,8 +156,11 @@ class FileStates:
         return consolidation
 
     def row_of(self, path: str) -> int | None:
-        """The index of the register row the last build (with a register) put a file in."""
-        placed = self._built.placed if self._built is not None else None
+        """The index of the row (of the register, or of the inbox's insatser) the last build put a file in."""
+        built = self._built
+        if built is not None and built.inbox is not None:
+            return built.inbox.row_of(path)
+        placed = built.placed if built is not None else None
         found = placed.where.get(path) if placed is not None else None
         return found[0] if found is not None else None
 
