@@ -5,11 +5,13 @@ coordinators' uploads; nothing waits when no upload is under way."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from test_web_http import make_client, web
 from webtools import GOOD, api_send, examples, login  # noqa: F401
 
+from lagesrapport_xl.web.background import run_in_background, scheduling
 from lagesrapport_xl.web.priority import UploadsFirst
 
 
@@ -57,3 +59,36 @@ def test_the_server_counts_its_uploads_in_and_out_and_rars_page_comes_despite_on
         assert client.get("/rar").status_code == 200 and client.get("/rar/status.json").status_code == 200
     finally:
         first.in_flight = 0
+
+
+def _job_in_background() -> tuple[tuple[int, int], list[tuple[int, int]]]:
+    """What a background job sees of its own scheduling, and of a process it starts in turn (the
+    parallel writer's workers)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        child = pool.apply(scheduling)
+    return scheduling(), [child]
+
+
+def test_the_master_and_board_jobs_run_only_on_idle_processor_time() -> None:
+    """background.run_in_background: SCHED_IDLE from before the job is imported, inherited by the
+    processes the job starts; the server itself keeps its priority."""
+    own, children = run_in_background(_job_in_background)
+    assert own[0] == os.SCHED_IDLE and children == [own]
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE
+
+
+def test_a_large_download_arrives_whole_in_large_pieces(tmp_path: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from lagesrapport_xl.web.rar_routes import LARGE_CHUNK, _large_download
+
+    content = os.urandom(3 * LARGE_CHUNK + 12345)
+    (tmp_path / "stor.zip").write_bytes(content)
+    app = Starlette(routes=[Route("/", lambda request: _large_download(tmp_path / "stor.zip", "application/zip"))])
+    answer = TestClient(app).get("/")
+    assert answer.content == content and answer.headers["content-type"] == "application/zip"
+    assert 'filename="stor.zip"' in answer.headers["content-disposition"]

@@ -1,18 +1,17 @@
 """The board report behind RAR's button: the PDF that `lagesrapport board-report INBOX --state STATE
 [--register R] [--approved-only]` writes, from the intake's cache.
 
-Written in a fresh process (spawned, like the master: the server runs threads, and matplotlib's
-settings are global), into the state folder, atomically; the route offers it for download.
+Written in a fresh process at the lowest priority, like the master (background.py; matplotlib's
+settings are global, too), into the state folder, atomically; the route offers it for download.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..consolidate.batch import consolidate
 from ..consolidate.cache import ReportCache
+from .background import run_in_background
 from .intake import Intake
 from .overview import MasterJob, logger, master_job
 
@@ -23,8 +22,7 @@ def write_board_pdf(intake: Intake, *, approved_only: bool = True) -> Path | Non
     """The board report of the inbox (None when the inbox has no file, where the command writes
     nothing either)."""
     job = master_job(intake, intake.settings.state / BOARD_FOLDER, approved_only=approved_only)  # another folder
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        written = pool.submit(run_board_job, job).result()
+    written = run_in_background(run_board_job, job)
     return Path(written) if written is not None else None
 
 

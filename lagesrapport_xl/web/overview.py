@@ -20,13 +20,11 @@ import datetime as dt
 import functools
 import json
 import logging
-import multiprocessing
 import operator
 import os
 import threading
 import time
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,7 @@ from ..form.spec import FormSpec
 from ..master.writer import write_master
 from ..reader.register import RegisterError, RegisterRow, read_register
 from . import review
+from .background import run_in_background
 from .intake import Intake, receipt_order
 from .keys import Insats, KeyState, active_keys
 from .store import Store
@@ -347,24 +346,17 @@ def write_master_workbook(intake: Intake, *, approved_only: bool = False) -> Pat
     [--register R] [--approved-only]` writes it (None when the inbox has no file, where the command
     writes nothing either).
 
-    Written in a fresh process (spawned, not forked: the server runs threads), single-threaded like
-    the command, so that it may use the command's parallel writer; it reads the parsed reports from
+    Written in a fresh process at the lowest priority (background.py), single-threaded like the
+    command, so that it may use the command's parallel writer; it reads the parsed reports from
     the intake's cache, so it opens no file the intake has already checked."""
     job = master_job(intake, intake.settings.state / MASTER_FOLDER, approved_only=approved_only)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        written = pool.submit(run_master_job, job).result()
+    written = run_in_background(run_master_job, job)
     return Path(written) if written is not None else None
 
 
 def run_master_job(job: MasterJob) -> str | None:
     """In the master's own process: the consolidation from the cache, then the command's writer;
-    returns the zip of the master and the files it counts (pack_master). At a lower priority than
-    the server, so that uploads keep the processor while it runs."""
-    if multiprocessing.parent_process() is not None:  # its own process (a test may call it in its own)
-        try:
-            os.nice(10)
-        except (AttributeError, OSError):  # pragma: no cover - a system without nice
-            pass
+    returns the zip of the master and the files it counts (pack_master)."""
     with ReportCache(job.cache, job.spec, warn=logger.warning) as cache:
         consolidation = consolidate([job.inbox], spec=job.spec, workers=1, register=job.register,
                                     register_file=job.register_file, cache=cache, known=job.known,

@@ -28,6 +28,7 @@ import datetime as dt
 import shutil
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -309,7 +310,7 @@ class RarPages:
                                     title="Ingen sammanställning", **BACK)
         audit.log(self.store, "master", user_name=request.state.user.name, client=self.web.client(request),
                   detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
-        return FileResponse(path, media_type="application/zip", filename=path.name)
+        return _large_download(path, "application/zip")
 
     async def board_report(self, request: Request) -> Response:
         refused, form = await self._post(request)
@@ -323,7 +324,7 @@ class RarPages:
                                     title="Ingen styrelserapport", **BACK)
         audit.log(self.store, "board_report", user_name=request.state.user.name, client=self.web.client(request),
                   detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
-        return FileResponse(path, media_type="application/pdf", filename=path.name)
+        return _large_download(path, "application/pdf")
 
     async def download(self, request: Request) -> Response:
         """A stored file, under the name it was sent with."""
@@ -406,3 +407,14 @@ def _site(request: Request, web: Web) -> str:
     """The start of the links RAR sends out: the configured public address (`public_url`), else
     the address the kansli's own browser reached the server at (Web.site)."""
     return web.site(request)
+
+
+LARGE_CHUNK = 1 << 20  # bytes a large download is read and sent in
+
+
+def _large_download(path: Path, media_type: str) -> FileResponse:
+    """A master's zip (116 MB at 6 400 reports) in 1 MB pieces rather than Starlette's 64 kB: each
+    piece is a trip to a worker thread and through the event loop, which the uploads share."""
+    response = FileResponse(path, media_type=media_type, filename=path.name)
+    response.chunk_size = LARGE_CHUNK
+    return response
