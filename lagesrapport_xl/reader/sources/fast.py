@@ -1,8 +1,8 @@
 """The fast source, the default: python-calamine's values, workbook_xml.py for names, the version
 and each named cell's formula, error and stored number (calamine gives a formula's cached value
 and an error cell as ""). The values are decoded from safety's sheet scan by calamine's rules
-(cell_values.py, 0.3 ms a report) unless the file is written in a way those rules leave to
-calamine (1 ms). A file calamine refuses or panics on is handed to the openpyxl source, the
+(cell_values.py, about 0.5 ms a report) unless the file is written in a way those rules leave
+to calamine (1.1 ms). A file calamine refuses or panics on is handed to the openpyxl source, the
 reference, which decides about it.
 """
 
