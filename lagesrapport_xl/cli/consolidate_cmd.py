@@ -220,10 +220,10 @@ def _read_register(path: str, spec: FormSpec, quiet: bool) -> list[RegisterRow] 
 def _open_cache(args: argparse.Namespace, spec: FormSpec) -> ReportCache | None:
     """The cache the command uses: --cache, else the default beside the first folder; none with
     --no-cache or when the inputs are files only. A cache that cannot be used warns once."""
-    from ..consolidate.cache import ReportCache
-
     if args.no_cache:
         return None
+    from ..consolidate.cache import ReportCache  # sqlite3 and importlib.metadata: only for a cache
+
     path = args.cache
     if path is None:
         folder = next((Path(i) for i in args.inputs if Path(i).is_dir()), None)

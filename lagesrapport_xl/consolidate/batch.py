@@ -25,7 +25,6 @@ from ..common.memory import Spool, batch_gc, before_forking
 from ..form.spec import FormSpec, default_spec
 from ..reader.result import ReadResult
 from ..reader.safety import Limits
-from .cache import Known, ReportCache
 from .consolidation import Consolidation
 from .coverage import register_coverage
 from .inputs import InputError, InputFile, find_input_files
@@ -34,8 +33,9 @@ from .receipts import Receipts, check_receipt_dates
 from .statuses import Compared, FileOutcome, SpooledOutcome, compare_with_earlier, decide_statuses, normalise
 from .tables import build_tables
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the cache (sqlite3, importlib.metadata) is imported only by who opens one
     from ..reader.register import RegisterRow
+    from .cache import Known, ReportCache
 
 DEFAULT_TOLERANCE = 0.15
 SPOOL_FROM = 7_000  # files: up to this many a batch is held in memory (about 300 MB for 7 000 reports)

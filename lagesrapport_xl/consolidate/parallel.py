@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..common.digest import file_digest
 from ..common.catalogue import BATCH_INTERNAL_ERROR
@@ -25,7 +25,9 @@ from ..reader import (
 )
 from ..reader.result import ReadResult
 from ..reader.safety import Limits
-from .cache import Known, ReportCache
+
+if TYPE_CHECKING:  # the cache (sqlite3, importlib.metadata) is imported only by who opens one
+    from .cache import Known, ReportCache
 
 Progress = Callable[[int, int], None]
 

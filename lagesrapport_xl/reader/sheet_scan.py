@@ -9,6 +9,7 @@ writer produces it; for anything else `scan_sheet` gives None and each caller as
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import NamedTuple
 
@@ -21,13 +22,14 @@ TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*+:)?(?:row|c)[\s/>]")  # every <ro
 _OTHER_ATTRIBUTES = rb"""(?:\s++(?!(?:[A-Za-z_][\w.-]*+:)?r\s*=)[A-Za-z_][\w.:-]*+\s*=\s*(?:"[^"]*+"|'[^']*+'))*+"""
 
 # Every tag of <sheetData> as writers make it: a <row r="…"> (no groups), or a <c r="…"> with
-# s and t where Excel, LibreOffice and XlsxWriter put them, giving (column, row, type, other
-# attributes, ending, stored value); `ending` is '/>', '><v>…</v></c>' or '>' (more inside: a
-# formula, an inline string). Anything else that starts a <row> or <c> is captured as `odd`
-# (without its '<'). The '<' every branch starts with stands outside the branches: then the
-# engine leaps from one '<' to the next (a report's cells in 0.30 ms instead of 0.44 ms).
+# s and t where Excel, LibreOffice and XlsxWriter put them, giving (column, row, style, type,
+# style, other attributes, ending, stored value; the style stands before or after the type, as
+# written); `ending` is '/>', '><v>…</v></c>' or '>' (more inside: a formula, an inline string).
+# Anything else that starts a <row> or <c> is captured as `odd` (without its '<'). The '<' every
+# branch starts with stands outside the branches: then the engine leaps from one '<' to the next
+# (a report's cells in 0.30 ms instead of 0.44 ms).
 _SHEET_TAG = re.compile(
-    rb'<(?:c r="([A-Z]{1,3})(\d{1,7})"(?: s="\d+")?(?: t="([a-z]+)")?(?: s="\d+")?(' + _OTHER_ATTRIBUTES
+    rb'<(?:c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d+)")?(?: t="([a-z]+)")?(?: s="(\d+)")?(' + _OTHER_ATTRIBUTES
     + rb")\s*(/>|><v>([^<&]*)</v></c>|>)"
     rb'|row r="\d{1,7}"' + _OTHER_ATTRIBUTES + rb"\s*/?>"
     rb"|((?:[A-Za-z_][\w.-]*+:)?(?:row|c)[\s/>]))"
@@ -36,12 +38,15 @@ _SHEET_TAG = re.compile(
 
 class SheetScan(NamedTuple):
     """The farthest cell (1-based row and column; 0, 0 for no cell) and every tag in order, as
-    _SHEET_TAG found it: (column, row, type, other attributes, ending, stored value, odd), bytes,
-    '' where absent; a <row> tag has '' for its column. Plain tuples: a report has 1 500 of them."""
+    _SHEET_TAG found it: (column, row, style, type, style, other attributes, ending, stored value,
+    odd), bytes, '' where absent; a <row> tag has '' for its column. Plain tuples: a report has
+    1 500 of them."""
 
     rows: int
     cols: int
     tags: list[tuple[bytes, ...]]
+    cells: int = 0  # how many of the tags are cells
+    index: dict[bytes, tuple[bytes, ...]] | None = None  # address (b"C5") → its cell's tag; None: one twice
 
 
 def markup_counts(data: bytes) -> tuple[int, int]:
@@ -91,10 +96,13 @@ def scan_sheet(data: bytes, markup: int | None = None) -> SheetScan | None:
     tags = _SHEET_TAG.findall(data, start, end)
     if not tags:
         return SheetScan(0, 0, [])
-    columns, rows, _, _, _, _, odd = zip(*tags)
+    columns, rows, *_, odd = zip(*tags)
     if any(odd):
         return None  # a tag without r, with r elsewhere or twice, or written oddly
-    numbers = [int(row) for row in rows if row]  # '' for a <row> tag
-    if not numbers:
+    cells = len(tags) - columns.count(b"")  # '' column and row: a <row> tag
+    if not cells:
         return SheetScan(0, 0, tags)
-    return SheetScan(max(numbers), max(column_number(c.decode()) for c in set(columns) if c), tags)
+    index = dict(zip(map(operator.add, columns, rows), tags))  # in C: a report's 1 500 tags in 0.05 ms
+    index.pop(b"", None)
+    return SheetScan(max(map(int, filter(None, rows))), max(column_number(c.decode()) for c in set(columns) if c),
+                     tags, cells, index if len(index) == cells else None)

@@ -14,6 +14,7 @@ of processor time before; now the directory refuses them in milliseconds.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -249,10 +250,14 @@ def _form_sheets(workbook: dict[str, bytes]) -> frozenset[str] | None:
     """The parts of the sheets a defined name points at: the only sheets a reader parses. None
     when the workbook does not say (every sheet then counts as read, and is measured)."""
     try:
-        _sheets, _hidden, names, paths = parse_workbook(workbook["xl/workbook.xml"],
-                                                        workbook["xl/_rels/workbook.xml.rels"])
+        return _named_sheet_parts(workbook["xl/workbook.xml"], workbook["xl/_rels/workbook.xml.rels"])
     except Exception:  # noqa: BLE001 - a workbook part missing or damaged: the reader reports it
         return None
+
+
+@functools.lru_cache(maxsize=16)  # the same two parts in every report of a batch
+def _named_sheet_parts(workbook: bytes, rels: bytes) -> frozenset[str]:
+    _sheets, _hidden, names, paths = parse_workbook(workbook, rels)
     return frozenset(paths[target.sheet].lower() for target in names.values() if target.sheet in paths)
 
 

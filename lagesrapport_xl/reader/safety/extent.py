@@ -51,8 +51,7 @@ def measure(
         return parsed_extent(data, limits), None
     if _beyond(limits, scanned.rows, scanned.cols):
         return (scanned.rows, scanned.cols), scanned
-    cells = sum(1 for tag in scanned.tags if tag[0])  # '' column: a <row> tag
-    return (too_many_cells(limits) if cells > limits.max_form_sheet_cells else None), scanned
+    return (too_many_cells(limits) if scanned.cells > limits.max_form_sheet_cells else None), scanned
 
 
 def too_many_cells(limits: Limits) -> Issue:

@@ -1,7 +1,9 @@
-"""The fast source, the default: python-calamine for values (2–3 ms a report), workbook_xml.py
-for names, the version and each named cell's formula, error and stored number (calamine gives a
-formula's cached value and an error cell as ""). A file calamine refuses or panics on is handed
-to the openpyxl source, the reference, which decides about it.
+"""The fast source, the default: python-calamine's values, workbook_xml.py for names, the version
+and each named cell's formula, error and stored number (calamine gives a formula's cached value
+and an error cell as ""). The values are decoded from safety's sheet scan by calamine's rules
+(cell_values.py, about 0.5 ms a report) unless the file is written in a way those rules leave
+to calamine (1.1 ms). A file calamine refuses or panics on is handed to the openpyxl source, the
+reference, which decides about it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from ...form.spec import VERSION_PROPERTY
 from ..cells import NameTarget, RawCell, WorkbookCells
+from .cell_values import Decoded, named_values
 from .openpyxl_source import read_openpyxl
 from .shared import Wanted, as_stored, cell_position, clean_value, merged_names, raw_cell, unreadable, wanted_names
 from .workbook_xml import (
@@ -29,6 +32,9 @@ from .workbook_xml import (
     well_formed_text,
     workbook_parts,
 )
+
+
+_decode_values = True  # False: calamine gives every value (tests compare both ways)
 
 
 def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
@@ -48,13 +54,21 @@ def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
             found = _xml_facts(parts, wanted, scans)
     except Exception:  # noqa: BLE001 - any damage is reported, never raised
         return unreadable()
-    sheets, hidden, names, version, targets, by_sheet, scanned = found
-    try:
-        cells, merged = _calamine_cells(path if content is None else io.BytesIO(content), by_sheet, scanned, targets)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:  # noqa: BLE001 - calamine refused or panicked (PanicException is no Exception)
-        return read_openpyxl(path, wanted)  # the reference source decides about this file
+    sheets, hidden, names, version, targets, by_sheet, scanned, paths = found
+    decoded = None
+    if parts is not None and scans is not None and _decode_values and len(set(sheets)) == len(sheets):
+        try:  # calamine's values without calamine
+            decoded = named_values(parts, {sheet: (paths[sheet], list(by_sheet[sheet])) for sheet in by_sheet}, scans)
+        except Exception:  # noqa: BLE001 - whatever the decoder did not foresee, calamine reads
+            decoded = None
+    if decoded is None:
+        try:
+            decoded = _calamine_values(path if content is None else io.BytesIO(content), by_sheet)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - calamine refused or panicked (PanicException is no Exception)
+            return read_openpyxl(path, wanted)  # the reference source decides about this file
+    cells, merged = _named_cells(decoded, by_sheet, scanned, targets)
     return WorkbookCells(sheets=sheets, names=names, cells=cells, hidden_sheets=hidden, form_version=version,
                          merged=merged)
 
@@ -68,7 +82,7 @@ def _xml_facts(parts: Parts, wanted: Wanted, scans: Scans | None) -> tuple[Any, 
     scanned = {sheet: scan_cells(parts, paths[sheet], addresses, scans) for sheet, addresses in by_sheet.items()}
     if "xl/sharedStrings.xml" in parts:
         well_formed_text(parts["xl/sharedStrings.xml"])
-    return sheets, hidden, names, version, targets, by_sheet, scanned
+    return sheets, hidden, names, version, targets, by_sheet, scanned, paths
 
 
 @functools.lru_cache(maxsize=16)  # the same for every report of a batch
@@ -86,33 +100,45 @@ def _placed(
     return targets, by_sheet
 
 
-def _calamine_cells(
-    file: str | io.BytesIO, by_sheet: dict[str, dict[str, list[str]]], scanned: dict[str, dict[str, CellXml]],
-    targets: dict[str, NameTarget],
-) -> tuple[dict[str, RawCell], dict[str, str]]:
-    cells: dict[str, RawCell] = {}
-    merged: dict[str, str] = {}
+def _calamine_values(file: str | io.BytesIO, by_sheet: dict[str, dict[str, list[str]]]) -> Decoded:
+    """What cell_values.named_values gives, from calamine: each wanted address's value, and the
+    sheet's merged ranges."""
+    decoded: Decoded = {}
     opened = CalamineWorkbook.from_path(file) if isinstance(file, str) else CalamineWorkbook.from_filelike(file)
     with opened as workbook:
         for sheet, addresses in by_sheet.items():
             data = workbook.get_sheet_by_name(sheet)
             rows = data.to_python(skip_empty_area=False)
-            facts = scanned[sheet]
             height = len(rows)
-            for address, keys in addresses.items():
+            found = {}
+            for address in addresses:
                 row, col = cell_position(address)
                 line = rows[row] if row < height else ()
-                value = line[col] if col < len(line) else None
-                xml = facts.get(address, NO_XML)
-                if xml is NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
-                    cell = RawCell(clean_value(value))
-                else:
-                    cell = raw_cell(as_stored(xml.number, value), xml.formula, xml.error)
-                for key in keys:
-                    cells[key] = cell
-            if data.merged_cell_ranges:
-                ranges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in data.merged_cell_ranges]
-                merged.update(merged_names({k: targets[k] for keys in addresses.values() for k in keys}, sheet,
-                                           ranges))
-    return cells, merged
+                found[address] = line[col] if col < len(line) else None
+            ranges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in data.merged_cell_ranges or ()]
+            decoded[sheet] = (found, ranges)
+    return decoded
 
+
+def _named_cells(
+    decoded: Decoded, by_sheet: dict[str, dict[str, list[str]]], scanned: dict[str, dict[str, CellXml]],
+    targets: dict[str, NameTarget],
+) -> tuple[dict[str, RawCell], dict[str, str]]:
+    """Each wanted name's RawCell from its cell's value and XML facts, and its merged range."""
+    cells: dict[str, RawCell] = {}
+    merged: dict[str, str] = {}
+    for sheet, addresses in by_sheet.items():
+        found, ranges = decoded[sheet]
+        facts = scanned[sheet]
+        for address, keys in addresses.items():
+            value = found[address]
+            xml = facts.get(address, NO_XML)
+            if xml is NO_XML:  # a plain value: what raw_cell(as_stored(…)) gives it
+                cell = RawCell(clean_value(value))
+            else:
+                cell = raw_cell(as_stored(xml.number, value), xml.formula, xml.error)
+            for key in keys:
+                cells[key] = cell
+        if ranges:
+            merged.update(merged_names({k: targets[k] for keys in addresses.values() for k in keys}, sheet, ranges))
+    return cells, merged

@@ -136,7 +136,7 @@ def scan_cells(
     None when safety did not look, and the sheet is scanned here."""
     data = well_formed_text(parts[part])
     scanned = scans.get(part) if scans is not None else scan_sheet(data)
-    found = _from_tags(data, scanned.tags, addresses) if scanned is not None else None
+    found = _from_tags(data, scanned, addresses) if scanned is not None else None
     if found is None:
         found = _scan_quick(data, addresses)
     return found if found is not None else _scan_full(data, addresses)
@@ -157,13 +157,12 @@ _KIND_ATTR = re.compile(rb'\st="([^"]*)"')
 _VALUE_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)</")
 
 
-def _from_tags(data: bytes, tags: list[tuple[bytes, ...]], addresses: Collection[str]) -> dict[str, CellXml] | None:
+def _from_tags(data: bytes, scanned: SheetScan, addresses: Collection[str]) -> dict[str, CellXml] | None:
     """The wanted cells from the sheet's tags as the shared scan found them (sheet_scan): a plain
     cell from its tag alone, one with more in it (a formula, an attribute more) as an element of
     its own. None for an address twice, or a cell that needs the whole sheet (a shared formula)."""
-    cells = [tag for tag in tags if tag[0]]  # '' column: a <row> tag
-    index = {tag[0] + tag[1]: tag for tag in cells}
-    if len(index) != len(cells):
+    index = scanned.index
+    if index is None:
         return None
     found: dict[str, CellXml] = {}
     for address in addresses:
@@ -171,7 +170,7 @@ def _from_tags(data: bytes, tags: list[tuple[bytes, ...]], addresses: Collection
         tag = index.get(key)
         if tag is None:
             continue
-        _, _, kind, other, ending, stored, _ = tag
+        _, _, _, kind, _, other, ending, stored, _ = tag
         if not other and ending != b">":
             found[address] = _plain_values(kind, stored if ending != b"/>" else None)
             continue
