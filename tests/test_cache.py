@@ -317,3 +317,11 @@ def test_entries_of_another_context_go_after_thirty_days_looked_for_once_a_day(i
         assert db.execute("SELECT count(*) FROM reports WHERE context = 'ett äldre program'").fetchone()[0] == 0
         assert db.execute("SELECT value FROM meta WHERE key = 'purged'").fetchone()[0] == dt.date.today().isoformat()
     db.close()
+
+
+def test_the_cache_is_read_through_a_memory_map(inbox: Path, tmp_path: Path) -> None:
+    """SQLite maps the file (cache._MAPPED) rather than reading it a page at a time; what it finds is the same."""
+    with ReportCache(tmp_path / "cache.sqlite", load_spec()) as cache:
+        consolidate(inbox, workers=1, cache=cache)
+        assert cache._db.execute("PRAGMA mmap_size").fetchone()[0] == cache_module._MAPPED
+        assert cache.recall([str(path) for path in sorted(inbox.iterdir())])[1] == []
