@@ -14,8 +14,8 @@ are the file's own and are filled in on every run.
 
 The cache is a convenience, never a source of truth: a file that is corrupt, locked, from another
 schema or not SQLite at all is ignored with one line of warning, and the run reads every file as it
-would without a cache. Entries are a line of JSON and the long texts after it (cache_codec.py; no
-pickle: a cache file someone swapped must not run code).
+would without a cache. Entries are a line of keys, a line of JSON and the long texts after them
+(cache_codec.py; no pickle: a cache file someone swapped must not run code).
 """
 
 from __future__ import annotations
