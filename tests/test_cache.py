@@ -319,28 +319,15 @@ def test_entries_of_another_context_go_after_thirty_days_looked_for_once_a_day(i
     db.close()
 
 
-def test_the_cache_is_read_through_a_memory_map(inbox: Path, tmp_path: Path) -> None:
-    """SQLite maps the file (cache._MAPPED) rather than reading it a page at a time; what it finds is the same."""
-    with ReportCache(tmp_path / "cache.sqlite", load_spec()) as cache:
-        consolidate(inbox, workers=1, cache=cache)
-        assert cache._db.execute("PRAGMA mmap_size").fetchone()[0] == cache_module._MAPPED
-        assert cache.recall([str(path) for path in sorted(inbox.iterdir())])[1] == []
-
-
-def test_reports_of_one_form_share_their_keys_and_a_damaged_line_of_keys_is_not_trusted(inbox: Path) -> None:
-    """The answers' keys are a line of their own (cache_codec.pack), parsed once for all the
-    entries that have it; a line that is not a list of texts, or keys without answers, does not decode."""
-    spec = load_spec()
-    read = [read_one(str(path), spec) for path in sorted(inbox.glob("*.xlsx"))]
-    accepted = [(result, answers) for result, answers in read if answers is not None][:2]
-    decoded = [decode(encode(result, answers), file="x", sha256="s", size=1, modified=None)[1]
-               for result, answers in accepted]
-    assert list(decoded[0]) == list(decoded[1]) == list(accepted[0][1])
-    assert all(a is b for a, b in zip(decoded[0], decoded[1]))  # the same key objects
-    payload = encode(*accepted[0])
-    rest = payload[payload.index(b"\n"):]
-    rejected = next(encode(result, answers) for result, answers in read if answers is None)
-    for damaged in (b"[1,2]" + rest, b'{"a":1}' + rest, b"null" + rest,
-                    b'["a"]' + rejected[rejected.index(b"\n"):]):
-        with pytest.raises(ValueError):
-            decode(damaged, file="x", sha256="s", size=1, modified=None)
+def test_a_new_cache_has_large_pages_and_an_old_one_keeps_its_own(inbox: Path, tmp_path: Path) -> None:
+    """A new cache file gets cache._PAGE (an entry is a chain of fewer pages to read); one made
+    with SQLite's default pages is used as it is."""
+    with sqlite3.connect(tmp_path / "old.sqlite") as db:
+        db.execute("CREATE TABLE unrelated (x)")
+    db.close()
+    paths = [str(path) for path in sorted(inbox.iterdir())]
+    for name, size in (("cache.sqlite", cache_module._PAGE), ("old.sqlite", 4096)):
+        with ReportCache(tmp_path / name, load_spec()) as cache:
+            consolidate(inbox, workers=1, cache=cache)
+            assert cache._db.execute("PRAGMA page_size").fetchone()[0] == size
+            assert cache.recall(paths)[1] == []
