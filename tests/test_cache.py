@@ -7,6 +7,8 @@ master written both ways and compared byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -265,3 +267,67 @@ def test_the_spec_fingerprint_follows_the_form_data(tmp_path: Path) -> None:
     config = tmp_path / "rar.toml"
     config.write_text('[form]\ntitle = "Lägesrapport till RAR"\n', encoding="utf-8")
     assert load_spec(config).fingerprint != base.fingerprint
+
+
+def test_many_files_are_hashed_by_another_process_to_the_same_results(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's files are hashed by a forked process while this one decodes (cache._hashed): the
+    same results as hashed here, also when that process dies half-way (the rest is hashed here)."""
+    paths = [str(path) for path in sorted(inbox.iterdir())]
+    spec = load_spec()
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(inbox, workers=1, cache=cache)
+        here = cache.recall(paths)
+        monkeypatch.setattr(cache_module, "_FORKED_FROM", 2)
+        monkeypatch.setattr(cache_module, "_SENT", 5)
+        forked = cache.recall(paths)
+        real_digest = cache_module._digest
+
+        def dies_after_ten(path: str, known) -> tuple:
+            if paths.index(path) == 10 and multiprocessing.parent_process() is not None:
+                os._exit(3)
+            return real_digest(path, known)
+
+        monkeypatch.setattr(cache_module, "_digest", dies_after_ten)
+        died = cache.recall(paths)
+    assert here[1] == forked[1] == died[1] == []
+    assert here[0] == forked[0] == died[0]
+
+
+def test_entries_of_another_context_go_after_thirty_days_looked_for_once_a_day(inbox: Path, tmp_path: Path) -> None:
+    spec = load_spec()
+    path = tmp_path / "cache.sqlite"
+    with ReportCache(path, spec) as cache:
+        consolidate(inbox, workers=1, cache=cache)
+    old = (dt.datetime.now() - cache_module.STALE_AFTER - dt.timedelta(days=1)).isoformat(timespec="seconds")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE reports SET context = 'ett äldre program', stored = ?", (old,))
+        kept = db.execute("SELECT count(*) FROM reports").fetchone()[0]
+    db.close()
+    with ReportCache(path, spec) as cache:  # looked for today already (the first run): the old ones stay
+        consolidate(inbox, workers=1, cache=cache)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM reports WHERE context = 'ett äldre program'").fetchone()[0] == kept
+        db.execute("UPDATE meta SET value = '2000-01-01' WHERE key = 'purged'")  # the last look: long ago
+    db.close()
+    with ReportCache(path, spec) as cache:
+        consolidate(inbox, workers=1, cache=cache)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM reports WHERE context = 'ett äldre program'").fetchone()[0] == 0
+        assert db.execute("SELECT value FROM meta WHERE key = 'purged'").fetchone()[0] == dt.date.today().isoformat()
+    db.close()
+
+
+def test_a_new_cache_has_large_pages_and_an_old_one_keeps_its_own(inbox: Path, tmp_path: Path) -> None:
+    """A new cache file gets cache._PAGE (an entry is a chain of fewer pages to read); one made
+    with SQLite's default pages is used as it is."""
+    with sqlite3.connect(tmp_path / "old.sqlite") as db:
+        db.execute("CREATE TABLE unrelated (x)")
+    db.close()
+    paths = [str(path) for path in sorted(inbox.iterdir())]
+    for name, size in (("cache.sqlite", cache_module._PAGE), ("old.sqlite", 4096)):
+        with ReportCache(tmp_path / name, load_spec()) as cache:
+            consolidate(inbox, workers=1, cache=cache)
+            assert cache._db.execute("PRAGMA page_size").fetchone()[0] == size
+            assert cache.recall(paths)[1] == []

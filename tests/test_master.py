@@ -17,6 +17,7 @@ from lagesrapport_dev.examples import ExampleFile, demo_files, write_examples
 from lagesrapport_xl.consolidate.batch import Consolidation, consolidate
 from lagesrapport_xl.consolidate.tables import SHEETS
 from lagesrapport_xl.form.spec import FormSpec
+from lagesrapport_xl.master import sizes
 from lagesrapport_xl.master import writer as master_module
 from lagesrapport_xl.master.formulas import FormulaRenderer, named_cells
 from lagesrapport_xl.master.placement import place_tables
@@ -243,3 +244,27 @@ def test_the_escape_shortcut_agrees_with_the_escapes(text: str) -> None:
 
     escaped = XMLwriter()._escape_data(escape_text(text))
     assert needs_escaping(text) == (escaped != text)
+
+
+def _counted_height(values: tuple, wrapped: tuple) -> float | None:
+    """row_height as it was before its shortcut: every text split into its lines."""
+    lines = max((sizes._lines(values[at], width) for at, width in wrapped if isinstance(values[at], str)), default=1)
+    return min(sizes.MAX_ROW_HEIGHT, sizes.POINTS_PER_LINE * lines + 3) if lines > 1 else None
+
+
+@pytest.mark.parametrize("width", [8, 48, 60])
+def test_a_long_texts_row_is_as_tall_as_its_lines_make_it(width: float) -> None:
+    """row_height's shortcut (a text long enough for the tallest row is not split into lines) gives
+    the height the lines give, at its edge too: texts of lines and breaks of every kind and length."""
+    per_line = int(width * 1.3)
+    edge = sizes._CAP_LINES * (per_line + 2)
+    words = "Projektet har under perioden genomfört workshops med deltagarna och "
+    texts = [words * (edge // len(words) + 1)]
+    for size in (edge - 1, edge, edge + 1, per_line * sizes._CAP_LINES, per_line * (sizes._CAP_LINES - 1)):
+        for newline in ("", "\n", "\r\n", "\u2028", "\n\n"):
+            text = (newline.join([words[:per_line]] * (size // per_line + 1)) if newline else texts[0])[:size]
+            texts.append(text)
+    texts += ["\r\n" * (edge // 2), "\n" * (sizes._CAP_LINES - 2), "kort", ""]
+    for text in texts:
+        values, wrapped = (text, None, "x" * 5), ((0, width), (1, width), (2, width))
+        assert sizes.row_height(values, wrapped) == _counted_height(values, wrapped), (len(text), repr(text[:20]))

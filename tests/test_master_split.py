@@ -17,7 +17,8 @@ from lagesrapport_xl.form.spec import FormSpec
 from lagesrapport_xl.master import split as master_split
 from lagesrapport_xl.master import zipping as master_zipping
 from lagesrapport_xl.master.placement import place_tables
-from lagesrapport_xl.master.writer import _row_costs, write_master
+from lagesrapport_xl.master import writer as master_writer
+from lagesrapport_xl.master.writer import _cells, _row_costs, write_master
 
 
 def test_the_helper_can_fork_here() -> None:
@@ -63,6 +64,22 @@ def test_half_the_rows_are_handed_and_charts_stay(batch: Consolidation) -> None:
     there = sum(cost for key, cost, _ in costs if key in handed)
     assert 0.3 * total < there <= master_split.HELPER_SHARE["fork"] * total
     assert master_split.handed_tables(costs, None) == frozenset()
+
+
+def test_a_long_text_costs_by_its_length(batch: Consolidation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Texter sheet's texts weigh by their characters when the rows are shared out; the kind of
+    helper is decided by the cells, a text as three, whatever their length."""
+    placements = place_tables(batch)[0]
+    texts = placements["texts"]
+    long_texts = [c.key for c in texts.table.columns if c.kind == "long_text"]
+    short = dict((key, cost) for key, cost, _ in _row_costs(placements))
+    monkeypatch.setattr(master_writer, "TEXT_CHARS", 10)  # the examples' texts, as long as the benchmark's
+    costs = dict((key, cost) for key, cost, _ in _row_costs(placements))
+    mean = {key: sum(len(t) for t in texts.table.values(key) if t) / texts.rows for key in long_texts}
+    assert costs["texts"] == texts.rows * (len(texts.table.columns) + sum(round(m / 10) for m in mean.values()))
+    assert costs["texts"] > 3 * short["texts"] and costs["budget"] == short["budget"]
+    cells = sum(p.rows * sum(3 if c.kind == "long_text" else 1 for c in p.table.columns) for p in placements.values())
+    assert _cells(placements) == cells
 
 
 def test_a_helper_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:

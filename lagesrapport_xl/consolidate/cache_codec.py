@@ -1,7 +1,11 @@
 """The cache's codec: a ReadResult's content ↔ the bytes of one cache entry, exactly.
 
 A warm run decodes every known report's entry (6 400 of them, 130 MB, in the benchmark), so the
-format is made for decoding. An entry is a line of JSON, then the long texts as raw UTF-8:
+format is made for decoding. An entry is a line of the answers' keys, a line of JSON, then the long
+texts as raw UTF-8:
+
+- The answers' keys (87 of them, the same for every report of a form version) are a line of their
+  own: a line seen before is not parsed again, and every report's answers share its key strings.
 
 - A mapping (a result's values, a report's answers) is its keys in order, a list of its values in
   the same order with the plain ones (text, integers, booleans, None) in place, and per other kind
@@ -29,7 +33,9 @@ from typing import Any
 from ..common.issues import Issue, Severity
 from ..reader.result import ReadResult
 
-CODEC = 3  # 3: mappings by kind, long texts after the JSON line (2: every value a tagged JSON object)
+CODEC = 4  # 4: the answers' keys a line of their own; 3: mappings by kind, long texts after the JSON line
+_KEY_LINES: dict[bytes, list[str]] = {}  # a line of keys decoded before → its keys (a few: one a form version)
+_KEPT_LINES = 64
 LONG = 64  # characters: a text this long is stored as raw UTF-8 after the JSON line
 
 Cached = tuple[ReadResult, dict[str, Any] | None]
@@ -129,9 +135,11 @@ def encode_map(mapping: dict[str, Any], texts: list[bytes]) -> dict[str, Any]:
     return {"k": keys, "v": values, **groups}
 
 
-def decode_map(data: dict[str, Any], payload: bytes, at: int) -> tuple[dict[str, Any], int]:
-    """The mapping encode_map wrote, its long texts read from `payload` at `at`; and where they end."""
-    keys, values = data["k"], data["v"]
+def decode_map(data: dict[str, Any], payload: bytes, at: int, keys: list[str] | None = None
+               ) -> tuple[dict[str, Any], int]:
+    """The mapping encode_map wrote, its long texts read from `payload` at `at`; and where they end.
+    `keys`: the mapping's keys when they were kept apart from it (see pack)."""
+    keys, values = data["k"] if keys is None else keys, data["v"]
     if len(keys) != len(values):
         raise ValueError("a cached mapping has as many values as keys")
     for tag, read in _READ:
@@ -165,32 +173,56 @@ def full_issue(data: list[Any]) -> Issue:
 
 def pack(result: ReadResult, issues: list[Any], values: dict[str, Any], unread: Iterable[str],
          answers: dict[str, Any] | None) -> bytes:
-    """An entry: the JSON line, then the long texts of `values` and `answers`, in that order."""
+    """An entry: the answers' keys, the JSON line, then the long texts of `values` and `answers`,
+    in that order."""
     texts: list[bytes] = []
-    line = json.dumps(
-        {
-            "issues": issues,
-            "values": encode_map(values, texts),
-            "unread": sorted(unread),
-            "form_version": result.form_version,
-            "skipped": result.skipped,
-            "answers": None if answers is None else encode_map(answers, texts),
-        },
-        ensure_ascii=False,  # JSON escapes every line break: the first b"\n" ends the line
-        separators=(",", ":"),
-    )
-    return line.encode("utf-8", "surrogatepass") + b"\n" + b"".join(texts)
+    mapped_values = encode_map(values, texts)  # the values' texts first, as unpack reads them
+    mapped = None if answers is None else encode_map(answers, texts)
+    keys = None if mapped is None else mapped.pop("k")
+    head = {
+        "issues": issues,
+        "values": mapped_values,
+        "unread": sorted(unread),
+        "form_version": result.form_version,
+        "skipped": result.skipped,
+        "answers": mapped,
+    }
+    # JSON escapes every line break: the first two b"\n" end the lines
+    lines = (_json(keys), _json(head))
+    return b"\n".join(line.encode("utf-8", "surrogatepass") for line in lines) + b"\n" + b"".join(texts)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _keys(line: bytes) -> list[str] | None:
+    """The keys of a line of keys, parsed once per distinct line."""
+    keys = _KEY_LINES.get(line)
+    if keys is None:
+        keys = json.loads(line.decode("utf-8", "surrogatepass"))
+        if keys is not None:
+            if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+                raise ValueError("a cached line of keys is a list of texts")
+            if len(_KEY_LINES) >= _KEPT_LINES:
+                _KEY_LINES.clear()
+            _KEY_LINES[line] = keys
+    return keys
 
 
 def unpack(payload: bytes, issue: Callable[[list[Any]], Issue], *, file: str, sha256: str, size: int | None,
            modified: dt.datetime | None) -> Cached:
     """The result and answers of an entry, with this file's own path, size and time."""
-    end = payload.index(b"\n")
-    data = json.loads(payload[:end].decode("utf-8", "surrogatepass"))
+    first = payload.index(b"\n")
+    end = payload.index(b"\n", first + 1)
+    keys = _keys(payload[:first])
+    data = json.loads(payload[first + 1 : end].decode("utf-8", "surrogatepass"))
     values, at = decode_map(data["values"], payload, end + 1)
     answers = data["answers"]
+    if (answers is None) != (keys is None):
+        raise ValueError("a cache entry has keys for its answers exactly when it has answers")
     if answers is not None:
-        answers, at = decode_map(answers, payload, at)
+        answers, at = decode_map(answers, payload, at, keys)
     if at != len(payload):
         raise ValueError("a cache entry has bytes after its texts")
     result = ReadResult(

@@ -76,6 +76,17 @@ def wrapped_columns(placement: Placement, widths: dict[int, float]) -> tuple[tup
 
 
 def row_height(values: tuple[Any, ...], wrapped: tuple[tuple[int, float], ...]) -> float | None:
-    """The height of a data row whose wrapped texts need more than one line (None: the default)."""
-    lines = max((_lines(values[at], width) for at, width in wrapped if isinstance(values[at], str)), default=1)
+    """The height of a data row whose wrapped texts need more than one line (None: the default).
+    A text long enough to need _CAP_LINES lines whatever its line breaks makes the row as tall as
+    Excel allows without being split into lines (most rows of the benchmark's Texter sheet)."""
+    lines = 1
+    for at, width in wrapped:
+        text = values[at]
+        if isinstance(text, str):
+            if len(text) >= _CAP_LINES * (max(1, int(width * 1.3)) + 2):
+                return MAX_ROW_HEIGHT  # lines ≥ its parts, and ≥ (its length − 2 a break) / a line's length
+            lines = max(lines, _lines(text, width))
     return min(MAX_ROW_HEIGHT, POINTS_PER_LINE * lines + 3) if lines > 1 else None
+
+
+_CAP_LINES = math.ceil((MAX_ROW_HEIGHT - 3) / POINTS_PER_LINE)  # lines that make a row MAX_ROW_HEIGHT tall

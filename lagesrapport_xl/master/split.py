@@ -261,11 +261,13 @@ def split_rows(
     helper: bool | None,
     options: dict[str, Any],
     keep_formulas: bool,
+    cells: int | None = None,
 ) -> OwnRows | SplitRows:
     """The row writer for this process: OwnRows, or SplitRows with a helper started on the tables
     it is handed. `tables`: (key, cost, must be written here) in writing order; `jobs(handed)`: the
-    handed tables' Jobs, in that order; `options`: the workbook's."""
-    kind = helper_kind(sum(cost for _, cost, _ in tables), helper)
+    handed tables' Jobs, in that order; `options`: the workbook's; `cells`: the rows' cells, which
+    decide the kind of helper (default: the costs' sum)."""
+    kind = helper_kind(sum(cost for _, cost, _ in tables) if cells is None else cells, helper)
     handed = handed_tables(tables, kind)
     if not handed:
         return OwnRows()

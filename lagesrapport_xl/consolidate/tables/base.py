@@ -149,10 +149,12 @@ class TableBuilder:
         self.columns = tuple(columns)
         self.names = (*(c.key for c in columns), *hidden)
         self.computed = [c for c in columns if c.compute is not None]
+        self._computing = [(c.key, c.compute) for c in self.computed]  # what add does per row, looked up once
         # the columns `stored` converts (the rest is kept as it is), and whether they hold whole numbers
         self.typed = [(at, c.kind, _DTYPES[c.kind] == "Int64") for at, c in enumerate(columns) if c.kind in _DTYPES]
         self.summed = [c.key for c in columns if c.total == "sum"]
         self.sums: list[list[Any]] = [[] for _ in self.summed]  # each row's n() of each summed column
+        self._summing = list(zip(self.sums, self.summed))
         self.spool = spool
         self.first = len(spool) if spool is not None else 0
         self.rows: list[tuple[Any, ...]] = []
@@ -160,11 +162,12 @@ class TableBuilder:
         self._positions = {name: at for at, name in enumerate(self.names)}
 
     def add(self, row: Row) -> None:
-        for column in self.computed:
-            row[column.key] = column.compute(row)  # type: ignore[misc]
-        for values, key in zip(self.sums, self.summed):
-            values.append(n(row.get(key)))
-        values = list(map(row.get, self.names))
+        for key, compute in self._computing:
+            row[key] = compute(row)  # type: ignore[misc]
+        get = row.get
+        for values, key in self._summing:
+            values.append(n(get(key)))
+        values = list(map(get, self.names))
         for at, kind, whole in self.typed:
             value = values[at]
             if value is None:
