@@ -12,7 +12,6 @@ import hashlib
 import os
 import sqlite3
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -325,24 +324,12 @@ def test_an_upload_goes_through_while_a_master_is_being_written(intake: Intake, 
     intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
     running, release = threading.Event(), threading.Event()
 
-    class HeldProcess:  # stands for the spawned process: runs the job here, once released
-        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
-            pass
+    def held(job: Any, *args: Any) -> Any:  # stands for the background process: runs the job here, once released
+        running.set()
+        assert release.wait(60)
+        return job(*args)
 
-        def __enter__(self) -> HeldProcess:
-            return self
-
-        def __exit__(self, *_args: Any) -> None:
-            return None
-
-        def submit(self, job: Any, *args: Any) -> Any:
-            running.set()
-            assert release.wait(60)
-            future = Future()
-            future.set_result(job(*args))
-            return future
-
-    monkeypatch.setattr(overview, "ProcessPoolExecutor", HeldProcess)
+    monkeypatch.setattr(overview, "run_in_background", held)
     written: list[Path | None] = []
     master = threading.Thread(target=lambda: written.append(overview.write_master_workbook(intake)))
     master.start()
