@@ -11,7 +11,7 @@ from pathlib import Path
 from test_web_http import make_client, web
 from webtools import GOOD, api_send, examples, login  # noqa: F401
 
-from lagesrapport_xl.web.background import run_in_background, scheduling
+from lagesrapport_xl.web.background import IOPRIO_IDLE, run_in_background, scheduling
 from lagesrapport_xl.web.priority import UploadsFirst
 
 
@@ -61,7 +61,7 @@ def test_the_server_counts_its_uploads_in_and_out_and_rars_page_comes_despite_on
         first.in_flight = 0
 
 
-def _job_in_background() -> tuple[tuple[int, int], list[tuple[int, int]]]:
+def _job_in_background() -> tuple[tuple[int, int, int | None], list[tuple[int, int, int | None]]]:
     """What a background job sees of its own scheduling, and of a process it starts in turn (the
     parallel writer's workers)."""
     import multiprocessing
@@ -76,7 +76,8 @@ def test_the_master_and_board_jobs_run_only_on_idle_processor_time() -> None:
     processes the job starts; the server itself keeps its priority."""
     own, children = run_in_background(_job_in_background)
     assert own[0] == os.SCHED_IDLE and children == [own]
-    assert os.sched_getscheduler(0) != os.SCHED_IDLE
+    assert own[2] == IOPRIO_IDLE  # and the disk only when nothing else uses it
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE and scheduling()[2] != IOPRIO_IDLE
 
 
 def test_a_large_download_arrives_whole_in_large_pieces(tmp_path: Path) -> None:
