@@ -44,20 +44,19 @@ def lower_io_priority() -> bool:
         return False
 
 
-def lower_priority() -> str:
-    """Make this process (and the processes it starts) run only when the processor is otherwise
-    idle; the policy it got, for the tests."""
+def lower_priority() -> None:
+    """Make this process (and the processes it starts) run only when the processor and the disk are
+    otherwise idle (scheduling() says what it got)."""
     lower_io_priority()
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
-        return "idle"
+        return
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         pass
     try:  # pragma: no cover - not Linux
         os.nice(LOWEST_NICE - os.nice(0))
-        return "nice"
     except (AttributeError, OSError):  # pragma: no cover - neither
-        return "normal"
+        pass
 
 
 def run_in_background(job: Callable[..., T], *args: object) -> T:
