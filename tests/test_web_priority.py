@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from test_web_http import make_client, web
-from webtools import GOOD, api_send, examples, login  # noqa: F401
+from webtools import GOOD, WARNED, api_send, examples, login  # noqa: F401
 
 from lagesrapport_xl.web.background import IOPRIO_IDLE, run_in_background, scheduling
 from lagesrapport_xl.web.priority import UploadsFirst
@@ -59,6 +59,33 @@ def test_the_server_counts_its_uploads_in_and_out_and_rars_page_comes_despite_on
         assert client.get("/rar").status_code == 200 and client.get("/rar/status.json").status_code == 200
     finally:
         first.in_flight = 0
+
+
+def test_while_uploads_keep_arriving_rar_sees_the_last_build_at_most_good_for_old(
+        tmp_path: Path, examples) -> None:  # noqa: F811
+    """An upload would make every view of RAR's a new build: while uploads are under way RAR gets
+    the last one (saying when it was taken) if it is young enough; once they pause, a fresh one."""
+    client = make_client(tmp_path)
+    first = web(client).uploads_first
+    assert api_send(client, examples[GOOD].read_bytes(), GOOD).status_code == 201
+    login(client)
+    assert client.get("/rar/status.json").json()["uploads"]["stored"] == 1
+    first.max_wait, first.good_for, first.in_flight = 0.1, 600, 1  # uploads keep arriving
+    try:
+        assert api_send(client, examples[WARNED].read_bytes(), WARNED).status_code == 201
+        assert first.in_flight == 1  # the server counted its own upload in and out
+        assert client.get("/rar/status.json").json()["uploads"]["stored"] == 1  # the last build, at once
+        page = client.get("/rar").text
+        assert "Läget är från klockan" in page and WARNED not in page
+        first.good_for = 0  # … as long as it is young enough
+        assert client.get("/rar/status.json").json()["uploads"]["stored"] == 2
+        first.good_for = 600
+        assert api_send(client, examples[GOOD].read_bytes(), GOOD).status_code < 300  # the same file again
+        assert client.get("/rar/status.json").json()["uploads"]["uploads"] == 2  # the last build
+    finally:
+        first.in_flight = 0
+    after = client.get("/rar/status.json").json()["uploads"]  # no upload under way: built afresh
+    assert after["uploads"] == 3
 
 
 def _job_in_background() -> tuple[tuple[int, int, int | None], list[tuple[int, int, int | None]]]:

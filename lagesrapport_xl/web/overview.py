@@ -16,6 +16,7 @@ folder, and packed in a zip with the files it counts, which its links open (pack
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import json
@@ -107,18 +108,24 @@ class Overview:
     register_problems: list[str] = field(default_factory=list)
     outcomes: dict[str, FileOutcome] = field(default_factory=dict)  # every file in the inbox, by name
     receipts: Receipts | None = None  # what the statuses were decided by (the log's receipts, reviews)
+    taken: dt.datetime | None = None  # when the log's snapshot was taken: the page says so
 
     def reviews(self) -> dict[Review, int]:
         """How many counted reports are in each review state."""
+        return dict(self._review_counts)
+
+    @functools.cached_property
+    def _review_counts(self) -> dict[Review, int]:  # once per build: each view shows them
         found = [row.review for row in self.rows if row.review is not None]
         return {review: found.count(review) for review in Review}
 
     def count(self, state: Coverage) -> int:
         return sum(1 for row in self.rows if row.state is state)
 
-    @property
-    def states(self) -> dict[Coverage, int]:
-        return {state: self.count(state) for state in Coverage}
+    @functools.cached_property
+    def states(self) -> dict[Coverage, int]:  # once per build, in one pass (each view shows them)
+        found = collections.Counter(row.state for row in self.rows)
+        return {state: found[state] for state in Coverage}
 
     @functools.cached_property
     def json_bytes(self) -> bytes:
@@ -205,6 +212,7 @@ class _Memo:
         self.overview: Overview | None = None
         self.states: FileStates | None = None  # the files' facts, kept between builds
         self.shown: _Shown | None = None
+        self.built: float = 0.0  # time.monotonic() when the kept overview's snapshot was taken
         self.lock = threading.Lock()
 
 
@@ -221,17 +229,37 @@ def _stat_key(path: Path | None) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size) if stat is not None else None
 
 
-def build_overview(intake: Intake) -> Overview:
-    """RAR's page, from the cache's facts and the log: no file the intake received is opened.
-    Built once per change (see _Memo); a page view meanwhile costs only the rendering."""
-    settings = intake.settings
+def _memo_of(intake: Intake) -> _Memo:
     with _MEMOS_LOCK:
-        memo = _MEMOS.setdefault(settings.state, _Memo())
+        return _MEMOS.setdefault(intake.settings.state, _Memo())
+
+
+def kept_overview(intake: Intake, good_for: float) -> Overview | None:
+    """The last overview built, if it is at most `good_for` seconds old, whatever came since; else
+    None. Takes no lock and builds nothing (priority.py: RAR's view while uploads keep arriving)."""
+    memo = _memo_of(intake)
+    overview = memo.overview
+    if good_for > 0 and overview is not None and time.monotonic() - memo.built <= good_for:
+        return overview
+    return None
+
+
+def build_overview(intake: Intake, *, good_for: float = 0.0) -> Overview:
+    """RAR's page, from the cache's facts and the log: no file the intake received is opened.
+    Built once per change (see _Memo); a page view meanwhile costs only the rendering.
+    `good_for`: as kept_overview, a kept overview that young is taken as it is."""
+    kept = kept_overview(intake, good_for)
+    if kept is not None:
+        return kept
+    settings = intake.settings
+    memo = _memo_of(intake)
     with memo.lock:  # one build at a time; the others wait for it and take it
         key = (intake.last_change(), _stat_key(settings.inbox), _stat_key(settings.register),
                int(time.monotonic() // MEMO_SECONDS))
         if memo.key != key or memo.overview is None:
+            built = time.monotonic()
             memo.overview, memo.key = _build_overview(intake, memo), key
+            memo.built = built
         return memo.overview
 
 
@@ -256,6 +284,7 @@ def _build_overview(intake: Intake, memo: _Memo) -> Overview:
     register, problems = register_rows(settings)
     if memo.states is None or memo.states.cache is not intake.cache:
         memo.states = FileStates(settings.spec, intake.cache, tolerance=DEFAULT_TOLERANCE)
+    taken = dt.datetime.now().replace(microsecond=0)
     snapshot = intake.snapshot(pending=False)  # the log at one moment, without its write lock: uploads go on
     receipts = Receipts(snapshot.order, review.current(intake.store), sent=snapshot.sent)
     consolidation = memo.states.build([settings.inbox], known=snapshot.known, receipts=receipts,
@@ -296,6 +325,7 @@ def _build_overview(intake: Intake, memo: _Memo) -> Overview:
         register_problems=problems,
         outcomes=outcomes,
         receipts=receipts,
+        taken=taken,
     )
 
 

@@ -46,7 +46,7 @@ from .auth import new_token
 from .board_download import write_board_pdf
 from .insats import find, template_plan, versions
 from .limits import Attempt, Refusal, account_key
-from .overview import FILE_COUNT_LABELS, Overview, build_overview, write_master_workbook
+from .overview import FILE_COUNT_LABELS, Overview, build_overview, kept_overview, write_master_workbook
 from .paging import MAX_UNMATCHED_SHOWN, RowPage
 from .server import SESSION_COOKIE, XLSX, Web
 from .utskick import UtskickError, issue_links, zip_bytes
@@ -183,9 +183,15 @@ class RarPages:
     # --- who has reported --------------------------------------------------------------------------
 
     async def _overview(self) -> Overview:
-        """The overview, after the uploads under way (priority.py: RAR waits, coordinators do not)."""
-        await self.web.uploads_first.wait_for_uploads()
-        return await run_in_threadpool(build_overview, self.web.intake)
+        """The overview, after the uploads under way (priority.py: RAR waits, coordinators do not);
+        while uploads keep arriving, the last one built if it is at most `good_for` old, at once."""
+        uploads, intake = self.web.uploads_first, self.web.intake
+        kept = kept_overview(intake, uploads.good_for) if uploads.in_flight else None
+        if kept is not None:
+            return kept
+        await uploads.wait_for_uploads()
+        good_for = uploads.good_for if uploads.in_flight else 0.0
+        return await run_in_threadpool(partial(build_overview, intake, good_for=good_for))
 
     async def overview(self, request: Request) -> Response:
         if not self.web.user(request):
