@@ -244,13 +244,9 @@ def kept_overview(intake: Intake, good_for: float) -> Overview | None:
     return None
 
 
-def build_overview(intake: Intake, *, good_for: float = 0.0) -> Overview:
+def build_overview(intake: Intake) -> Overview:
     """RAR's page, from the cache's facts and the log: no file the intake received is opened.
-    Built once per change (see _Memo); a page view meanwhile costs only the rendering.
-    `good_for`: as kept_overview, a kept overview that young is taken as it is."""
-    kept = kept_overview(intake, good_for)
-    if kept is not None:
-        return kept
+    Built once per change (see _Memo); a page view meanwhile costs only the rendering."""
     settings = intake.settings
     memo = _memo_of(intake)
     with memo.lock:  # one build at a time; the others wait for it and take it

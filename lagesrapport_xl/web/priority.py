@@ -8,9 +8,11 @@ page; a coordinator's upload should not wait for RAR. The wait is bounded (MAX_W
 always comes, and a server with no uploads under way answers RAR at once.
 
 While uploads keep arriving, each of them would make RAR's next view a new build of the overview
-(26–60 ms of the server's interpreter at 6 400 reports, against the uploads). Then RAR is shown
-the last build if it is at most GOOD_FOR old, at once and without waiting; the page says when it
-was taken. When the uploads pause, the next view is built afresh.
+(26–60 ms of the server's interpreter at 6 400 reports, against the uploads). So when the wait
+ends with uploads still under way, RAR is shown the last build if it is at most GOOD_FOR old; the
+page says when it was taken. When the uploads pause, the next view is built afresh. The wait
+comes first even then: answered at once, an office that reloads without pause asked eight times
+as often (`--rar bada`: 163 views instead of 19, and the uploads' p95 0.53 s instead of 0.41 s).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 MAX_WAIT = 2.0  # seconds a request of RAR's waits at most for the uploads under way
-GOOD_FOR = 5.0  # seconds old RAR's overview may be while uploads keep arriving
+GOOD_FOR = 10.0  # seconds old RAR's overview may be while uploads keep arriving
 STEP = 0.05
 
 

@@ -184,14 +184,11 @@ class RarPages:
 
     async def _overview(self) -> Overview:
         """The overview, after the uploads under way (priority.py: RAR waits, coordinators do not);
-        while uploads keep arriving, the last one built if it is at most `good_for` old, at once."""
+        if they still keep coming, the last one built when it is at most `good_for` old."""
         uploads, intake = self.web.uploads_first, self.web.intake
+        await uploads.wait_for_uploads()  # first, always: an answer at once would only be asked for again
         kept = kept_overview(intake, uploads.good_for) if uploads.in_flight else None
-        if kept is not None:
-            return kept
-        await uploads.wait_for_uploads()
-        good_for = uploads.good_for if uploads.in_flight else 0.0
-        return await run_in_threadpool(partial(build_overview, intake, good_for=good_for))
+        return kept if kept is not None else await run_in_threadpool(build_overview, intake)
 
     async def overview(self, request: Request) -> Response:
         if not self.web.user(request):
