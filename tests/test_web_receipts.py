@@ -10,7 +10,9 @@ import shutil
 from pathlib import Path
 
 from test_web_http import cell_values, make_client, web
-from webtools import ANSWERS, BROKEN, CORRECTED, FIRST, GOOD, WARNED, examples, login, register_file, send  # noqa: F401
+from webtools import (  # noqa: F401
+    ANSWERS, BROKEN, CORRECTED, FIRST, GOOD, WARNED, api_send, examples, login, register_file, send,
+)
 
 from lagesrapport_xl.cli import main as cli_main
 from lagesrapport_xl.template.writer import write_template
@@ -57,3 +59,27 @@ def test_the_page_and_consolidate_with_the_state_folder_agree_on_what_counts_and
     assert statuses[steget["superseded"][0]] == "Godkänd" and statuses[steget["accepted"]] == "Ersatt"
     assert cli_main(["consolidate", str(settings.inbox), "-o", str(plain), "-q", "--approved-only"]) == 2
     assert cli_main(["consolidate", str(settings.inbox), "-o", str(plain), "-q", "--state", str(tmp_path)]) == 2
+
+
+def test_a_receipts_json_is_what_a_deep_copy_of_it_gave_and_leaves_the_receipt_alone(tmp_path: Path, examples) -> None:
+    """Receipt.to_json takes its fields one level deep (asdict's deep copy cost 8 % of the server's
+    interpreter under uploads): the same JSON as before for real uploads, with and without issues."""
+    import dataclasses
+    import json
+
+    client = make_client(tmp_path)
+    intake = web(client).intake
+    for name in (GOOD, BROKEN, WARNED):
+        token = api_send(client, examples[name].read_bytes(), name).json()["receipt"]["token"]
+        receipt = intake.receipt(token)
+        before = json.dumps(receipt.result, sort_keys=True)
+        reference = dataclasses.asdict(receipt)
+        reference |= {"outcome": receipt.outcome.value, "verdict": receipt.verdict,
+                      "received": receipt.received.isoformat(),
+                      "already_received": receipt.already_received.isoformat() if receipt.already_received else None,
+                      "supersedes": list(receipt.supersedes), "shown": list(receipt.shown)}
+        data = receipt.to_json()
+        assert json.dumps(data, sort_keys=True) == json.dumps(reference, sort_keys=True)
+        assert (name == GOOD) == (not receipt.issues)
+        assert type(receipt).from_json(json.loads(json.dumps(data))) == receipt
+        assert json.dumps(receipt.result, sort_keys=True) == before
