@@ -155,11 +155,12 @@ class UploadGuard:
 
     def _per_day(self, db: sqlite3.Connection, client: str, size: int, now: float) -> Refusal | None:
         limit = self.guard.bytes_per_address_per_day
-        rows = db.execute("SELECT at, bytes FROM upload_slots WHERE client = ? AND at > ? ORDER BY at",
-                          (client, now - DAY)).fetchall()
-        total = sum(row[1] for row in rows)
+        total = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM upload_slots WHERE client = ? AND at > ?",
+                           (client, now - DAY)).fetchone()[0]  # the day's rows are read only for a refusal
         if total + size <= limit:
             return None
+        rows = db.execute("SELECT at, bytes FROM upload_slots WHERE client = ? AND at > ? ORDER BY at",
+                          (client, now - DAY)).fetchall()
         wait, freed = DAY, 0
         for at, sent in rows:  # the oldest leave the day first
             freed += sent
