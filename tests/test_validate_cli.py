@@ -379,3 +379,25 @@ def test_the_kontroll_list_shows_an_amount_as_its_message_writes_it(fill, answer
     rows = [row for row in load_workbook(copy)[spec.control_sheet].iter_rows(values_only=True)
             if row[0] in ("Fel", "Varning") and row[2] == spec.fields[key].cell]
     assert rows and rows[0][4] == "3\u00a0000\u00a0kr" and "(3\u00a0000\u00a0kr)" in rows[0][5]
+
+
+@pytest.mark.parametrize("case", [c for c in corpus.CASES if c.kind is None], ids=lambda c: c.name)
+def test_the_copy_from_the_readers_own_check_is_the_copy_from_a_check_of_its_own(case, tmp_path):
+    """The intake passes the check read_checked made (read.py) instead of inflating the file again:
+    every part of the copy is the same as when write_annotated_copy checks the file itself."""
+    from lagesrapport_xl.reader.read import read_checked
+
+    source = case.build(tmp_path)
+    result, check = read_checked(source)
+    assert check is not None
+    try:
+        own = write_annotated_copy(source, result, tmp_path / "egen")
+    except AnnotateError as exc:
+        with pytest.raises(AnnotateError, match=re.escape(str(exc))):
+            write_annotated_copy(source, result, tmp_path / "given", check=check)
+        return
+    given = write_annotated_copy(source, result, tmp_path / "given", check=check)
+    with zipfile.ZipFile(own) as first, zipfile.ZipFile(given) as second:
+        assert first.namelist() == second.namelist()
+        assert all(first.read(name) == second.read(name) for name in first.namelist())
+    assert read_report(given).values == result.values

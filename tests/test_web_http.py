@@ -340,7 +340,7 @@ def test_an_upload_the_server_cannot_take_in_is_refused_in_swedish_with_a_log_ro
     assert answer.status_code == 422 and answer.json()["receipt"]["code"] == "storage_failed"
     assert "kunde inte spara filen" in answer.json()["result"]["issues"][0]["message"]
     with monkeypatch.context() as patch:
-        patch.setattr("lagesrapport_xl.web.intake.read_report", crash)
+        patch.setattr("lagesrapport_xl.web.intake.read_checked", crash)
         answer = api_send(client, content, BROKEN)
     assert answer.status_code == 422 and answer.json()["receipt"]["code"] == "internal_error"
     assert "fel i servern" in answer.json()["result"]["issues"][0]["message"]

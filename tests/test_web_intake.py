@@ -371,7 +371,7 @@ def test_a_crash_inside_the_reader_is_a_refusal_with_a_log_row(intake: Intake, c
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("ett fel i läsaren")
 
-    monkeypatch.setattr("lagesrapport_xl.web.intake.read_report", crash)
+    monkeypatch.setattr("lagesrapport_xl.web.intake.read_checked", crash)
     receipt = intake.receive(contents[GOOD], GOOD, insats=insats_of(GOOD))
     assert receipt.outcome is Outcome.REFUSED and receipt.code == "internal_error"
     assert "fel i servern" in receipt.issues[0]["message"] and receipt.size == len(contents[GOOD])

@@ -28,7 +28,7 @@ from ..common.issues import SEVERITY_SV, shown_value
 from ..form.control_sheet import CONTROL_COLUMNS, CONTROL_TITLE
 from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .result import ReadResult
-from .safety import READABLE_KINDS, inspect_file
+from .safety import READABLE_KINDS, FileCheck, inspect_file
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -49,9 +49,11 @@ def annotated_name(source: Path) -> str:
 
 
 def write_annotated_copy(
-    source: str | Path, result: ReadResult, outdir: str | Path, spec: FormSpec | None = None
+    source: str | Path, result: ReadResult, outdir: str | Path, spec: FormSpec | None = None, *,
+    check: FileCheck | None = None,
 ) -> Path:
-    """Write OUTDIR/<name>_kontroll.xlsx: the original with the list on its Kontroll sheet."""
+    """Write OUTDIR/<name>_kontroll.xlsx: the original with the list on its Kontroll sheet.
+    `check`: safety's check of `source` with its parts kept (read.read_checked), if made already."""
     control_sheet = (spec or default_spec()).control_sheet
     source = Path(source)
     target = Path(outdir) / annotated_name(source)  # its folder is made when the copy is written
@@ -61,7 +63,8 @@ def write_annotated_copy(
         )
     # The safety check's limits hold for the copy too: a zip bomb or an XML bomb is never inflated
     # here, and the parts it did inflate are the ones copied.
-    check = inspect_file(source, keep_parts=True)
+    if check is None or check.parts is None:
+        check = inspect_file(source, keep_parts=True)
     if not check.readable or check.parts is None or check.content is None:
         if check.kind in READABLE_KINDS:
             raise AnnotateError(

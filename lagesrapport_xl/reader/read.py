@@ -18,7 +18,7 @@ from ..common.issues import Issue
 from ..form.spec import FORM_VERSION_NAME, FormSpec, default_spec
 from .check import check_answers, check_cells
 from .result import ReadResult
-from .safety import DEFAULT_LIMITS, Limits, inspect_file
+from .safety import DEFAULT_LIMITS, FileCheck, Limits, inspect_file
 from .sources import SOURCES
 
 
@@ -41,8 +41,19 @@ def read_answers(
     return _read(path, spec, "fast", limits, model=False)
 
 
+def read_checked(
+    path: str | Path, spec: FormSpec | None = None, *, limits: Limits | None = None
+) -> tuple[ReadResult, FileCheck | None]:
+    """read_report, and safety's check of the file (None: the file could not be opened), which
+    annotate.write_annotated_copy takes instead of inflating and checking the file again."""
+    held: list[FileCheck] = []
+    result = _read(path, spec, "fast", limits, model=True, held=held)[0]
+    return result, held[0] if held else None
+
+
 def _read(
-    path: str | Path, spec: FormSpec | None, source: str, limits: Limits | None, *, model: bool
+    path: str | Path, spec: FormSpec | None, source: str, limits: Limits | None, *, model: bool,
+    held: list[FileCheck] | None = None,
 ) -> tuple[ReadResult, dict[str, Any] | None]:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
@@ -54,6 +65,8 @@ def _read(
     except OSError as exc:
         return ReadResult(file=str(path), issues=[_unopenable(path, exc)]), None
     check = inspect_file(path, limits, keep_parts=True)  # what the file really is, and the hard limits
+    if held is not None:
+        held.append(check)
     if check.skip:
         return ReadResult(file=str(path), issues=check.issues, skipped=True), None
     facts = {

@@ -47,7 +47,7 @@ from ..common.issues import Issue, Severity
 from ..consolidate.cache import Known, ReportCache
 from ..consolidate.parallel import batch_form
 from ..reader.annotate import AnnotateError, write_annotated_copy
-from ..reader.read import read_report
+from ..reader.read import read_checked
 from ..reader.result import ReadResult
 from ..reader.rules import signed_after_receipt
 from . import fallback
@@ -204,7 +204,8 @@ class Intake:
         path = folder / safe  # the reader sees the sent name: it recognises lock files by it
         try:
             path.write_bytes(content)
-            result = replace(read_report(path, self.settings.spec, limits=self.settings.limits), file=name)
+            result, check = read_checked(path, self.settings.spec, limits=self.settings.limits)
+            result = replace(result, file=name)
             recognised = bool(result.values) and not result.skipped  # the form's cells were found
             upload = _Read(token, name, safe, content, result.sha256 or _sha256(content), result, Outcome.REFUSED,
                            insats=insats)
@@ -223,7 +224,7 @@ class Intake:
             upload.answers = answers
             upload.outcome = Outcome.HAS_ERRORS if result.errors else Outcome.RECEIVED
             try:  # only files safety let through are unpacked again for the copy
-                write_annotated_copy(path, result, self.annotated_dir / token, self.settings.spec)
+                write_annotated_copy(path, result, self.annotated_dir / token, self.settings.spec, check=check)
                 upload.annotated = True
             except (AnnotateError, OSError):
                 pass  # the receipt simply offers no copy
