@@ -451,5 +451,22 @@ def test_a_cache_without_the_memo_table_gets_it_and_older_stamps_go_after_thirty
     with ReportCache(path, load_spec()) as cache:
         consolidate(files, workers=1, cache=cache)  # uses the old stamps, then purges them
         assert hashed == []
+    with ReportCache(path, load_spec()) as cache:
         consolidate(files, workers=1, cache=cache)  # hashes every file once and keeps new stamps
         assert len(hashed) == len(list(files.iterdir())) == len(cache.memo())
+
+
+def test_the_memo_is_read_once_per_cache_opened(inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """A batch read in slices recalls once per slice: the memo is not read again for each."""
+    files = _copy(inbox, tmp_path)
+    _stamps_kept_at_once(monkeypatch)
+    with ReportCache(tmp_path / "cache.sqlite", load_spec()) as cache:
+        reads = []
+        real = cache.memo
+        monkeypatch.setattr(cache, "memo", lambda: reads.append(1) or real())
+        hashed = _counting_hashes(monkeypatch)
+        consolidate(files, workers=1, cache=cache)
+        assert len(hashed) == len(list(files.iterdir()))
+        consolidate(files, workers=1, cache=cache, spool=True)
+        assert len(hashed) == len(list(files.iterdir())) and reads == [1]

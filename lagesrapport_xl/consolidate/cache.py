@@ -157,6 +157,7 @@ class ReportCache:
         self._lock = threading.Lock()  # one connection, shared by the web server's threads
         self._warn = warn or (lambda message: None)
         self._db: sqlite3.Connection | None = None
+        self._stamps: dict[tuple[int, int], Stamp] | None = None  # the memo of stats, once read (_kept_memo)
         self.hits = 0
         self.misses = 0
         try:
@@ -270,6 +271,13 @@ class ReportCache:
                 return {}
         return {(dev, inode): Stamp(*stamp) for dev, inode, *stamp in rows}
 
+    def _kept_memo(self) -> dict[tuple[int, int], Stamp]:
+        """The memo, read once per cache opened: a batch read in slices (batch.SLICE_FILES) would
+        read it again for every slice. A stamp another process kept meanwhile only costs a hash."""
+        if self._stamps is None:
+            self._stamps = self.memo()
+        return self._stamps
+
     def remember(self, fresh: Sequence[Fresh]) -> None:
         """Keep the stats of files just hashed; a cache that cannot be written keeps none (the files
         are hashed again next time)."""
@@ -347,7 +355,7 @@ class ReportCache:
         thread looks up the next batch while this one decodes (_select lets go of Python's lock)."""
         parse = decode if column == "payload" else decode_facts
         results: list[Cached | None] = [None] * len(paths)
-        memo = self.memo() if len(paths) >= _MEMO_FROM else None
+        memo = self._kept_memo() if len(paths) >= _MEMO_FROM else None
         fresh: list[Fresh] = []
         with hashed(paths, known, memo) as digests, ThreadPoolExecutor(1, "cache-lookup") as looking:
             ahead = None
@@ -365,6 +373,7 @@ class ReportCache:
                 ahead = coming
         if memo is not None:
             self.remember(fresh)
+            memo.update(((dev, inode), Stamp(*stamp)) for dev, inode, *stamp in fresh)
         missing = [index for index, result in enumerate(results) if result is None]
         self.hits += len(paths) - len(missing)
         self.misses += len(missing)
