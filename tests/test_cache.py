@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,9 +22,10 @@ import pytest
 from lagesrapport_dev.examples import bulk_files, demo_files, write_examples
 from lagesrapport_dev.fill import fill_workbook
 from lagesrapport_xl.consolidate import consolidate
+from lagesrapport_xl.common.digest import file_digest
 from lagesrapport_xl.common.issues import Issue, Severity
 from lagesrapport_xl.consolidate import cache as cache_module
-from lagesrapport_xl.consolidate import cache_codec
+from lagesrapport_xl.consolidate import cache_codec, hashing
 from lagesrapport_xl.consolidate.cache import ReportCache, decode, encode, reading_context
 from lagesrapport_xl.consolidate.cache_codec import LONG
 from lagesrapport_xl.consolidate.parallel import read_one
@@ -272,24 +274,24 @@ def test_the_spec_fingerprint_follows_the_form_data(tmp_path: Path) -> None:
 def test_many_files_are_hashed_by_another_process_to_the_same_results(
     inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A batch's files are hashed by a forked process while this one decodes (cache._hashed): the
+    """A batch's files are hashed by a forked process while this one decodes (hashing.hashed): the
     same results as hashed here, also when that process dies half-way (the rest is hashed here)."""
     paths = [str(path) for path in sorted(inbox.iterdir())]
     spec = load_spec()
     with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
         consolidate(inbox, workers=1, cache=cache)
         here = cache.recall(paths)
-        monkeypatch.setattr(cache_module, "_FORKED_FROM", 2)
-        monkeypatch.setattr(cache_module, "_SENT", 5)
+        monkeypatch.setattr(hashing, "_FORKED_FROM", 2)
+        monkeypatch.setattr(hashing, "_SENT", 5)
         forked = cache.recall(paths)
-        real_digest = cache_module._digest
+        real_digest = hashing.digest
 
-        def dies_after_ten(path: str, known) -> tuple:
+        def dies_after_ten(path: str, known, memo) -> tuple:
             if paths.index(path) == 10 and multiprocessing.parent_process() is not None:
                 os._exit(3)
-            return real_digest(path, known)
+            return real_digest(path, known, memo)
 
-        monkeypatch.setattr(cache_module, "_digest", dies_after_ten)
+        monkeypatch.setattr(hashing, "digest", dies_after_ten)
         died = cache.recall(paths)
     assert here[1] == forked[1] == died[1] == []
     assert here[0] == forked[0] == died[0]
@@ -331,3 +333,140 @@ def test_a_new_cache_has_large_pages_and_an_old_one_keeps_its_own(inbox: Path, t
             consolidate(inbox, workers=1, cache=cache)
             assert cache._db.execute("PRAGMA page_size").fetchone()[0] == size
             assert cache.recall(paths)[1] == []
+
+
+# --- the memo of stats (hashing.py): a file whose stat is unchanged is not hashed again -------------
+
+
+def _stamps_kept_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps of files just written are kept (a real run keeps only those RACY_NS old), and a batch
+    of a few files uses the memo."""
+    monkeypatch.setattr(hashing, "RACY_NS", -10**18)
+    monkeypatch.setattr(cache_module, "_MEMO_FROM", 1)
+
+
+def _counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    hashed: list[str] = []
+    real = hashing.file_sha256
+
+    def counting(path):
+        hashed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(hashing, "file_sha256", counting)
+    return hashed
+
+
+def test_a_warm_run_hashes_no_unchanged_file_and_writes_the_same_master(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _copy(inbox, tmp_path)
+    linked = tmp_path / "länkar"  # the same files under other names (hard links: the same inodes, as
+    linked.mkdir()                # the benchmark's inbox + 1; a new link changes the inode's ctime)
+    for path in files.iterdir():
+        os.link(path, linked / path.name)
+    spec = load_spec()
+    _stamps_kept_at_once(monkeypatch)
+    plain = {folder: _master(folder, tmp_path / "utan.xlsx", workers=1) for folder in (files, linked)}
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        assert _master(files, tmp_path / "kall.xlsx", workers=1, cache=cache) == plain[files]
+    hashed = _counting_hashes(monkeypatch)
+    for folder in (files, linked):
+        with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+            assert _master(folder, tmp_path / "varm.xlsx", workers=1, cache=cache) == plain[folder]
+            assert (cache.hits, cache.misses) == (len(list(files.iterdir())), 0)
+    assert hashed == []
+
+
+def test_a_file_rewritten_under_its_old_size_and_time_is_hashed_and_read_again(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ctime, which no program sets back, tells the rewrite; a `touch` alone costs a hash, not a read."""
+    files = _copy(inbox, tmp_path)
+    spec = load_spec()
+    _stamps_kept_at_once(monkeypatch)
+    paths = [str(path) for path in sorted(files.iterdir())]
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(files, workers=1, cache=cache)
+    time.sleep(0.05)  # past the clock's tick of the files' writing
+    victim, touched = Path(paths[3]), Path(paths[5])
+    before = victim.stat()
+    data = bytearray(victim.read_bytes())
+    data[-30] ^= 0x20  # another byte, the same size
+    victim.write_bytes(bytes(data))
+    os.utime(victim, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (victim.stat().st_size, victim.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    os.utime(touched)
+    hashed = _counting_hashes(monkeypatch)
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        results, missing = cache.recall(paths)
+    assert sorted(hashed) == sorted([str(victim), str(touched)])
+    assert missing == [3]
+    assert results[5] is not None and results[5][0].sha256 == file_digest(touched)[0]
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:  # the new stamps are kept: no hash next time
+        hashed.clear()
+        assert cache.recall(paths)[1] == [3]  # the new content is still to be read (consolidate stores it)
+    assert hashed == []
+
+
+def test_a_stamp_younger_than_the_clocks_margin_is_not_kept(inbox: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file written just now could be written again within the same tick of the clock, its times
+    unchanged: its stamp is not kept, so it is hashed again (git's racily clean entries)."""
+    files = _copy(inbox, tmp_path)
+    monkeypatch.setattr(cache_module, "_MEMO_FROM", 1)
+    with ReportCache(tmp_path / "cache.sqlite", load_spec()) as cache:
+        consolidate(files, workers=1, cache=cache)
+        assert cache.memo() == {}
+        monkeypatch.setattr(hashing, "RACY_NS", -10**18)
+        consolidate(files, workers=1, cache=cache)
+        memo = cache.memo()
+    assert len(memo) == len(list(files.iterdir()))
+    for path in files.iterdir():
+        stat = path.stat()
+        assert memo[stat.st_dev, stat.st_ino] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns,
+                                                  file_digest(path)[0])
+
+
+def test_a_cache_without_the_memo_table_gets_it_and_older_stamps_go_after_thirty_days(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _copy(inbox, tmp_path)
+    path = tmp_path / "cache.sqlite"
+    with ReportCache(path, load_spec()) as cache:
+        consolidate(files, workers=1, cache=cache)
+    with sqlite3.connect(path) as db:  # as the previous program left it
+        db.execute("DROP TABLE stats")
+    db.close()
+    _stamps_kept_at_once(monkeypatch)
+    with ReportCache(path, load_spec()) as cache:
+        consolidate(files, workers=1, cache=cache)
+        assert cache.hits == len(list(files.iterdir())) and len(cache.memo()) == cache.hits
+    old = (dt.datetime.now() - cache_module.STALE_AFTER - dt.timedelta(days=1)).isoformat(timespec="seconds")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE stats SET stored = ?", (old,))
+        db.execute("UPDATE meta SET value = '2000-01-01' WHERE key = 'purged'")
+    db.close()
+    hashed = _counting_hashes(monkeypatch)
+    with ReportCache(path, load_spec()) as cache:
+        consolidate(files, workers=1, cache=cache)  # uses the old stamps, then purges them
+        assert hashed == []
+    with ReportCache(path, load_spec()) as cache:
+        consolidate(files, workers=1, cache=cache)  # hashes every file once and keeps new stamps
+        assert len(hashed) == len(list(files.iterdir())) == len(cache.memo())
+
+
+def test_the_memo_is_read_once_per_cache_opened(inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """A batch read in slices recalls once per slice: the memo is not read again for each."""
+    files = _copy(inbox, tmp_path)
+    _stamps_kept_at_once(monkeypatch)
+    with ReportCache(tmp_path / "cache.sqlite", load_spec()) as cache:
+        reads = []
+        real = cache.memo
+        monkeypatch.setattr(cache, "memo", lambda: reads.append(1) or real())
+        hashed = _counting_hashes(monkeypatch)
+        consolidate(files, workers=1, cache=cache)
+        assert len(hashed) == len(list(files.iterdir()))
+        consolidate(files, workers=1, cache=cache, spool=True)
+        assert len(hashed) == len(list(files.iterdir())) and reads == [1]

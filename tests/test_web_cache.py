@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from lagesrapport_dev.examples import ExampleFile, bulk_files, demo_files, write_demo_register, write_examples
-from lagesrapport_xl.consolidate import cache as cache_module
+from lagesrapport_xl.common.digest import file_digest
+from lagesrapport_xl.consolidate import hashing
 from lagesrapport_xl.consolidate import file_states as file_states_module
 from lagesrapport_xl.consolidate.batch import DEFAULT_TOLERANCE, consolidate
 from lagesrapport_xl.consolidate.coverage import register_coverage
@@ -69,13 +70,13 @@ def _forbid_reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         opened.append(f"read {path}")
         raise AssertionError(f"{path} was read")
 
-    def file_digest(path):
+    def file_sha256(path):
         opened.append(f"hashed {path}")
         raise AssertionError(f"{path} was hashed")
 
     monkeypatch.setattr(reader, "read_report", read_report)
     monkeypatch.setattr(reader, "read_answers", read_report)  # what a batch's read_one calls
-    monkeypatch.setattr(cache_module, "file_digest", file_digest)
+    monkeypatch.setattr(hashing, "file_sha256", file_sha256)
     return opened
 
 
@@ -149,7 +150,7 @@ def test_a_received_file_changed_in_place_is_hashed_and_read_again(filled: Intak
     full = consolidate([settings.inbox], spec=settings.spec, workers=1, receipts=overview.server_receipts(filled))
     assert page.files == full.counts
     known = filled.known_files()[str(victim)]
-    assert known.sha256 != cache_module.file_digest(victim)[0]
+    assert known.sha256 != file_digest(victim)[0]
 
 
 def test_the_page_is_built_once_per_change(filled: Intake, reports: list[Path], monkeypatch) -> None:

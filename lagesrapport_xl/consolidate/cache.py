@@ -22,24 +22,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
-import os
+import itertools
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..common.digest import file_digest
 from ..common.issues import Issue, Severity
 from ..form.spec import FormSpec
 from ..reader.result import ReadResult
 from ..reader.safety import DEFAULT_LIMITS, Limits
 from .cache_codec import CODEC, Cached, full_issue, issue_payload, pack, unpack
+from .hashing import Fresh, Hashed, Known, Stamp, hashed
+
+__all__ = ["Cached", "Known", "ReportCache", "decode", "decode_facts", "encode", "facts_of", "reading_context"]
 
 SCHEMA = 2  # 2: the facts column
 DEFAULT_SUFFIX = ".lagesrapport-cache.sqlite"  # inkorg/ → inkorg.lagesrapport-cache.sqlite beside it
@@ -51,6 +51,8 @@ STALE_AFTER = dt.timedelta(days=30)  # entries of another context (an older prog
 # well, but its pages count as the process's memory: 55 MB more at 6 400, up to 256 MB at 32 000.)
 _PAGE = 16384
 _BATCH = 500  # keys per SELECT … IN (…): well below SQLite's limit of bound parameters
+_FIRST_LOOKED_UP, _LOOKED_UP = 100, _BATCH  # files per batch of recall (the first is decoded sooner)
+_MEMO_FROM = 50  # files: fewer are hashed without loading the memo of stats (a page's one upload)
 
 Warn = Callable[[str], None]
 
@@ -124,88 +126,21 @@ def decode_facts(payload: bytes, *, file: str, sha256: str, size: int | None, mo
     return unpack(payload, _light_issue, file=file, sha256=sha256, size=size, modified=modified)
 
 
-class Known(NamedTuple):
-    """A file's SHA-256 as a log recorded it, with the size and time the file had then."""
-
-    sha256: str
-    size: int
-    mtime_ns: int
-
-
-Digest = tuple[str | None, int | None, dt.datetime | None]
-
-
-def _digest(path: str, known: Mapping[str, Known] | None) -> Digest:
-    """The file's SHA-256, size and time. A SHA-256 that `known` vouches for is not computed again
-    while the file still has the size and time the log recorded; otherwise the file is hashed."""
-    vouched = known.get(path) if known else None
-    if vouched is None:
-        return file_digest(path)
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None, None, None
-    if (stat.st_size, stat.st_mtime_ns) != (vouched.size, vouched.mtime_ns):
-        return file_digest(path)
-    return vouched.sha256, stat.st_size, dt.datetime.fromtimestamp(stat.st_mtime)
-
-
-_FORKED_FROM = 200  # files: fewer are hashed by the caller (a process costs more than it saves)
-_SENT = 100  # digests the hashing process sends at a time
-
-
-@contextmanager
-def _hashed(paths: Sequence[str], known: Mapping[str, Known] | None) -> Iterator[Iterator[Digest]]:
-    """Each path's (SHA-256, size, time) in order (see _digest). Many files are hashed by a forked
-    process while the caller decodes the ones hashed before (6 400 files' 150 MB take 0.4 s; threads
-    would fight the decoding for the GIL and cost more than they save). Whatever the process does,
-    the files it did not hash are hashed here; it is gone when the block ends."""
-    if len(paths) < _FORKED_FROM or not sys.platform.startswith("linux") or threading.active_count() > 1:
-        yield (_digest(path, known) for path in paths)  # a forked thread's locks could stay held
-        return
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_hash_into, args=(paths, known, sending), daemon=True)
-    try:
-        process.start()
-    except OSError:  # no process to be had (limits, memory): hashed here
-        receiving.close()
-        yield (_digest(path, known) for path in paths)
-        return
-    finally:
-        sending.close()  # the process's end only: a process that dies reads as the end of the pipe
-    try:
-        yield _received(paths, known, receiving)
-    finally:
-        receiving.close()
-        process.join(timeout=1)
-        if process.is_alive():
-            process.kill()
-            process.join()
-
-
-def _received(paths: Sequence[str], known: Mapping[str, Known] | None, pipe: Any) -> Iterator[Digest]:
-    done = 0
-    while done < len(paths):
-        try:
-            digests = pipe.recv()
-        except (EOFError, OSError):
-            break
-        yield from digests
-        done += len(digests)
-    for path in paths[done:]:
-        yield _digest(path, known)
-
-
-def _hash_into(paths: Sequence[str], known: Mapping[str, Known] | None, pipe: Any) -> None:
-    """The hashing process: the digests, _SENT at a time, in order."""
-    try:
-        for start in range(0, len(paths), _SENT):
-            pipe.send([_digest(path, known) for path in paths[start : start + _SENT]])
-    except BaseException:  # noqa: BLE001, S110 - whatever went wrong, the caller hashes the rest
-        pass
-    finally:
-        pipe.close()
+def _batches(count: int, digests: Iterator[Hashed], fresh: list[Fresh]) -> Iterator[dict[str, list[Any]]]:
+    """The files' digests a batch at a time: which indexes have which digest, with their size and
+    time; the first batch small, so that decoding starts soon. The memo rows of the files hashed
+    go to `fresh`."""
+    start, size = 0, _FIRST_LOOKED_UP
+    while start < count:
+        by_sha: dict[str, list[Any]] = {}
+        for index in range(start, min(start + size, count)):
+            sha, size_of_file, modified, row = next(digests)
+            if row is not None:
+                fresh.append(row)
+            if sha:
+                by_sha.setdefault(sha, []).append((index, size_of_file, modified))
+        yield by_sha
+        start, size = start + size, _LOOKED_UP
 
 
 # --- the store ------------------------------------------------------------------------------------------
@@ -222,6 +157,7 @@ class ReportCache:
         self._lock = threading.Lock()  # one connection, shared by the web server's threads
         self._warn = warn or (lambda message: None)
         self._db: sqlite3.Connection | None = None
+        self._stamps: dict[tuple[int, int], Stamp] | None = None  # the memo of stats, once read (_kept_memo)
         self.hits = 0
         self.misses = 0
         try:
@@ -262,6 +198,12 @@ class ReportCache:
                 "payload TEXT NOT NULL, facts TEXT NOT NULL, stored TEXT NOT NULL, "
                 "PRIMARY KEY (sha256, context)) WITHOUT ROWID"
             )
+            # the memo of stats (hashing.py): a table an older program of the same schema never reads
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS stats (dev INTEGER NOT NULL, inode INTEGER NOT NULL, "
+                "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, "
+                "sha256 TEXT NOT NULL, stored TEXT NOT NULL, PRIMARY KEY (dev, inode)) WITHOUT ROWID"
+            )
         except BaseException:
             db.close()
             raise
@@ -288,21 +230,73 @@ class ReportCache:
         found: dict[str, bytes] = {}
         for start in range(0, len(wanted), _BATCH):  # the lock a batch at a time: the web intake's
             part = wanted[start : start + _BATCH]    # uploads keep their results meanwhile (issue 21)
-            marks = ",".join("?" * len(part))
             with self._lock:
                 if self._db is None:
                     return found
                 try:
-                    found.update(
-                        self._db.execute(
-                            f"SELECT sha256, {column} FROM reports WHERE context = ? AND sha256 IN ({marks})",
-                            (self.context, *part),
-                        ).fetchall()
-                    )
-                except sqlite3.Error as exc:
+                    found.update(self._select(part, column))
+                except (sqlite3.Error, ValueError) as exc:
                     self._disable(exc)
                     return {}
         return found
+
+    def _select(self, digests: Sequence[str], column: str) -> Iterator[tuple[str, bytes]]:
+        """The entries of `digests` in one row of one SELECT: SQLite concatenates them in C with
+        Python's lock let go, so a thread looks up the next batch while the caller decodes (a row
+        per entry would wait for the lock, up to 5 ms, at every row)."""
+        assert self._db is not None
+        marks = ",".join("?" * len(digests))
+        shas, sizes, joined = self._db.execute(
+            f"SELECT group_concat(sha256, ','), group_concat(length(CAST({column} AS BLOB)), ','), "
+            f"CAST(group_concat({column}, '') AS BLOB) FROM reports WHERE context = ? AND sha256 IN ({marks})",
+            (self.context, *digests),
+        ).fetchone()
+        if shas is None:
+            return iter(())
+        shas, sizes = shas.split(","), [int(size) for size in sizes.split(",")]
+        if len(shas) != len(sizes) or sum(sizes) != len(joined):
+            raise ValueError("the cache's entries do not add up")
+        ends = list(itertools.accumulate(sizes))
+        return zip(shas, map(joined.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+
+    def memo(self) -> dict[tuple[int, int], Stamp]:
+        """The stats of files hashed before (hashing.py), by (device, inode)."""
+        with self._lock:
+            if self._db is None:
+                return {}
+            try:
+                rows = self._db.execute("SELECT dev, inode, size, mtime_ns, ctime_ns, sha256 FROM stats").fetchall()
+            except sqlite3.Error as exc:
+                self._disable(exc)
+                return {}
+        return {(dev, inode): Stamp(*stamp) for dev, inode, *stamp in rows}
+
+    def _kept_memo(self) -> dict[tuple[int, int], Stamp]:
+        """The memo, read once per cache opened: a batch read in slices (batch.SLICE_FILES) would
+        read it again for every slice. A stamp another process kept meanwhile only costs a hash."""
+        if self._stamps is None:
+            self._stamps = self.memo()
+        return self._stamps
+
+    def remember(self, fresh: Sequence[Fresh]) -> None:
+        """Keep the stats of files just hashed; a cache that cannot be written keeps none (the files
+        are hashed again next time)."""
+        if not fresh:
+            return
+        stamp = dt.datetime.now().isoformat(timespec="seconds")
+        with self._lock:
+            if self._db is None:
+                return
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                     [(*row, stamp) for row in fresh])
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
 
     def store(self, entries: Iterable[tuple[str, ReadResult, dict[str, Any] | None]]) -> int:
         """Keep each (digest, result, answers); a result of a file that could not be hashed is left out.
@@ -348,31 +342,38 @@ class ReportCache:
         if self._db.execute("SELECT value FROM meta WHERE key = 'purged'").fetchone() == (today,):
             return
         self._db.execute("DELETE FROM reports WHERE context != ? AND stored < ?", (self.context, stale))
+        self._db.execute("DELETE FROM stats WHERE stored < ?", (stale,))  # mostly files gone since
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('purged', ?)", (today,))
 
     def recall(
         self, paths: Sequence[str], known: Mapping[str, Known] | None = None, *, column: str = "payload"
     ) -> tuple[list[Cached | None], list[int]]:
-        """Every file hashed (but those `known`); the results of the contents seen before, and the
-        indexes of the rest. `column="facts"` recalls only what RAR's page needs (see facts_of).
-        Entries are fetched and decoded a batch at a time: their JSON never sits in memory at once.
-        Many files are hashed by another process meanwhile (_hashed)."""
+        """Every file hashed (but those `known` or in the memo of stats); the results of the contents
+        seen before, and the indexes of the rest. `column="facts"` recalls only what RAR's page needs
+        (see facts_of). Entries are fetched and decoded a batch at a time: their JSON never sits in
+        memory at once. Many files are hashed by another process meanwhile (hashing.hashed), and a
+        thread looks up the next batch while this one decodes (_select lets go of Python's lock)."""
         parse = decode if column == "payload" else decode_facts
         results: list[Cached | None] = [None] * len(paths)
-        with _hashed(paths, known) as digests:
-            for start in range(0, len(paths), _BATCH):
-                by_sha: dict[str, list[tuple[int, int | None, dt.datetime | None]]] = {}
-                for index in range(start, min(start + _BATCH, len(paths))):
-                    sha, size, modified = next(digests)
-                    if sha:
-                        by_sha.setdefault(sha, []).append((index, size, modified))
-                for sha, payload in self.lookup(by_sha, column=column).items():
-                    for index, size, modified in by_sha[sha]:
-                        try:
-                            results[index] = parse(payload, file=paths[index], sha256=sha, size=size,
-                                                   modified=modified)
-                        except (ValueError, KeyError, TypeError, IndexError):  # does not decode: read afresh
-                            pass
+        memo = self._kept_memo() if len(paths) >= _MEMO_FROM else None
+        fresh: list[Fresh] = []
+        with hashed(paths, known, memo) as digests, ThreadPoolExecutor(1, "cache-lookup") as looking:
+            ahead = None
+            for by_sha in [*_batches(len(paths), digests, fresh), None]:  # None: the last batch's turn
+                coming = None if by_sha is None else (by_sha, looking.submit(self.lookup, by_sha, column=column))
+                if ahead is not None:
+                    wanted, found = ahead[0], ahead[1].result()
+                    for sha, payload in found.items():
+                        for index, size, modified in wanted[sha]:
+                            try:
+                                results[index] = parse(payload, file=paths[index], sha256=sha, size=size,
+                                                       modified=modified)
+                            except (ValueError, KeyError, TypeError, IndexError):  # does not decode: read afresh
+                                pass
+                ahead = coming
+        if memo is not None:
+            self.remember(fresh)
+            memo.update(((dev, inode), Stamp(*stamp)) for dev, inode, *stamp in fresh)
         missing = [index for index, result in enumerate(results) if result is None]
         self.hits += len(paths) - len(missing)
         self.misses += len(missing)

@@ -34,12 +34,6 @@ if TYPE_CHECKING:
     from ..statuses import FileOutcome
 
 
-def _amount(value: Any) -> float | None:
-    if value is None:
-        return None
-    return float(value) if isinstance(value, Decimal) else value
-
-
 def _budget_amount_columns(spec: FormSpec, *, sums_of: str | None = None) -> list[Column]:
     """Granted, period budget, period utfall and cumulative utfall, then deviation and shares.
 
@@ -128,7 +122,7 @@ def _budget_rows(ctx: Context, outcome: FileOutcome, answers: dict[str, Any],
         row = {**identity, "line": line.label}
         for key, field, amount in _line_fields(spec, line.key):
             value = answers.get(field)
-            row[key] = _amount(value) if amount else value
+            row[key] = float(value) if amount and value.__class__ is Decimal else value  # an amount as a float
         row["source"] = _line_span(spec, line.key)
         row[CELLS] = _line_cells(spec, line.key)
         rows.append(row)
