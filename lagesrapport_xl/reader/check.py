@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from ..common import catalogue as codes
-from ..common.catalogue import READER, Code
+from ..common.catalogue import READER
 from ..common.issues import Issue, kronor
 from ..form.conditions import holds
 from ..form.fieldtypes import ValueProblem, is_blank, parse_count, parse_text
 from ..form.previous import Previous
 from ..form.spec import FORM_VERSION_NAME, PREVIOUS_PREFIX, Carried, Field, FormSpec, default_spec
-from .cells import NameTarget, RawCell, WorkbookCells, cell_index
+from .cells import RawCell, WorkbookCells, cell_index
 from .answers import plain_answers
+from .layout import layout_of
 from .privacy import find_personal_data, privacy_parts
 from .result import ReadResult
 from .rules import Findings, check_previous, check_rules
@@ -172,48 +173,15 @@ class _Check:
                 self.findings.add(codes.SHEET_HIDDEN, None, sheet=sheet, sheet_name=sheet)
 
     def _locate(self) -> None:
-        """Find each answer through its defined name; follow moved names, refuse broken ones."""
-        sheets = set(self.cells.sheets)
-        template_cells = _template_cells(self.spec)
-        moved: dict[str, list[Field]] = defaultdict(list)
-        renamed: dict[str, str] = {}
-        lost: dict[str, list[Field]] = defaultdict(list)
-        taken: dict[tuple[str, str], Field] = {}
-        for field in self.spec.fields.values():
-            target = self.names.get(field.key.lower())
-            problem = self._name_problem(field, target, sheets)
-            self.findings.places[field.key] = (field.sheet, None)
-            if problem:
-                code, parts = problem
-                sheet_gone = code in (codes.NAME_MISSING, codes.NAME_REF, codes.NAME_SHEET_MISSING)
-                if field.sheet not in sheets and sheet_gone:
-                    lost[field.sheet].append(field)
-                else:
-                    self.findings.add(code, field.key, target.text if target else None, **parts)
-                self.failed.add(field.key)
-                continue
-            place = (target.sheet, target.cell)  # both set: _name_problem refused anything else
-            if place in taken:
-                self.findings.add(codes.NAME_CONFLICT, field.key, target.text,
-                                  name=field.key, address=target.cell, other=taken[place].label)
-                self.failed.add(field.key)
-                continue
-            taken[place] = field
-            self.findings.places[field.key] = place
-            if target.sheet != field.sheet:
-                renamed[field.sheet] = target.sheet
-            if target.cell != template_cells[field.key]:
-                moved[target.sheet].append(field)
-            self.raw[field.key] = self.raw_by_name.get(field.key.lower(), _EMPTY)
-        for expected, actual in renamed.items():
-            self.findings.add(codes.SHEET_RENAMED, None, actual, sheet=actual, expected=expected, actual=actual)
-        for sheet, fields in lost.items():
-            self.findings.add(codes.SHEET_MISSING, None, sheet, sheet=sheet, sheet_name=sheet, count=len(fields))
-        for sheet, fields in moved.items():
-            first = fields[0]
-            found_at = self.findings.places[first.key][1]
-            self.findings.add(codes.STRUCTURE_CHANGED, None, sheet=sheet, cell=found_at, sheet_name=sheet,
-                              count=len(fields), example=first.label, found_at=found_at, template_at=first.cell)
+        """Find each answer through its defined name; follow moved names, refuse broken ones.
+        Worked out once per layout of names and sheets (layout.py) and replayed here."""
+        layout = layout_of(self.spec, self.names, self.cells.sheets, _template_cells(self.spec))
+        self.findings.places.update(layout.places)
+        self.failed.update(layout.failed)
+        raw_by_name = self.raw_by_name
+        self.raw = {key: raw_by_name.get(lower, _EMPTY) for key, lower in layout.located}
+        for code, key, value, parts in layout.calls:
+            self.findings.add(code, key, value, **parts)
 
     def _merged_cells(self) -> None:
         """Merged input cells: Excel keeps only the upper-left value, so say which answer is empty."""
@@ -229,26 +197,6 @@ class _Check:
                     if self.findings.places[f.key][1] != first]
             self.findings.add(codes.MERGED_CELLS, fields[0].key, text, variant="lost" if lost else "",
                               merged=text, first=first, lost=", ".join(lost))
-
-    def _name_problem(
-        self, field: Field, target: NameTarget | None, sheets: set[str]
-    ) -> tuple[Code, dict[str, str]] | None:
-        """The code and the message's parts when the field's defined name cannot be followed safely."""
-
-        def parts(**more: str) -> dict[str, str]:  # only for a problem: Field.cell is computed on each call
-            return {"name": field.key, "template_cell": field.cell, "template_sheet": field.sheet, **more}
-
-        if target is None:
-            return codes.NAME_MISSING, parts()
-        if "#REF!" in target.text.upper():
-            return codes.NAME_REF, parts()
-        if target.sheet is None or target.cell is None:
-            return codes.NAME_RANGE, parts(target=target.text)
-        if target.sheet not in sheets:
-            return codes.NAME_SHEET_MISSING, parts(target_sheet=target.sheet)
-        if target.sheet != field.sheet and field.sheet in sheets:
-            return codes.NAME_ELSEWHERE, parts(target_sheet=target.sheet, target_cell=target.cell)
-        return None
 
     def _previous(self) -> Previous | None:
         """The previous report's facts a rolled-forward template keeps on its Data sheet (the

@@ -280,15 +280,25 @@ _MERGE_CELL = re.compile(rb'<mergeCell ref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3}
 
 
 def merged_ranges(data: bytes) -> Ranges | None:
-    """The sheet's merged ranges as calamine gives them; None for any written otherwise."""
+    """The sheet's merged ranges as calamine gives them; None for any written otherwise: a
+    mergeCell before the end of the cells, or any the tail holds not written as Excel does."""
     span = sheet_data_span(data)
-    tail = data[span[1] :] if span else data
-    if b"mergeCell" not in tail:
-        return [] if b"mergeCell" not in data else None
-    found = _MERGE_CELL.findall(tail)
-    if len(found) != len(_ANY_MERGE_CELL.findall(tail)) or b":mergeCell" in data or b"mergeCell" in data[: len(data) - len(tail)]:
+    cut = span[1] if span else 0
+    if data.find(b"mergeCell", 0, cut) >= 0:
         return None
-    return [(int(r1) - 1, _column(c1), int(r2) - 1, _column(c2)) for c1, r1, c2, r2 in found]
+    ranges = _tail_ranges(data[cut:])
+    return None if ranges is None else list(ranges)
+
+
+@functools.lru_cache(maxsize=64)  # the template's part after the cells, in every report of a batch
+def _tail_ranges(tail: bytes) -> tuple[tuple[int, int, int, int], ...] | None:
+    """merged_ranges of the part from </sheetData> on (the whole sheet when it has none)."""
+    if b"mergeCell" not in tail:
+        return ()
+    found = _MERGE_CELL.findall(tail)
+    if len(found) != len(_ANY_MERGE_CELL.findall(tail)) or b":mergeCell" in tail:
+        return None
+    return tuple((int(r1) - 1, _column(c1), int(r2) - 1, _column(c2)) for c1, r1, c2, r2 in found)
 
 
 def _column(letters: bytes) -> int:

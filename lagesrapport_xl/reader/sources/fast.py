@@ -54,7 +54,7 @@ def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
             found = _xml_facts(parts, wanted, scans)
     except Exception:  # noqa: BLE001 - any damage is reported, never raised
         return unreadable()
-    sheets, hidden, names, version, targets, by_sheet, scanned, paths = found
+    sheets, hidden, names, version, (targets, by_sheet, merged_memo), scanned, paths = found
     decoded = None
     if parts is not None and scans is not None and _decode_values and len(set(sheets)) == len(sheets):
         try:  # calamine's values without calamine
@@ -68,7 +68,7 @@ def read_fast(path: str, wanted: Wanted = None, parts: Parts | None = None,
             raise
         except BaseException:  # noqa: BLE001 - calamine refused or panicked (PanicException is no Exception)
             return read_openpyxl(path, wanted)  # the reference source decides about this file
-    cells, merged = _named_cells(decoded, by_sheet, scanned, targets)
+    cells, merged = _named_cells(decoded, by_sheet, scanned, targets, merged_memo)
     return WorkbookCells(sheets=sheets, names=names, cells=cells, hidden_sheets=hidden, form_version=version,
                          merged=merged)
 
@@ -78,26 +78,27 @@ def _xml_facts(parts: Parts, wanted: Wanted, scans: Scans | None) -> tuple[Any, 
     workbook, rels = parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"]
     sheets, hidden, names, paths = workbook_parts(parts)
     version = custom_property(parts, VERSION_PROPERTY)
-    targets, by_sheet = _placed(workbook, rels, None if wanted is None else tuple(wanted))
-    scanned = {sheet: scan_cells(parts, paths[sheet], addresses, scans) for sheet, addresses in by_sheet.items()}
+    placed = _placed(workbook, rels, None if wanted is None else tuple(wanted))
+    scanned = {sheet: scan_cells(parts, paths[sheet], addresses, scans) for sheet, addresses in placed[1].items()}
     if "xl/sharedStrings.xml" in parts:
         well_formed_text(parts["xl/sharedStrings.xml"])
-    return sheets, hidden, names, version, targets, by_sheet, scanned, paths
+    return sheets, hidden, names, version, placed, scanned, paths
 
 
 @functools.lru_cache(maxsize=16)  # the same for every report of a batch
 def _placed(
     workbook: bytes, rels: bytes, wanted: tuple[str, ...] | None
-) -> tuple[dict[str, NameTarget], dict[str, dict[str, list[str]]]]:
-    """The wanted names' targets, and sheet → address → names for those on a worksheet.
-    Shared by the reports of a batch: callers only read them."""
+) -> tuple[dict[str, NameTarget], dict[str, dict[str, list[str]]], dict[Any, dict[str, str]]]:
+    """The wanted names' targets, sheet → address → names for those on a worksheet, and a memo of
+    the merged names by sheet and merged ranges (_named_cells fills it: what merged_names makes
+    of these targets). Shared by the reports of a batch: callers only read the first two."""
     _, _, names, paths = parse_workbook(workbook, rels)
     targets = wanted_names(names, wanted)
     by_sheet: dict[str, dict[str, list[str]]] = {}
     for key, target in targets.items():
         if target.sheet in paths:
             by_sheet.setdefault(target.sheet, {}).setdefault(target.cell, []).append(key)
-    return targets, by_sheet
+    return targets, by_sheet, {}
 
 
 def _calamine_values(file: str | io.BytesIO, by_sheet: dict[str, dict[str, list[str]]]) -> Decoded:
@@ -122,9 +123,10 @@ def _calamine_values(file: str | io.BytesIO, by_sheet: dict[str, dict[str, list[
 
 def _named_cells(
     decoded: Decoded, by_sheet: dict[str, dict[str, list[str]]], scanned: dict[str, dict[str, CellXml]],
-    targets: dict[str, NameTarget],
+    targets: dict[str, NameTarget], memo: dict[Any, dict[str, str]],
 ) -> tuple[dict[str, RawCell], dict[str, str]]:
-    """Each wanted name's RawCell from its cell's value and XML facts, and its merged range."""
+    """Each wanted name's RawCell from its cell's value and XML facts, and its merged range (by
+    `memo`, _placed's for these targets: a batch's sheets have the template's merged ranges)."""
     cells: dict[str, RawCell] = {}
     merged: dict[str, str] = {}
     for sheet, addresses in by_sheet.items():
@@ -140,5 +142,12 @@ def _named_cells(
             for key in keys:
                 cells[key] = cell
         if ranges:
-            merged.update(merged_names({k: targets[k] for keys in addresses.values() for k in keys}, sheet, ranges))
+            key = (sheet, tuple(ranges))
+            names = memo.get(key)
+            if names is None:
+                if len(memo) >= 64:
+                    memo.clear()
+                names = memo[key] = merged_names({k: targets[k] for keys in addresses.values() for k in keys},
+                                                 sheet, ranges)
+            merged.update(names)
     return cells, merged
