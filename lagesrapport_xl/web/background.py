@@ -33,7 +33,8 @@ IOPRIO_IDLE = (3 << 13) | 0  # IOPRIO_CLASS_IDLE: the disk only when nothing els
 
 def lower_io_priority() -> bool:
     """Linux's idle I/O class for this process (the master writes 150 MB and its zip is read again
-    while uploads write their log); False where the system has none."""
+    while uploads write their log); False where the system has none. Only a disk scheduler with
+    classes (mq-deadline, BFQ) honours it; under `none` it changes nothing and harms nothing."""
     number = IOPRIO_SET.get(os.uname().machine)
     if number is None or not sys.platform.startswith("linux"):
         return False
