@@ -359,7 +359,7 @@ class ReportCache:
         fresh: list[Fresh] = []
         with hashed(paths, known, memo) as digests, ThreadPoolExecutor(1, "cache-lookup") as looking:
             ahead = None
-            for by_sha in [*_batches(len(paths), digests, fresh), None]:  # None: the last batch's turn
+            for by_sha in itertools.chain(_batches(len(paths), digests, fresh), [None]):  # None: the last's turn
                 coming = None if by_sha is None else (by_sha, looking.submit(self.lookup, by_sha, column=column))
                 if ahead is not None:
                     wanted, found = ahead[0], ahead[1].result()
