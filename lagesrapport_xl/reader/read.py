@@ -38,7 +38,8 @@ def read_answers(
 ) -> tuple[ReadResult, dict[str, Any] | None]:
     """read_report as a batch keeps a file: the result without its model, and the answers (None
     when the file has an error). The same checks and issues; pydantic is not needed (answers.py)."""
-    return _read(path, spec, "fast", limits, model=False)
+    result, answers, _check = _read(path, spec, "fast", limits, model=False)
+    return result, answers
 
 
 def read_checked(
@@ -46,15 +47,14 @@ def read_checked(
 ) -> tuple[ReadResult, FileCheck | None]:
     """read_report, and safety's check of the file (None: the file could not be opened), which
     annotate.write_annotated_copy takes instead of inflating and checking the file again."""
-    held: list[FileCheck] = []
-    result = _read(path, spec, "fast", limits, model=True, held=held)[0]
-    return result, held[0] if held else None
+    result, _answers, check = _read(path, spec, "fast", limits, model=True)
+    return result, check
 
 
 def _read(
-    path: str | Path, spec: FormSpec | None, source: str, limits: Limits | None, *, model: bool,
-    held: list[FileCheck] | None = None,
-) -> tuple[ReadResult, dict[str, Any] | None]:
+    path: str | Path, spec: FormSpec | None, source: str, limits: Limits | None, *, model: bool
+) -> tuple[ReadResult, dict[str, Any] | None, FileCheck | None]:
+    """(the result, the answers when `model` is False and the file has no error, safety's check)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     spec = spec or default_spec()
@@ -63,12 +63,10 @@ def _read(
     try:
         stat = path.stat()
     except OSError as exc:
-        return ReadResult(file=str(path), issues=[_unopenable(path, exc)]), None
+        return ReadResult(file=str(path), issues=[_unopenable(path, exc)]), None, None
     check = inspect_file(path, limits, keep_parts=True)  # what the file really is, and the hard limits
-    if held is not None:
-        held.append(check)
     if check.skip:
-        return ReadResult(file=str(path), issues=check.issues, skipped=True), None
+        return ReadResult(file=str(path), issues=check.issues, skipped=True), None, check
     facts = {
         "file": str(path),
         "size": stat.st_size,
@@ -78,14 +76,14 @@ def _read(
         else file_sha256(path) if stat.st_size <= limits.max_file_bytes else None,
     }
     if not check.readable:  # safety's messages say what the file is and how to save it as .xlsx
-        return ReadResult(**facts, issues=check.issues), None
+        return ReadResult(**facts, issues=check.issues), None, check
     # The source parses the very bytes safety inflated and checked: each part is inflated once.
     wanted = [*spec.fields, FORM_VERSION_NAME, *spec.previous_names]  # previous_*: rolled-forward files only
     cells = SOURCES[source](str(path), wanted, parts=check.parts, content=check.content, scans=check.sheet_scans)
     cells.issues[:0] = check.issues  # e.g. "macros are never run and were ignored" for .xlsm
     if model:
-        return check_cells(cells, spec, **facts), None
-    return check_answers(cells, spec, **facts)
+        return check_cells(cells, spec, **facts), None, check
+    return (*check_answers(cells, spec, **facts), check)
 
 
 def _unopenable(path: Path, exc: OSError) -> Issue:

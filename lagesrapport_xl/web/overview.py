@@ -119,9 +119,6 @@ class Overview:
         found = [row.review for row in self.rows if row.review is not None]
         return {review: found.count(review) for review in Review}
 
-    def count(self, state: Coverage) -> int:
-        return sum(1 for row in self.rows if row.state is state)
-
     @functools.cached_property
     def states(self) -> dict[Coverage, int]:  # once per build, in one pass (each view shows them)
         found = collections.Counter(row.state for row in self.rows)
