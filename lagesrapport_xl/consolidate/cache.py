@@ -51,7 +51,7 @@ STALE_AFTER = dt.timedelta(days=30)  # entries of another context (an older prog
 # well, but its pages count as the process's memory: 55 MB more at 6 400, up to 256 MB at 32 000.)
 _PAGE = 16384
 _BATCH = 500  # keys per SELECT … IN (…): well below SQLite's limit of bound parameters
-_FIRST_LOOKED_UP, _LOOKED_UP = 100, _BATCH  # files per batch of recall (the first is decoded sooner)
+_FIRST_LOOKED_UP, _LOOKED_UP = 100, _BATCH  # files per batch of recall (the first is looked up sooner)
 _MEMO_FROM = 50  # files: fewer are hashed without loading the memo of stats (a page's one upload)
 
 Warn = Callable[[str], None]
@@ -128,7 +128,7 @@ def decode_facts(payload: bytes, *, file: str, sha256: str, size: int | None, mo
 
 def _batches(count: int, digests: Iterator[Hashed], fresh: list[Fresh]) -> Iterator[dict[str, list[Any]]]:
     """The files' digests a batch at a time: which indexes have which digest, with their size and
-    time; the first batch small, so that decoding starts soon. The memo rows of the files hashed
+    time; the first batch small, so that its lookup is done soon. The memo rows of the files hashed
     go to `fresh`."""
     start, size = 0, _FIRST_LOOKED_UP
     while start < count:
@@ -359,7 +359,10 @@ class ReportCache:
         fresh: list[Fresh] = []
         with hashed(paths, known, memo) as digests, ThreadPoolExecutor(1, "cache-lookup") as looking:
             ahead = None
-            for by_sha in itertools.chain(_batches(len(paths), digests, fresh), [None]):  # None: the last's turn
+            # Every file is hashed before the first lookup (the list), so the hashing process has
+            # ended before decoding grows this one: taken lazily, a warm run of 6 400 + 1 peaked at
+            # 526 MB instead of 341 MB, in no less time. None: the last batch's turn.
+            for by_sha in [*_batches(len(paths), digests, fresh), None]:
                 coming = None if by_sha is None else (by_sha, looking.submit(self.lookup, by_sha, column=column))
                 if ahead is not None:
                     wanted, found = ahead[0], ahead[1].result()
