@@ -119,9 +119,10 @@ class IntakeClient:
             raise RuntimeError(f"/rar/status.json answered {status}: log in first")
         return json.loads(body)
 
-    def master(self, folder: str | Path, *, approved_only: bool = False) -> Path:
+    def master(self, folder: str | Path, *, approved_only: bool = False, unpack: bool = True) -> Path:
         """Press the button on RAR's page, save its zip into `folder` and unpack it there (the
-        master and, in inkorg/, the files its links open); returns the master workbook."""
+        master and, in inkorg/, the files its links open); returns the master workbook
+        (`unpack=False`: the zip, saved only)."""
         status, headers, body = self._form("/rar/sammanstallning", "/rar",
                                            {"urval": "godkanda" if approved_only else "alla"})
         name = _FILENAME.search(headers.get("content-disposition", ""))
@@ -130,6 +131,8 @@ class IntakeClient:
         target = Path(folder) / Path(name.group(1)).name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
+        if not unpack:
+            return target
         with zipfile.ZipFile(target) as packed:
             packed.extractall(target.parent)
             [workbook] = [name for name in packed.namelist() if "/" not in name and name.endswith(".xlsx")]

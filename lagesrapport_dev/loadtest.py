@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import multiprocessing
 import os
+import queue
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -262,9 +263,9 @@ MAX_FAILURES = 20  # RAR's client gives up after so many failed requests (the te
 LOGIN_TRIES = 10  # RAR's clients log in at the same moment: the server checks one password at a time
 
 
-def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *, master: bool) -> None:
-    """RAR's office at work until `stop`: RAR's page and its JSON in turn, or (`master`) the master
-    button again and again."""
+def rar_at_work(url: str, folder: Path, stop: Any, work: RarWork, *, master: bool, written: Any = None) -> None:
+    """RAR's office at work until `stop` (an Event): RAR's page and its JSON in turn, or (`master`)
+    the master button again and again; `written` (an Event) is set once a master has been written."""
     client = IntakeClient(url, timeout=900)
     for attempt in range(LOGIN_TRIES):  # the server checks one password of an account at a time
         if client.login(PASSWORD):
@@ -279,7 +280,7 @@ def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *,
         if status != 200:
             raise RuntimeError(f"/rar answered {status}")
 
-    steps = ([("masters", lambda: client.master(folder))] if master
+    steps = ([("masters", lambda: client.master(folder, unpack=False))] if master
              else [("pages", page), ("statuses", client.status)])
     turn = 0
     while not stop.is_set():
@@ -299,6 +300,52 @@ def rar_at_work(url: str, folder: Path, stop: threading.Event, work: RarWork, *,
         getattr(work, name).append(time.perf_counter() - started)
         if name == "masters":
             work.master_spans[-1] = (started, time.perf_counter())
+            if written is not None:
+                written.set()
+
+
+def _rar_process(url: str, folder: Path, stop: Any, written: Any, results: Any, master: bool) -> None:
+    """One RAR client in a process of its own (see RarClients); its RarWork goes to `results`."""
+    work = RarWork()
+    try:
+        rar_at_work(url, folder, stop, work, master=master, written=written)
+    except Exception as exc:  # noqa: BLE001 - reported with the figures, never lost
+        work.failures.append(f"{type(exc).__name__}: {exc}")
+    results.put(work)
+
+
+class RarClients:
+    """RAR's clients, each in a process of its own: downloading and saving a master of 6 400 reports
+    (150 MB) is a second of Python's work, which in this process would have held up the threads
+    that time the uploads, so an upload would have seemed slower than the server made it.
+    time.perf_counter is the system's monotonic clock, the same in every process."""
+
+    def __init__(self, url: str, folder: Path, masters: Sequence[bool]):
+        context = multiprocessing.get_context("spawn")  # never a fork of a process with threads
+        self.stop, self.written, self.results = context.Event(), context.Event(), context.Queue()
+        self.processes = [context.Process(target=_rar_process, daemon=True,
+                                          args=(url, folder, self.stop, self.written, self.results, master))
+                          for master in masters]
+        for process in self.processes:
+            process.start()
+
+    def finish(self) -> RarWork:
+        """Stop them and add up what they did (a client that does not answer in time: a failure)."""
+        self.stop.set()
+        work = RarWork()
+        for _process in self.processes:
+            try:
+                done: RarWork = self.results.get(timeout=900)
+            except queue.Empty:
+                work.failures.append("en RAR-klient svarade inte")
+                continue
+            for name in ("pages", "statuses", "masters", "failures", "master_spans"):
+                getattr(work, name).extend(getattr(done, name))
+        for process in self.processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+        return work
 
 
 BUSY_ROUNDS = 8  # at most so many rounds of uploads while RAR works: until a master has been written
@@ -313,13 +360,14 @@ def _latencies(sent: Sequence[Sent]) -> str:
 RAR_WORK = {"bada": (False, True), "sidor": (False,), "sammanstallning": (True,)}  # --rar: which RAR clients
 
 
-def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path, rar_work: str = "bada"
-                    ) -> tuple[list[str], list[str]]:
-    """Uploads alone, then while RAR works, against an inbox of `reports` reports: (lines, problems)."""
+def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path, rar_work: str = "bada",
+                    prefilled: Path = PREFILLED) -> tuple[list[str], list[str]]:
+    """Uploads alone, then while RAR works, against an inbox of `reports` reports (generated once
+    into `prefilled`): (lines, problems)."""
     inbox = folder / "inkorg"
     inbox.mkdir(parents=True)
     started = time.perf_counter()
-    for path in prefilled_reports(reports):
+    for path in prefilled_reports(reports, prefilled):
         try:
             os.link(path, inbox / path.name)
         except OSError:
@@ -337,20 +385,14 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         first = client.status()
         first_page = time.perf_counter() - page_started
         alone = upload_many(url, files[0::2], count, clients)
-        work, stop = RarWork(), threading.Event()
-        rar = [threading.Thread(target=rar_at_work, args=(url, folder / "sammanstallningar", stop, work),
-                                kwargs={"master": master}) for master in RAR_WORK[rar_work]]
-        for thread in rar:
-            thread.start()
+        rar = RarClients(url, folder / "sammanstallningar", RAR_WORK[rar_work])
         time.sleep(2)  # RAR's page and the master are being made when the uploads begin
         busy: list[Sent] = []
         for _round in range(BUSY_ROUNDS):  # the uploads go on until a master has been written
             busy += upload_many(url, files[1::2], count, clients)
-            if work.masters or (True not in RAR_WORK[rar_work] and len(busy) >= 3 * count):
+            if rar.written.is_set() or (True not in RAR_WORK[rar_work] and len(busy) >= 3 * count):
                 break  # a master was written (or, without the button, as many uploads as it usually takes)
-        stop.set()
-        for thread in rar:
-            thread.join(timeout=900)
+        work = rar.finish()
         last = client.status()
     for phase in (alone, busy):
         bad = [s for s in phase if s.status not in (200, 201, 422)]
