@@ -11,15 +11,18 @@ prints the figures; tests/test_web_load.py asserts the account. No time is asser
 
 `--inkorg N` (issue 21) first fills the inbox with N generated reports (written once to
 out/loadtest/, in parallel, and reused), which the server logs as found at its start, then sends
-the uploads twice: alone, and while two logged-in RAR clients keep loading RAR's page and its JSON,
-and pressing the master button (rounds of uploads until a master has been written). An upload's
-latency should not depend on either.
+rounds of uploads in turn: alone, and while two logged-in RAR clients (processes of their own) keep
+loading RAR's page and its JSON and pressing the master button (at least PAIRS of each, until a
+master has been written). An upload's latency should not depend on either. `--rar kontroll` puts
+two low-priority processes that work as the master's writer does in RAR's place: the cost of any
+background work on the machine, to compare with.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -28,8 +31,9 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,22 +254,30 @@ class RarWork:
     statuses: list[float] = field(default_factory=list)  # … of status.json
     masters: list[float] = field(default_factory=list)  # … per master workbook, button to download
     failures: list[str] = field(default_factory=list)
-    master_spans: list[tuple[float, float]] = field(default_factory=list)  # (pressed, downloaded), perf_counter
+    # (pressed, answered, downloaded) per press of the button, time.perf_counter(): made on the server
+    # until its answer came, then downloaded
+    master_spans: list[tuple[float, float, float]] = field(default_factory=list)
 
-    def during_master(self, sent: Sent) -> bool:
-        """Was the upload under way while a master was being made or downloaded? (A press still
-        waiting for its answer when the uploads ended counts until then.)"""
+    def during_master(self, sent: Sent, phase: str = "") -> bool:
+        """Was the upload under way while a master was being made or downloaded (`phase` "made" or
+        "downloaded": only then)? A press still waiting for its answer when the uploads ended
+        counts until then."""
         end = sent.started + sent.seconds
-        return any(pressed < end and sent.started < downloaded for pressed, downloaded in self.master_spans)
+        spans = {"made": [(pressed, answered) for pressed, answered, _done in self.master_spans],
+                 "downloaded": [(answered, done) for _pressed, answered, done in self.master_spans],
+                 "": [(pressed, done) for pressed, _answered, done in self.master_spans]}[phase]
+        return any(first < end and sent.started < last for first, last in spans)
 
 
 MAX_FAILURES = 20  # RAR's client gives up after so many failed requests (the test reports them)
 LOGIN_TRIES = 10  # RAR's clients log in at the same moment: the server checks one password at a time
 
 
-def rar_at_work(url: str, folder: Path, stop: Any, work: RarWork, *, master: bool, written: Any = None) -> None:
+def rar_at_work(url: str, stop: Any, work: RarWork, *, master: bool, written: Any = None,
+                pause: Pause | None = None) -> None:
     """RAR's office at work until `stop` (an Event): RAR's page and its JSON in turn, or (`master`)
-    the master button again and again; `written` (an Event) is set once a master has been written."""
+    the master button again and again; `written` (an Event) is set once a master has been written;
+    no new step while `pause` holds it."""
     client = IntakeClient(url, timeout=900)
     for attempt in range(LOGIN_TRIES):  # the server checks one password of an account at a time
         if client.login(PASSWORD):
@@ -280,38 +292,120 @@ def rar_at_work(url: str, folder: Path, stop: Any, work: RarWork, *, master: boo
         if status != 200:
             raise RuntimeError(f"/rar answered {status}")
 
-    steps = ([("masters", lambda: client.master(folder, unpack=False))] if master
+    steps = ([("masters", client.master_bytes)] if master
              else [("pages", page), ("statuses", client.status)])
     turn = 0
+    pause = pause or Pause.never()
     while not stop.is_set():
-        name, step = steps[turn % len(steps)]
-        turn += 1
-        started = time.perf_counter()
-        if name == "masters":
-            work.master_spans.append((started, float("inf")))
+        with pause.step() as go:
+            if not go:
+                continue
+            name, step = steps[turn % len(steps)]
+            turn += 1
+            started = time.perf_counter()
+            if name == "masters":
+                work.master_spans.append((started, float("inf"), float("inf")))
+            try:
+                step()
+            except (OSError, RuntimeError) as exc:
+                work.failures.append(f"{name}: {exc}")
+                if len(work.failures) >= MAX_FAILURES:
+                    return
+                time.sleep(0.2)
+                continue
+            getattr(work, name).append(time.perf_counter() - started)
+            if name == "masters":
+                work.master_spans[-1] = (started, client.answered, time.perf_counter())
+                if written is not None:
+                    written.set()
+
+
+class Pause:
+    """Holds RAR's clients between steps while the uploads are timed alone: `go` (an Event) set lets
+    them work, `working` (a shared count) says how many steps are under way."""
+
+    def __init__(self, go: Any, working: Any):
+        self.go, self.working = go, working
+
+    @classmethod
+    def never(cls) -> Pause:
+        go = threading.Event()
+        go.set()
+        return cls(go, None)
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[bool]:
+        """Whether a step may be taken now (if not, after a short wait for it): counted as under way
+        before `go` is asked, so that hold() never misses a step that is starting."""
+        self._count(1)
+        if not self.go.is_set():
+            self._count(-1)
+            self.go.wait(0.1)
+            yield False
+            return
         try:
-            step()
-        except (OSError, RuntimeError) as exc:
-            work.failures.append(f"{name}: {exc}")
-            if len(work.failures) >= MAX_FAILURES:
-                return
-            time.sleep(0.2)
-            continue
-        getattr(work, name).append(time.perf_counter() - started)
-        if name == "masters":
-            work.master_spans[-1] = (started, time.perf_counter())
-            if written is not None:
-                written.set()
+            yield True
+        finally:
+            self._count(-1)
+
+    def _count(self, change: int) -> None:
+        if self.working is not None:
+            with self.working.get_lock():
+                self.working.value += change
+
+    def hold(self, patience: float = 900) -> None:
+        """No new step from now on; returns once none is under way (or after `patience` seconds)."""
+        self.go.clear()
+        deadline = time.monotonic() + patience
+        while self.working.value and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def release(self) -> None:
+        self.go.set()
 
 
-def _rar_process(url: str, folder: Path, stop: Any, written: Any, results: Any, master: bool) -> None:
+def _rar_process(url: str, stop: Any, written: Any, results: Any, master: bool, pause: Pause) -> None:
     """One RAR client in a process of its own (see RarClients); its RarWork goes to `results`."""
     work = RarWork()
     try:
-        rar_at_work(url, folder, stop, work, master=master, written=written)
+        rar_at_work(url, stop, work, master=master, written=written, pause=pause)
     except Exception as exc:  # noqa: BLE001 - reported with the figures, never lost
         work.failures.append(f"{type(exc).__name__}: {exc}")
     results.put(work)
+
+
+def _idle_load(folder: Path, stop: Any, written: Any, results: Any, _master: bool, pause: Pause) -> None:
+    """The control (--rar kontroll): no RAR client but a process at the lowest priority that works
+    as the master's writer does, in rounds until `stop` (at most CONTROL_ROUNDS): cell XML made in
+    Python, 20 MB a round, written to a file and deleted. Two of them are what the master and its
+    helper process are to the machine; what they cost the uploads is what any background work costs
+    them here, however low its priority."""
+    from lagesrapport_xl.web.background import lower_priority
+
+    lower_priority()
+    work = RarWork()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"kontroll-{os.getpid()}.xml"
+    rounds = 0
+    while rounds < CONTROL_ROUNDS and not stop.is_set():
+        with pause.step() as go:
+            if not go:
+                continue
+            rounds += 1
+            started = time.perf_counter()
+            with open(path, "w", encoding="utf-8") as out:
+                for row in range(1, 20_001):
+                    out.write(f'<row r="{row}">' + "".join(f'<c r="{col}{row}" s="5"><v>{row * 0.5}</v></c>'
+                                                             for col in "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + "</row>")
+            path.unlink()
+            done = time.perf_counter()
+            work.masters.append(done - started)
+            work.master_spans.append((started, done, done))
+            written.set()
+    results.put(work)
+
+
+CONTROL_ROUNDS = 200
 
 
 class RarClients:
@@ -320,18 +414,26 @@ class RarClients:
     that time the uploads, so an upload would have seemed slower than the server made it.
     time.perf_counter is the system's monotonic clock, the same in every process."""
 
-    def __init__(self, url: str, folder: Path, masters: Sequence[bool]):
+    def __init__(self, url: str, folder: Path, masters: Sequence[bool | None]):
+        """`masters`: per client, whether it presses the master button (None: the control, _idle_load)."""
         context = multiprocessing.get_context("spawn")  # never a fork of a process with threads
         self.stop, self.written, self.results = context.Event(), context.Event(), context.Queue()
-        self.processes = [context.Process(target=_rar_process, daemon=True,
-                                          args=(url, folder, self.stop, self.written, self.results, master))
-                          for master in masters]
+        self.pause = Pause(context.Event(), context.Value("i", 0))  # held until release()
+        self.processes = [
+            context.Process(target=_rar_process, daemon=True,
+                            args=(url, self.stop, self.written, self.results, master, self.pause))
+            if master is not None else
+            context.Process(target=_idle_load, daemon=True,
+                            args=(folder, self.stop, self.written, self.results, False, self.pause))
+            for master in masters
+        ]
         for process in self.processes:
             process.start()
 
     def finish(self) -> RarWork:
         """Stop them and add up what they did (a client that does not answer in time: a failure)."""
         self.stop.set()
+        self.pause.release()
         work = RarWork()
         for _process in self.processes:
             try:
@@ -348,7 +450,11 @@ class RarClients:
         return work
 
 
-BUSY_ROUNDS = 8  # at most so many rounds of uploads while RAR works: until a master has been written
+# Rounds of uploads alone and while RAR works, in turn (the machine's speed drifts over a run; rounds
+# in turn see the same drift): PAIRS of them; each time RAR works, rounds until a master has been
+# made and downloaded meanwhile, at most BUSY_ROUNDS.
+PAIRS = 3
+BUSY_ROUNDS = 4
 
 
 def _latencies(sent: Sequence[Sent]) -> str:
@@ -357,7 +463,9 @@ def _latencies(sent: Sequence[Sent]) -> str:
             f"{_seconds(times[int(0.95 * (len(times) - 1))])}, längst {_seconds(times[-1])}")
 
 
-RAR_WORK = {"bada": (False, True), "sidor": (False,), "sammanstallning": (True,)}  # --rar: which RAR clients
+# --rar: which RAR clients (True: the master button, False: the page and its JSON, None: the control)
+RAR_WORK: dict[str, tuple[bool | None, ...]] = {"bada": (False, True), "sidor": (False,), "sammanstallning": (True,),
+                                                "kontroll": (None, None)}
 
 
 def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path, rar_work: str = "bada",
@@ -384,14 +492,19 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         page_started = time.perf_counter()
         first = client.status()
         first_page = time.perf_counter() - page_started
-        alone = upload_many(url, files[0::2], count, clients)
         rar = RarClients(url, folder / "sammanstallningar", RAR_WORK[rar_work])
-        time.sleep(2)  # RAR's page and the master are being made when the uploads begin
+        alone: list[Sent] = []
         busy: list[Sent] = []
-        for _round in range(BUSY_ROUNDS):  # the uploads go on until a master has been written
-            busy += upload_many(url, files[1::2], count, clients)
-            if rar.written.is_set() or (True not in RAR_WORK[rar_work] and len(busy) >= 3 * count):
-                break  # a master was written (or, without the button, as many uploads as it usually takes)
+        for _pair in range(PAIRS):  # alone and busy in turn
+            rar.pause.hold()
+            alone += upload_many(url, files[0::2], count, clients)
+            rar.written.clear()
+            rar.pause.release()
+            time.sleep(2)  # RAR's page and the master are being made when the uploads begin
+            for _round in range(BUSY_ROUNDS):  # until a master has been made and downloaded meanwhile
+                busy += upload_many(url, files[1::2], count, clients)
+                if True not in RAR_WORK[rar_work] or rar.written.is_set():
+                    break
         work = rar.finish()
         last = client.status()
     for phase in (alone, busy):
@@ -412,7 +525,8 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
     lines = [
         f"Inkorg med {reports} rapporter: servern klar efter {_seconds(ready)} (loggade {first['uploads']['found']} "
         f"filer som funna vid start), RAR:s första sida på {_seconds(first_page)}",
-        f"{count} uppladdningar från {clients} klienter, ensamma: {_latencies(alone)}",
+        f"{len(alone)} uppladdningar från {clients} klienter, ensamma (i {PAIRS} omgångar, varvade med dem medan RAR "
+        f"arbetar): {_latencies(alone)}",
         f"{len(busy)} uppladdningar från {clients} klienter medan RAR arbetar: {_latencies(busy)}",
         *_by_master(busy, work),
         f"RAR under tiden: {len(work.pages)} sidvisningar ({_spread(work.pages)}), {len(work.statuses)} "
@@ -427,9 +541,13 @@ def _by_master(busy: Sequence[Sent], work: RarWork) -> list[str]:
     """The uploads while RAR worked, split by whether a master was being made or downloaded meanwhile."""
     during = [s for s in busy if work.during_master(s)]
     other = [s for s in busy if not work.during_master(s)]
-    return [f"  varav {len(part)} {what}: {_latencies(part)}"
-            for part, what in ((during, "medan en sammanställning gjordes eller hämtades"),
-                               (other, "utan sammanställning samtidigt")) if part]
+    made = [s for s in busy if work.during_master(s, "made")]
+    downloaded = [s for s in busy if work.during_master(s, "downloaded")]
+    return [f"{lead} {len(part)} {what}: {_latencies(part)}"
+            for part, lead, what in ((during, "  varav", "medan en sammanställning gjordes eller hämtades"),
+                                     (made, "    därav", "medan servern gjorde den"),
+                                     (downloaded, "    därav", "medan RAR:s klient hämtade den"),
+                                     (other, "  varav", "utan sammanställning samtidigt")) if part]
 
 
 def _spread(values: Sequence[float]) -> str:
@@ -448,7 +566,8 @@ def main(argv: list[str] | None = None) -> int:
                         "RAR:s sida och sammanställningsknappen används (t.ex. 6400)")
     parser.add_argument("--rar", choices=sorted(RAR_WORK), default="bada",
                         help="med --inkorg: vad RAR gör under tiden – sidan och status.json, sammanställningsknappen "
-                        "eller båda (standard)")
+                        "eller båda (standard); kontroll: ingen RAR-klient utan två processer med lägsta prioritet "
+                        "som arbetar som sammanställningens skrivare")
     args = parser.parse_args(argv)
     if not 1 <= args.uploads <= 10_000 or not 1 <= args.clients <= 64 or not 0 <= args.inkorg <= 20_000:
         parser.error("högst 10 000 uppladdningar, 64 klienter och 20 000 rapporter i inkorgen")
