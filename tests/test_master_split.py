@@ -145,19 +145,61 @@ def test_no_helper_where_there_is_no_fork(batch: Consolidation, monkeypatch: pyt
     assert isinstance(rows, master_split.OwnRows)
 
 
-def test_the_part_deflated_ahead_is_stored_as_zipfile_stores_it(
+def test_the_sheets_deflated_ahead_are_stored_as_zipfile_stores_them(
     batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The largest part, deflated in a thread while the others are zipped, gives the same file."""
+    """Every sheet, deflated in a thread as soon as it is written, gives the same file."""
     monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)  # never ahead
     write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)  # the largest part ahead, however small
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)  # every sheet ahead, however small
     monkeypatch.setattr(master_zipping, "_PIECE", 1000)  # in other pieces than zipfile's
-    started = []
-    real_start = master_zipping._Ahead.start
-    monkeypatch.setattr(master_zipping._Ahead, "start",
-                        lambda self, files: real_start(self, files) or started.append((len(self.parts), self.parts)))
+    submitted, taken = [], []
+    real_submit, real_take = master_zipping._Ahead.submit, master_zipping._Ahead.take
+    monkeypatch.setattr(master_zipping._Ahead, "submit", lambda self, path: submitted.append(path) or real_submit(self, path))
+    monkeypatch.setattr(master_zipping._Ahead, "take",
+                        lambda self, name: (found := real_take(self, name)) and taken.append(name) or found)
     write_master(batch, tmp_path / "i_forvag.xlsx", helper=False)
-    assert [(count, left) for count, left in started] == [(1, {})]  # one part was deflated ahead, and taken
+    with zipfile.ZipFile(tmp_path / "i_forvag.xlsx") as packed:
+        sheets = [name for name in packed.namelist() if name.startswith("xl/worksheets/sheet")]
+    assert len(submitted) == len(set(submitted)) == len(sheets) == len(taken)  # each sheet once, and taken
+    assert sorted(taken) == sorted(submitted)
     assert (tmp_path / "i_forvag.xlsx").read_bytes() == (tmp_path / "i_tur.xlsx").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["i_forvag.xlsx", "i_tur.xlsx"]
+
+
+def test_a_sheet_that_fails_to_deflate_ahead_is_deflated_in_turn(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deflation ahead that fails (a full disk, say) leaves no file, and zipfile deflates the sheet."""
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
+    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    real_open, halves = open, []
+
+    def full_disk(path, mode="r", *args, **kwargs):  # the deflated file's first write fails
+        handle = real_open(path, mode, *args, **kwargs)
+        if str(path).endswith(".z"):
+            halves.append(str(path))
+            handle.write(b"half")
+            handle.close()
+            raise OSError(28, "No space left on device")
+        return handle
+
+    monkeypatch.setattr(master_zipping, "open", full_disk, raising=False)
+    write_master(batch, tmp_path / "trots_fel.xlsx", helper=False)
+    assert halves and not any(Path(half).exists() for half in halves)
+    assert (tmp_path / "trots_fel.xlsx").read_bytes() == (tmp_path / "i_tur.xlsx").read_bytes()
+
+
+def test_a_zipfile_without_the_entry_state_used_writes_the_sheet_the_plain_way(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another Python's zipfile, whose entries lack the state the copy of deflated bytes sets: the
+    sheet is written through the entry as ZipFile.write would, and the file is the same."""
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
+    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(master_zipping, "_ENTRY_STATE", (*master_zipping._ENTRY_STATE, "_not_in_any_python"))
+    write_master(batch, tmp_path / "vanligt.xlsx", helper=False)
+    assert (tmp_path / "vanligt.xlsx").read_bytes() == (tmp_path / "i_tur.xlsx").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["i_tur.xlsx", "vanligt.xlsx"]
