@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
+
+import pytest
 
 from test_web_http import make_client, web
 from webtools import GOOD, WARNED, api_send, examples, login  # noqa: F401
@@ -107,16 +110,40 @@ def test_the_master_and_board_jobs_run_only_on_idle_processor_time() -> None:
     assert os.sched_getscheduler(0) != os.SCHED_IDLE and scheduling()[2] != IOPRIO_IDLE
 
 
-def test_a_large_download_arrives_whole_in_large_pieces(tmp_path: Path) -> None:
+def test_a_large_download_arrives_whole_in_large_pieces_and_makes_way_for_uploads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """paced_download: the file whole, PIECE at a time, with its length and name; after each piece a
+    pause of PACE while an upload is being received, and none while none is."""
     from starlette.applications import Starlette
     from starlette.routing import Route
     from starlette.testclient import TestClient
 
-    from lagesrapport_xl.web.rar_routes import LARGE_CHUNK, _large_download
+    from lagesrapport_xl.web import priority
 
-    content = os.urandom(3 * LARGE_CHUNK + 12345)
+    content = os.urandom(3 * priority.PIECE + 12345)
     (tmp_path / "stor.zip").write_bytes(content)
-    app = Starlette(routes=[Route("/", lambda request: _large_download(tmp_path / "stor.zip", "application/zip"))])
-    answer = TestClient(app).get("/")
-    assert answer.content == content and answer.headers["content-type"] == "application/zip"
-    assert 'filename="stor.zip"' in answer.headers["content-disposition"]
+    uploads = UploadsFirst()
+    pauses: list[float] = []
+    real_make_way = UploadsFirst.make_way
+
+    async def counted(self: UploadsFirst, pause: float = priority.PACE) -> None:
+        started = time.monotonic()
+        await real_make_way(self, pause)
+        pauses.append(time.monotonic() - started)
+
+    app = Starlette(routes=[Route("/", lambda request: priority.paced_download(tmp_path / "stor.zip", "application/zip",
+                                                                                uploads))])
+    monkeypatch.setattr(UploadsFirst, "make_way", counted)
+    with TestClient(app) as client:
+        answer = client.get("/")
+        assert answer.content == content and answer.headers["content-type"] == "application/zip"
+        assert answer.headers["content-length"] == str(len(content))
+        assert 'filename="stor.zip"' in answer.headers["content-disposition"]
+        assert len(pauses) == 4 and max(pauses) < priority.PACE / 2  # no upload under way: no pause
+        pauses.clear()
+        uploads.in_flight = 1  # an upload is being received meanwhile
+        answer = client.get("/")
+        assert answer.content == content
+        assert len(pauses) == 4 and min(pauses) >= priority.PACE * 0.9
+

@@ -48,6 +48,7 @@ from .insats import find, template_plan, versions
 from .limits import Attempt, Refusal, account_key
 from .overview import FILE_COUNT_LABELS, Overview, build_overview, kept_overview, write_master_workbook
 from .paging import MAX_UNMATCHED_SHOWN, RowPage
+from .priority import paced_download
 from .server import SESSION_COOKIE, XLSX, Web
 from .utskick import UtskickError, issue_links, zip_bytes
 
@@ -313,7 +314,7 @@ class RarPages:
                                     title="Ingen sammanställning", **BACK)
         audit.log(self.store, "master", user_name=request.state.user.name, client=self.web.client(request),
                   detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
-        return _large_download(path, "application/zip")
+        return paced_download(path, "application/zip", self.web.uploads_first)
 
     async def board_report(self, request: Request) -> Response:
         refused, form = await self._post(request)
@@ -327,7 +328,7 @@ class RarPages:
                                     title="Ingen styrelserapport", **BACK)
         audit.log(self.store, "board_report", user_name=request.state.user.name, client=self.web.client(request),
                   detail=("bara godkända rapporter" if approved_only else "alla rapporter") + f"; {path.name}")
-        return _large_download(path, "application/pdf")
+        return paced_download(path, "application/pdf", self.web.uploads_first)
 
     async def download(self, request: Request) -> Response:
         """A stored file, under the name it was sent with."""
@@ -410,14 +411,3 @@ def _site(request: Request, web: Web) -> str:
     """The start of the links RAR sends out: the configured public address (`public_url`), else
     the address the kansli's own browser reached the server at (Web.site)."""
     return web.site(request)
-
-
-LARGE_CHUNK = 1 << 20  # bytes a large download is read and sent in
-
-
-def _large_download(path: Path, media_type: str) -> FileResponse:
-    """A master's zip (116 MB at 6 400 reports) in 1 MB pieces rather than Starlette's 64 kB: each
-    piece is a trip to a worker thread and through the event loop, which the uploads share."""
-    response = FileResponse(path, media_type=media_type, filename=path.name)
-    response.chunk_size = LARGE_CHUNK
-    return response
