@@ -11,7 +11,7 @@ prints the figures; tests/test_web_load.py asserts the account. No time is asser
 
 `--inkorg N` (issue 21) first fills the inbox with N generated reports (written once to
 out/loadtest/, in parallel, and reused), which the server logs as found at its start, then sends
-rounds of uploads in turn: alone, and while two logged-in RAR clients (processes of their own) keep
+rounds of uploads in turn: alone, and while two logged-in RAR clients (rar_clients.py: processes of their own) keep
 loading RAR's page and its JSON and pressing the master button (at least PAIRS of each, until a
 master has been written). An upload's latency should not depend on either. `--rar kontroll` puts
 two low-priority processes that work as the master's writer does in RAR's place: the cost of any
@@ -22,18 +22,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import hashlib
-import multiprocessing
 import os
-import queue
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +41,7 @@ from lagesrapport_xl.web.store import Store
 
 from .client import IntakeClient, local_server
 from .examples import bulk_files, demo_files, write_examples
+from .rar_clients import RarClients, RarWork
 
 PASSWORD = "lasttestens lösenord"  # a throwaway server's
 
@@ -246,211 +243,6 @@ def _copy_as(source: Path, target: Path, replaced: dict[str, str]) -> None:
             copy.writestr(info, data)
 
 
-@dataclass
-class RarWork:
-    """What the RAR client did while the uploads ran."""
-
-    pages: list[float] = field(default_factory=list)  # seconds per load of RAR's page
-    statuses: list[float] = field(default_factory=list)  # … of status.json
-    masters: list[float] = field(default_factory=list)  # … per master workbook, button to download
-    failures: list[str] = field(default_factory=list)
-    # (pressed, answered, downloaded) per press of the button, time.perf_counter(): made on the server
-    # until its answer came, then downloaded
-    master_spans: list[tuple[float, float, float]] = field(default_factory=list)
-
-    def during_master(self, sent: Sent, phase: str = "") -> bool:
-        """Was the upload under way while a master was being made or downloaded (`phase` "made" or
-        "downloaded": only then)? A press still waiting for its answer when the uploads ended
-        counts until then."""
-        end = sent.started + sent.seconds
-        spans = {"made": [(pressed, answered) for pressed, answered, _done in self.master_spans],
-                 "downloaded": [(answered, done) for _pressed, answered, done in self.master_spans],
-                 "": [(pressed, done) for pressed, _answered, done in self.master_spans]}[phase]
-        return any(first < end and sent.started < last for first, last in spans)
-
-
-MAX_FAILURES = 20  # RAR's client gives up after so many failed requests (the test reports them)
-LOGIN_TRIES = 10  # RAR's clients log in at the same moment: the server checks one password at a time
-
-
-def rar_at_work(url: str, stop: Any, work: RarWork, *, master: bool, written: Any = None,
-                pause: Pause | None = None) -> None:
-    """RAR's office at work until `stop` (an Event): RAR's page and its JSON in turn, or (`master`)
-    the master button again and again; `written` (an Event) is set once a master has been written;
-    no new step while `pause` holds it."""
-    client = IntakeClient(url, timeout=900)
-    for attempt in range(LOGIN_TRIES):  # the server checks one password of an account at a time
-        if client.login(PASSWORD):
-            break
-        time.sleep(0.5 * (attempt + 1))
-    else:
-        work.failures.append(f"inloggningen misslyckades {LOGIN_TRIES} gånger")
-        return
-
-    def page() -> None:
-        status, _headers, _body = client.request("/rar")
-        if status != 200:
-            raise RuntimeError(f"/rar answered {status}")
-
-    steps = ([("masters", client.master_bytes)] if master
-             else [("pages", page), ("statuses", client.status)])
-    turn = 0
-    pause = pause or Pause.never()
-    while not stop.is_set():
-        with pause.step() as go:
-            if not go:
-                continue
-            name, step = steps[turn % len(steps)]
-            turn += 1
-            started = time.perf_counter()
-            if name == "masters":
-                work.master_spans.append((started, float("inf"), float("inf")))
-            try:
-                step()
-            except (OSError, RuntimeError) as exc:
-                work.failures.append(f"{name}: {exc}")
-                if len(work.failures) >= MAX_FAILURES:
-                    return
-                time.sleep(0.2)
-                continue
-            getattr(work, name).append(time.perf_counter() - started)
-            if name == "masters":
-                work.master_spans[-1] = (started, client.answered, time.perf_counter())
-                if written is not None:
-                    written.set()
-
-
-class Pause:
-    """Holds RAR's clients between steps while the uploads are timed alone: `go` (an Event) set lets
-    them work, `working` (a shared count) says how many steps are under way."""
-
-    def __init__(self, go: Any, working: Any):
-        self.go, self.working = go, working
-
-    @classmethod
-    def never(cls) -> Pause:
-        go = threading.Event()
-        go.set()
-        return cls(go, None)
-
-    @contextlib.contextmanager
-    def step(self) -> Iterator[bool]:
-        """Whether a step may be taken now (if not, after a short wait for it): counted as under way
-        before `go` is asked, so that hold() never misses a step that is starting."""
-        self._count(1)
-        if not self.go.is_set():
-            self._count(-1)
-            self.go.wait(0.1)
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            self._count(-1)
-
-    def _count(self, change: int) -> None:
-        if self.working is not None:
-            with self.working.get_lock():
-                self.working.value += change
-
-    def hold(self, patience: float = 900) -> None:
-        """No new step from now on; returns once none is under way (or after `patience` seconds)."""
-        self.go.clear()
-        deadline = time.monotonic() + patience
-        while self.working.value and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def release(self) -> None:
-        self.go.set()
-
-
-def _rar_process(url: str, stop: Any, written: Any, results: Any, master: bool, pause: Pause) -> None:
-    """One RAR client in a process of its own (see RarClients); its RarWork goes to `results`."""
-    work = RarWork()
-    try:
-        rar_at_work(url, stop, work, master=master, written=written, pause=pause)
-    except Exception as exc:  # noqa: BLE001 - reported with the figures, never lost
-        work.failures.append(f"{type(exc).__name__}: {exc}")
-    results.put(work)
-
-
-def _idle_load(folder: Path, stop: Any, written: Any, results: Any, _master: bool, pause: Pause) -> None:
-    """The control (--rar kontroll): no RAR client but a process at the lowest priority that works
-    as the master's writer does, in rounds until `stop` (at most CONTROL_ROUNDS): a table of 300 MB
-    made in memory, written out as cell XML (240 MB) to a file, deleted. Two of them are what the
-    master and its helper process are to the machine; what they cost the uploads is what any
-    background work costs them here, however low its priority."""
-    from lagesrapport_xl.web.background import lower_priority
-
-    lower_priority()
-    work = RarWork()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"kontroll-{os.getpid()}.xml"
-    rounds = 0
-    while rounds < CONTROL_ROUNDS and not stop.is_set():
-        with pause.step() as go:
-            if not go:
-                continue
-            rounds += 1
-            started = time.perf_counter()
-            rows = [(f"Rapport {row} " * 60, row, row * 0.5) for row in range(CONTROL_ROWS)]  # 300 MB, as a master's
-            with open(path, "w", encoding="utf-8") as out:
-                for row, (text, number, share) in enumerate(rows, 1):
-                    out.write(f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{text}</t></is></c>'
-                              f'<c r="B{row}"><v>{number}</v></c><c r="C{row}"><v>{share}</v></c></row>')
-            del rows
-            path.unlink()
-            done = time.perf_counter()
-            work.masters.append(done - started)
-            work.master_spans.append((started, done, done))
-            written.set()
-    results.put(work)
-
-
-CONTROL_ROUNDS = 200
-CONTROL_ROWS = 200_000  # rows of the control's table: about 300 MB in memory, as a master of 6 400 reports
-
-
-class RarClients:
-    """RAR's clients, each in a process of its own: downloading and saving a master of 6 400 reports
-    (150 MB) is a second of Python's work, which in this process would have held up the threads
-    that time the uploads, so an upload would have seemed slower than the server made it.
-    time.perf_counter is the system's monotonic clock, the same in every process."""
-
-    def __init__(self, url: str, folder: Path, masters: Sequence[bool | None]):
-        """`masters`: per client, whether it presses the master button (None: the control, _idle_load)."""
-        context = multiprocessing.get_context("spawn")  # never a fork of a process with threads
-        self.stop, self.written, self.results = context.Event(), context.Event(), context.Queue()
-        self.pause = Pause(context.Event(), context.Value("i", 0))  # held until release()
-        self.processes = [
-            context.Process(target=_rar_process, daemon=True,
-                            args=(url, self.stop, self.written, self.results, master, self.pause))
-            if master is not None else
-            context.Process(target=_idle_load, daemon=True,
-                            args=(folder, self.stop, self.written, self.results, False, self.pause))
-            for master in masters
-        ]
-        for process in self.processes:
-            process.start()
-
-    def finish(self) -> RarWork:
-        """Stop them and add up what they did (a client that does not answer in time: a failure)."""
-        self.stop.set()
-        self.pause.release()
-        work = RarWork()
-        for _process in self.processes:
-            try:
-                done: RarWork = self.results.get(timeout=900)
-            except queue.Empty:
-                work.failures.append("en RAR-klient svarade inte")
-                continue
-            for name in ("pages", "statuses", "masters", "failures", "master_spans"):
-                getattr(work, name).extend(getattr(done, name))
-        for process in self.processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.kill()
-        return work
 
 
 # Rounds of uploads alone and while RAR works, in turn (the machine's speed drifts over a run; rounds
@@ -495,7 +287,7 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
         page_started = time.perf_counter()
         first = client.status()
         first_page = time.perf_counter() - page_started
-        rar = RarClients(url, folder / "sammanstallningar", RAR_WORK[rar_work])
+        rar = RarClients(url, PASSWORD, folder / "sammanstallningar", RAR_WORK[rar_work])
         alone: list[Sent] = []
         busy: list[Sent] = []
         for _pair in range(PAIRS):  # alone and busy in turn
