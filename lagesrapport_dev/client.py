@@ -106,8 +106,8 @@ class IntakeClient:
         status, _headers, answer = self.request("/api/uploads", body, headers)
         return status, json.loads(answer)
 
-    def _form(self, path: str, page: str, fields: dict[str, str], sink: Callable[[bytes], object] | None = None
-              ) -> tuple[int, dict[str, str], bytes]:
+    def _form(self, path: str, page: str, fields: dict[str, str],
+              sink: Callable[[bytes], object] | None = None) -> tuple[int, dict[str, str], bytes]:
         """Submit a form of `page` with its CSRF token, as a browser would (`sink` as for request)."""
         status, _headers, html = self.request(page)
         token = _CSRF.search(html.decode("utf-8"))
@@ -132,7 +132,7 @@ class IntakeClient:
         """Press the button on RAR's page and take the zip as a browser on another machine would,
         without keeping it here (the load test: 150 MB written to this machine's disk at each press
         would be this client's cost, not the server's); returns its size."""
-        taken = [0, b""]
+        taken: list = [0, b""]  # bytes so far, the first four
 
         def count(piece: bytes) -> None:
             taken[0] += len(piece)
@@ -144,7 +144,7 @@ class IntakeClient:
             raise RuntimeError(f"no master workbook ({status})")
         if int(headers.get("content-length", taken[0])) != taken[0]:
             raise RuntimeError(f"the master's zip came short ({taken[0]} bytes)")
-        return int(taken[0])
+        return taken[0]
 
     def master(self, folder: str | Path, *, approved_only: bool = False) -> Path:
         """Press the button on RAR's page, save its zip into `folder` and unpack it there (the

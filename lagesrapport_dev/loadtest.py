@@ -11,9 +11,10 @@ prints the figures; tests/test_web_load.py asserts the account. No time is asser
 
 `--inkorg N` (issue 21) first fills the inbox with N generated reports (written once to
 out/loadtest/, in parallel, and reused), which the server logs as found at its start, then sends
-rounds of uploads in turn: alone, and while two logged-in RAR clients (rar_clients.py: processes of their own) keep
-loading RAR's page and its JSON and pressing the master button (at least PAIRS of each, until a
-master has been written). An upload's latency should not depend on either. `--rar kontroll` puts
+PAIRS rounds of uploads alone, each followed by rounds while two logged-in RAR clients
+(rar_clients.py, processes of their own) keep loading RAR's page and its JSON and pressing the
+master button, until a master has been made and downloaded meanwhile. An upload's latency should
+not depend on either. `--rar kontroll` puts
 two low-priority processes that work as the master's writer does in RAR's place: the cost of any
 background work on the machine, to compare with.
 """
@@ -243,8 +244,6 @@ def _copy_as(source: Path, target: Path, replaced: dict[str, str]) -> None:
             copy.writestr(info, data)
 
 
-
-
 # Rounds of uploads alone and while RAR works, in turn (the machine's speed drifts over a run; rounds
 # in turn see the same drift): PAIRS of them; each time RAR works, rounds until a master has been
 # made and downloaded meanwhile, at most BUSY_ROUNDS.
@@ -259,14 +258,15 @@ def _latencies(sent: Sequence[Sent]) -> str:
 
 
 # --rar: which RAR clients (True: the master button, False: the page and its JSON, None: the control)
-RAR_WORK: dict[str, tuple[bool | None, ...]] = {"bada": (False, True), "sidor": (False,), "sammanstallning": (True,),
-                                                "kontroll": (None, None)}
+RAR_WORK: dict[str, tuple[bool | None, ...]] = {
+    "bada": (False, True), "sidor": (False,), "sammanstallning": (True,), "kontroll": (None, None),
+}
 
 
-def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path, rar_work: str = "bada",
-                    prefilled: Path = PREFILLED) -> tuple[list[str], list[str]]:
-    """Uploads alone, then while RAR works, against an inbox of `reports` reports (generated once
-    into `prefilled`): (lines, problems)."""
+def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folder: Path,
+                    rar_work: str = "bada", prefilled: Path = PREFILLED) -> tuple[list[str], list[str]]:
+    """Uploads alone and while RAR works, in turn, against an inbox of `reports` reports (generated
+    once into `prefilled`): (lines, problems)."""
     inbox = folder / "inkorg"
     inbox.mkdir(parents=True)
     started = time.perf_counter()
@@ -320,8 +320,8 @@ def run_large_inbox(reports: int, count: int, clients: int, distinct: int, folde
     lines = [
         f"Inkorg med {reports} rapporter: servern klar efter {_seconds(ready)} (loggade {first['uploads']['found']} "
         f"filer som funna vid start), RAR:s första sida på {_seconds(first_page)}",
-        f"{len(alone)} uppladdningar från {clients} klienter, ensamma (i {PAIRS} omgångar, varvade med dem medan RAR "
-        f"arbetar): {_latencies(alone)}",
+        f"{len(alone)} uppladdningar från {clients} klienter, ensamma (i {PAIRS} omgångar, varvade med dem "
+        f"medan RAR arbetar): {_latencies(alone)}",
         f"{len(busy)} uppladdningar från {clients} klienter medan RAR arbetar: {_latencies(busy)}",
         *_by_master(busy, work),
         f"RAR under tiden: {len(work.pages)} sidvisningar ({_spread(work.pages)}), {len(work.statuses)} "
@@ -361,8 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                         "RAR:s sida och sammanställningsknappen används (t.ex. 6400)")
     parser.add_argument("--rar", choices=sorted(RAR_WORK), default="bada",
                         help="med --inkorg: vad RAR gör under tiden – sidan och status.json, sammanställningsknappen "
-                        "eller båda (standard); kontroll: ingen RAR-klient utan två processer med lägsta prioritet "
-                        "som arbetar som sammanställningens skrivare")
+                        "eller båda (standard); kontroll: ingen RAR-klient utan två processer med lägsta "
+                        "prioritet som arbetar som sammanställningens skrivare")
     args = parser.parse_args(argv)
     if not 1 <= args.uploads <= 10_000 or not 1 <= args.clients <= 64 or not 0 <= args.inkorg <= 20_000:
         parser.error("högst 10 000 uppladdningar, 64 klienter och 20 000 rapporter i inkorgen")

@@ -6,6 +6,7 @@ does, in RAR's place."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import queue
@@ -39,10 +40,8 @@ class RarWork:
         "downloaded": only then)? A press still waiting for its answer when the uploads ended
         counts until then."""
         end = sent.started + sent.seconds
-        spans = {"made": [(pressed, answered) for pressed, answered, _done in self.master_spans],
-                 "downloaded": [(answered, done) for _pressed, answered, done in self.master_spans],
-                 "": [(pressed, done) for pressed, _answered, done in self.master_spans]}[phase]
-        return any(first < end and sent.started < last for first, last in spans)
+        first, last = {"made": (0, 1), "downloaded": (1, 2), "": (0, 2)}[phase]  # places in a span
+        return any(span[first] < end and sent.started < span[last] for span in self.master_spans)
 
 
 MAX_FAILURES = 20  # RAR's client gives up after so many failed requests (the test reports them)
@@ -151,10 +150,10 @@ def _rar_process(url: str, password: str, stop: Any, written: Any, results: Any,
     results.put(work)
 
 
-def _idle_load(folder: Path, stop: Any, written: Any, results: Any, _master: bool, pause: Pause) -> None:
+def _idle_load(folder: Path, stop: Any, written: Any, results: Any, pause: Pause) -> None:
     """The control (--rar kontroll): no RAR client but a process at the lowest priority that works
-    as the master's writer does, in rounds until `stop` (at most CONTROL_ROUNDS): a table of 300 MB
-    made in memory, written out as cell XML (240 MB) to a file, deleted. Two of them are what the
+    as the master's writer does, in rounds until `stop` (at most CONTROL_ROUNDS): a table of about
+    200 MB made in memory, written out as cell XML (200 MB) to a file, deleted. Two of them are what the
     master and its helper process are to the machine; what they cost the uploads is what any
     background work costs them here, however low its priority."""
     from lagesrapport_xl.web.background import lower_priority
@@ -170,7 +169,7 @@ def _idle_load(folder: Path, stop: Any, written: Any, results: Any, _master: boo
                 continue
             rounds += 1
             started = time.perf_counter()
-            rows = [(f"Rapport {row} " * 60, row, row * 0.5) for row in range(CONTROL_ROWS)]  # 300 MB, as a master's
+            rows = [(f"Rapport {row} " * 60, row, row * 0.5) for row in range(CONTROL_ROWS)]
             with open(path, "w", encoding="utf-8") as out:
                 for row, (text, number, share) in enumerate(rows, 1):
                     out.write(f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>{text}</t></is></c>'
@@ -185,7 +184,7 @@ def _idle_load(folder: Path, stop: Any, written: Any, results: Any, _master: boo
 
 
 CONTROL_ROUNDS = 200
-CONTROL_ROWS = 200_000  # rows of the control's table: about 300 MB in memory, as a master of 6 400 reports
+CONTROL_ROWS = 200_000  # rows of the control's table: about 200 MB in memory, as a master of 6 400 reports
 
 
 class RarClients:
@@ -204,7 +203,7 @@ class RarClients:
                             args=(url, password, self.stop, self.written, self.results, master, self.pause))
             if master is not None else
             context.Process(target=_idle_load, daemon=True,
-                            args=(folder, self.stop, self.written, self.results, False, self.pause))
+                            args=(folder, self.stop, self.written, self.results, self.pause))
             for master in masters
         ]
         for process in self.processes:
@@ -221,8 +220,8 @@ class RarClients:
             except queue.Empty:
                 work.failures.append("en RAR-klient svarade inte")
                 continue
-            for name in ("pages", "statuses", "masters", "failures", "master_spans"):
-                getattr(work, name).extend(getattr(done, name))
+            for kept in dataclasses.fields(RarWork):
+                getattr(work, kept.name).extend(getattr(done, kept.name))
         for process in self.processes:
             process.join(timeout=60)
             if process.is_alive():

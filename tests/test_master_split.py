@@ -155,7 +155,8 @@ def test_the_sheets_deflated_ahead_are_stored_as_zipfile_stores_them(
     monkeypatch.setattr(master_zipping, "_PIECE", 1000)  # in other pieces than zipfile's
     submitted, taken = [], []
     real_submit, real_take = master_zipping._Ahead.submit, master_zipping._Ahead.take
-    monkeypatch.setattr(master_zipping._Ahead, "submit", lambda self, path: submitted.append(path) or real_submit(self, path))
+    monkeypatch.setattr(master_zipping._Ahead, "submit",
+                        lambda self, path: submitted.append(path) or real_submit(self, path))
     monkeypatch.setattr(master_zipping._Ahead, "take",
                         lambda self, name: (found := real_take(self, name)) and taken.append(name) or found)
     write_master(batch, tmp_path / "i_forvag.xlsx", helper=False)

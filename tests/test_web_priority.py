@@ -132,8 +132,10 @@ def test_a_large_download_arrives_whole_in_large_pieces_and_makes_way_for_upload
         await real_make_way(self, pause)
         pauses.append(time.monotonic() - started)
 
-    app = Starlette(routes=[Route("/", lambda request: priority.paced_download(tmp_path / "stor.zip", "application/zip",
-                                                                                uploads))])
+    def download(request: object) -> object:
+        return priority.paced_download(tmp_path / "stor.zip", "application/zip", uploads)
+
+    app = Starlette(routes=[Route("/", download)])
     monkeypatch.setattr(UploadsFirst, "make_way", counted)
     with TestClient(app) as client:
         answer = client.get("/")

@@ -57,7 +57,7 @@ class _Ahead:
         except OSError:
             return
         if self.pool is None:  # a thread a core and one more: the largest sheet need not wait its turn
-            self.pool = ThreadPoolExecutor(max_workers=(os.cpu_count() or 1) + 1, thread_name_prefix="deflate")
+            self.pool = ThreadPoolExecutor((os.cpu_count() or 1) + 1, thread_name_prefix="deflate")
         self.parts[path] = self.pool.submit(_deflate, path)
 
     def take(self, name: str) -> Deflated | None:
@@ -131,21 +131,16 @@ class _AheadZipFile(zipfile.ZipFile):
         zinfo.compress_type = zipfile.ZIP_DEFLATED
         zinfo._compresslevel = LEVEL  # type: ignore[attr-defined] # as ZipFile.write sets it
         with self.open(zinfo, "w") as entry:
-            if not all(hasattr(entry, name) for name in _ENTRY_STATE):  # another Python's zipfile: the plain way
+            if not all(hasattr(entry, name) for name in _ENTRY_STATE):  # another Python's zipfile: as usual
                 with open(filename, "rb") as part:
                     shutil.copyfileobj(part, entry, _COPY)
                 return
             entry._compressor = _Written()  # ZipFile's own writer, told what it would have counted
             with open(deflated.path, "rb") as source:
-                self._copy(source, entry, deflated)
-
-    @staticmethod
-    def _copy(source: Any, entry: Any, deflated: Deflated) -> None:
-        out = entry._fileobj
-        while piece := source.read(_COPY):
-            out.write(piece)
-            entry._compress_size += len(piece)
-        entry._file_size, entry._crc = deflated.size, deflated.crc
+                while piece := source.read(_COPY):
+                    entry._fileobj.write(piece)
+                    entry._compress_size += len(piece)
+            entry._file_size, entry._crc = deflated.size, deflated.crc
 
 
 class _AheadPackager(xlsxwriter.workbook.Packager):

@@ -24,6 +24,7 @@ at most PACE a megabyte longer (3 s at 6 400 reports); with no upload under way 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,7 +76,7 @@ def paced_download(path: Path, media_type: str, uploads: UploadsFirst) -> Stream
     after each piece (UploadsFirst.make_way). The file is opened now: one removed meanwhile is
     still sent whole."""
     handle = open(path, "rb")  # noqa: SIM115 - closed when the last piece is sent (or the client leaves)
-    size = path.stat().st_size
+    size = os.fstat(handle.fileno()).st_size  # the opened file's, whatever is at `path` by then
 
     async def pieces() -> AsyncIterator[bytes]:
         try:
