@@ -168,6 +168,40 @@ def test_the_sheets_deflated_ahead_are_stored_as_zipfile_stores_them(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["i_forvag.xlsx", "i_tur.xlsx"]
 
 
+@pytest.mark.parametrize("kind", ["fork", "spawn"])
+def test_the_rows_stay_where_they_were_written_until_the_sheet_is_deflated(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A large sheet's file is written without its rows (this process's and the helper's): they are
+    read from their own files as the sheet is deflated, and the file is the same as with them copied in."""
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)  # rows copied into every sheet, zipped in turn
+    write_master(batch, tmp_path / "kopierat.xlsx", helper=False)
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    if kind == "spawn":
+        monkeypatch.setattr(master_split, "FORK_CELLS", 0)
+    kept, short = [], []
+    real_keep, real_submit = master_zipping.Splices.keep, master_zipping._Ahead.submit
+
+    def keep(self, part, at, pieces, files):  # noqa: ANN001, ANN202
+        taken = real_keep(self, part, at, pieces, files)
+        kept.append((part, taken, [getattr(file, "name", None) for file, _, _ in pieces]))
+        return taken
+
+    def submit(self, path):  # noqa: ANN001, ANN202 - the sheet's file as written, without its rows
+        short.append(os.path.getsize(path) < self.splices.size(path))
+        return real_submit(self, path)
+
+    monkeypatch.setattr(master_zipping.Splices, "keep", keep)
+    monkeypatch.setattr(master_zipping._Ahead, "submit", submit)
+    write_master(batch, tmp_path / "på_plats.xlsx", helper=True)
+    assert kept and all(taken for _, taken, _ in kept)
+    assert short.count(True) == len(kept)  # each of those sheets' files lacked its rows when deflated
+    helper_blocks = [name for _, _, names in kept for name in names if str(name).endswith(".xml")]
+    assert helper_blocks  # rows the helper wrote, read from its files
+    assert (tmp_path / "på_plats.xlsx").read_bytes() == (tmp_path / "kopierat.xlsx").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kopierat.xlsx", "på_plats.xlsx"]
+
+
 def test_a_sheet_that_fails_to_deflate_ahead_is_deflated_in_turn(
     batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,9 +16,8 @@ import datetime as dt
 import math
 import os
 import re
-import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_range
@@ -111,6 +110,7 @@ class StreamingWorksheet(Worksheet):
         self.blocks: list[tuple[int, Callable[[], str]]] = []
         self._taken: list[tuple[int, str]] = []
         self.chart_data: dict[tuple[int, int], Any] = {}  # cells a chart draws, for its cached values
+        self.splices: Any = None  # zipping.Splices while the workbook closes (set by its packager)
 
     def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
                   options: dict[str, Any] | None = None) -> int:
@@ -298,27 +298,39 @@ class StreamingWorksheet(Worksheet):
         super()._write_dimension()
 
     def _write_sheet_data(self) -> None:
-        """At close: the rows collected in the temporary file, in place of XlsxWriter's own. Both
-        files are UTF-8, so the bytes are copied as they are (not decoded and encoded again)."""
+        """At close: the rows collected in the temporary file, in place of XlsxWriter's own, with
+        the rows written elsewhere at their places. Both files are UTF-8, so the bytes are copied as
+        they are (not decoded and encoded again) — or not copied at all: while the workbook closes
+        with zipping.quick_zip, `splices` takes a large sheet's rows where they are."""
         self._flush_row()
         self._rows.flush()
         rows = self._rows.buffer
-        if not rows.tell() and not any(os.path.getsize(path) for _, path in self._taken):
-            self._xml_empty_tag("sheetData")
-        else:
+        end = rows.tell()
+        files: list[Any] = [self._rows]
+        try:
+            pieces, done = [], 0
+            for offset, path in self._taken:  # the rows before each place, then the rows for it
+                block = open(path, "rb")  # noqa: SIM115 - closed below, or by splices
+                files.append(block)
+                pieces += [(rows, done, offset - done), (block, 0, os.fstat(block.fileno()).st_size)]
+                done = offset
+            pieces.append((rows, done, end - done))
+            if not any(size for _, _, size in pieces):
+                self._xml_empty_tag("sheetData")
+                return
             self.fh.write("<sheetData>")
             self.fh.flush()  # a file XlsxWriter opened as UTF-8 text (this workbook is never in_memory)
             out = self.fh.buffer
-            rows.seek(0)
-            done = 0
-            for offset, path in self._taken:  # the rows before each place, then the rows for it
-                _copy(rows, out, offset - done)
-                done = offset
-                with open(path, "rb") as block:
-                    shutil.copyfileobj(block, out, _COPY_CHUNK)
-            shutil.copyfileobj(rows, out, _COPY_CHUNK)
+            if self.splices is not None and self.splices.keep(self.fh.name, out.tell(), pieces, files):
+                files = []  # the splices' now
+            else:
+                for piece in pieces:
+                    for chunk in read_range(*piece):
+                        out.write(chunk)
             self.fh.write("</sheetData>")
-        self._rows.close()
+        finally:
+            for file in files:
+                file.close()
 
     def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int) -> list[Any]:
         """A chart's cached values, from the cells the writer kept for it (see chart_data)."""
@@ -355,14 +367,17 @@ class StreamingWorksheet(Worksheet):
 _COPY_CHUNK = 1 << 16  # 64 kB: a megabyte at a time cost the peak memory of a batch a megabyte
 
 
-def _copy(source: Any, target: Any, size: int) -> None:
-    """`size` bytes from one binary file to another, a chunk at a time."""
+def read_range(file: Any, start: int, size: int) -> Iterator[bytes]:
+    """`size` bytes of a binary file from `start`, a chunk at a time (pread: the file's position is
+    left alone, so another thread may read it meanwhile)."""
+    handle = file.fileno()
     while size > 0:
-        piece = source.read(min(size, _COPY_CHUNK))
+        piece = os.pread(handle, min(size, _COPY_CHUNK), start)
         if not piece:
-            raise OSError("the sheet's rows file is shorter than written")
-        target.write(piece)
+            raise OSError(f"{getattr(file, 'name', 'a file')} is shorter than written")
+        start += len(piece)
         size -= len(piece)
+        yield piece
 
 
 def chart_value(written: Any, formula: bool) -> Any:
