@@ -57,13 +57,31 @@ def test_the_split_master_is_the_same_file(
 def test_half_the_rows_are_handed_and_charts_stay(batch: Consolidation) -> None:
     costs = _row_costs(place_tables(batch)[0])
     handed = master_split.handed_tables(costs, "fork")
-    stays = {key for key, _, must in costs if must}
+    stays = {table.key for table in costs if table.stays}
     assert {"participants_latest", "budget_by_initiative", "about"} <= stays  # charts, and Om's own formats
     assert handed and not handed & stays
-    total = sum(cost for _, cost, _ in costs)
-    there = sum(cost for key, cost, _ in costs if key in handed)
+    total = sum(table.cost for table in costs)
+    there = sum(table.cost for table in costs if table.key in handed)
     assert 0.3 * total < there <= master_split.HELPER_SHARE["fork"] * total
     assert master_split.handed_tables(costs, None) == frozenset()
+
+
+def test_a_fresh_helper_is_not_handed_the_long_texts(batch: Consolidation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing the Texter sheet's texts down for a fresh process costs more than it saves; a fork
+    reads them where they are, and may take them."""
+    monkeypatch.setattr(master_writer, "TEXT_CHARS", 1)  # texts so long that the Texter sheet is the costliest
+    costs = _row_costs(place_tables(batch)[0])
+    with_texts = {table.key for table in costs if table.texts}
+    assert "texts" in with_texts and "budget" not in with_texts
+    assert max(costs, key=lambda table: table.cost).key == "texts"
+    spawned = master_split.handed_tables(costs, "spawn")
+    assert spawned and not spawned & with_texts
+    total = sum(table.cost for table in costs)
+    assert sum(table.cost for table in costs if table.key in spawned) <= master_split.HELPER_SHARE["spawn"] * total
+    monkeypatch.setattr(master_split, "HELPER_SHARE", {"fork": 1.0, "spawn": 1.0})  # room for every table
+    movable = {table.key for table in costs if not table.stays}
+    assert master_split.handed_tables(costs, "fork") == movable
+    assert master_split.handed_tables(costs, "spawn") == movable - with_texts
 
 
 def test_a_long_text_costs_by_its_length(batch: Consolidation, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,9 +90,9 @@ def test_a_long_text_costs_by_its_length(batch: Consolidation, monkeypatch: pyte
     placements = place_tables(batch)[0]
     texts = placements["texts"]
     long_texts = [c.key for c in texts.table.columns if c.kind == "long_text"]
-    short = dict((key, cost) for key, cost, _ in _row_costs(placements))
+    short = {table.key: table.cost for table in _row_costs(placements)}
     monkeypatch.setattr(master_writer, "TEXT_CHARS", 10)  # the examples' texts, as long as the benchmark's
-    costs = dict((key, cost) for key, cost, _ in _row_costs(placements))
+    costs = {table.key: table.cost for table in _row_costs(placements)}
     mean = {key: sum(len(t) for t in texts.table.values(key) if t) / texts.rows for key in long_texts}
     assert costs["texts"] == texts.rows * (len(texts.table.columns) + sum(round(m / 10) for m in mean.values()))
     assert costs["texts"] > 3 * short["texts"] and costs["budget"] == short["budget"]
