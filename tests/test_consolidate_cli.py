@@ -111,6 +111,37 @@ def test_console_script_exit_code(inbox: Path, tmp_path: Path) -> None:
     assert (tmp_path / "m.xlsx").exists()
 
 
+def test_the_collector_is_paused_from_the_first_file_to_the_masters_last_byte(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading and the master pause the cyclic collector themselves; between them (the cache's
+    closing, the lap) it scanned the whole consolidation. The command is one batch, and the
+    collector runs again after it."""
+    import gc
+
+    from lagesrapport_xl.consolidate import batch
+    from lagesrapport_xl.master import writer
+
+    seen = []
+    real_consolidate, real_write = batch.consolidate, writer.write_master
+
+    def consolidate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        done = real_consolidate(*args, **kwargs)
+        seen.append(("läst", gc.isenabled()))
+        return done
+
+    def write_master(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        seen.append(("skriver", gc.isenabled()))
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "consolidate", consolidate)
+    monkeypatch.setattr(writer, "write_master", write_master)
+    assert gc.isenabled()
+    assert main(["consolidate", str(inbox), "-o", str(tmp_path / "m.xlsx"), "-q"]) == 0
+    assert seen == [("läst", False), ("skriver", False)]
+    assert gc.isenabled() and (tmp_path / "m.xlsx").exists()
+
+
 def test_the_program_runs_main_and_leaves_its_objects_to_the_exit(inbox: Path, tmp_path: Path) -> None:
     """`lagesrapport` (and `python -m lagesrapport_xl`) is main() on the command line; what the run
     made is frozen for the interpreter's exit, so no last garbage collection walks through it."""
