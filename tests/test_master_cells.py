@@ -177,3 +177,36 @@ def test_a_long_table_is_declared_as_xlsxwriter_declares_it(tmp_path: Path, tota
             parts.append((package.read("xl/tables/table1.xml"), filters))
     assert parts[0] == parts[1]
     assert b'ref="B3:C204"' in parts[0][0] if total_row else b'ref="B3:C203"' in parts[0][0]
+
+
+def _chart_xml(path: Path, quick: bool) -> bytes:
+    """chart1.xml of a bar chart over awkward cells: texts to escape, a control character, blanks,
+    a text among the numbers; drawn from the cells XlsxWriter keeps, with or without quick_caches."""
+    from lagesrapport_xl.master.chart_cache import quick_caches
+
+    names = ["A & B <AB>", 'Citat "x"', None, "Tab\there", "_x0041_ kod", "Åsa\u0001", "vanlig"]
+    values = [1.5, None, 3, "text", 0.1 + 0.2, -7, 1e21]
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Blad")
+    for row, (name, value) in enumerate(zip(names, values)):
+        if name is not None:
+            ws.write_string(row, 0, name)
+        if isinstance(value, str):
+            ws.write_string(row, 1, value)
+        elif value is not None:
+            ws.write_number(row, 1, value)
+    chart = wb.add_chart({"type": "bar"})
+    if quick:
+        chart = quick_caches(chart)
+    chart.add_series({"categories": ["Blad", 0, 0, len(names) - 1, 0], "values": ["Blad", 0, 1, len(names) - 1, 1]})
+    ws.insert_chart(10, 0, chart)
+    wb.close()
+    with zipfile.ZipFile(path) as packed:
+        return packed.read("xl/charts/chart1.xml")
+
+
+def test_a_charts_cached_values_are_written_exactly_as_xlsxwriter_writes_them(tmp_path: Path) -> None:
+    mine = _chart_xml(tmp_path / "snabb.xlsx", quick=True)
+    assert mine == _chart_xml(tmp_path / "xlsxwriter.xlsx", quick=False)
+    assert b"<c:strCache>" in mine and b"<c:numCache>" in mine and b"A &amp; B &lt;AB&gt;" in mine
+    assert b"_x005F_x0041_ kod" in mine and b"_x0001_" in mine

@@ -26,6 +26,7 @@ from ..common.memory import batch_gc
 from ..consolidate.consolidation import Consolidation
 from ..consolidate.tables import Table
 from .cells import MasterFormats
+from .chart_cache import quick_caches
 from .formulas import FormulaRenderer, named_cells
 from .placement import Placement, place_tables
 from .printing import print_setup
@@ -105,7 +106,7 @@ def _chart(wb: xlsxwriter.Workbook, ws: Worksheet, sheet: str, drawn: Chart, pla
     placement = placements[drawn.table]
     first, last = placement.first_data_row, placement.last_data_row
     category = placement.col(drawn.categories)
-    chart = wb.add_chart({"type": "bar"})
+    chart = quick_caches(wb.add_chart({"type": "bar"}))
     for series in drawn.series:
         col = placement.col(series.column)
         chart.add_series(
