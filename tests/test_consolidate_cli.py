@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -140,6 +141,29 @@ def test_the_collector_is_paused_from_the_first_file_to_the_masters_last_byte(
     assert main(["consolidate", str(inbox), "-o", str(tmp_path / "m.xlsx"), "-q"]) == 0
     assert seen == [("läst", False), ("skriver", False)]
     assert gc.isenabled() and (tmp_path / "m.xlsx").exists()
+
+
+def test_the_cache_closes_while_the_master_is_written_and_before_the_command_ends(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Closing the cache writes its last pages to the disk; that goes on in a thread beside the
+    master, and the command returns only when it is done: the next run finds every file there."""
+    import threading
+
+    from lagesrapport_xl.consolidate.cache import ReportCache
+
+    closed, real_close = [], ReportCache.close
+
+    def close(self):  # noqa: ANN001, ANN202
+        real_close(self)
+        closed.append((threading.current_thread() is threading.main_thread(), self._db is None))
+
+    monkeypatch.setattr(ReportCache, "close", close)
+    cache = tmp_path / "cache.sqlite"
+    for run in ("första", "andra"):
+        assert main(["consolidate", str(inbox), "-o", str(tmp_path / f"{run}.xlsx"), "--cache", str(cache)]) == 0
+        assert closed.pop() == (False, True) and not closed  # once, in a thread, done when main returned
+    assert re.search(r"Cache: [1-9]\d* filer kända sedan tidigare, 0 lästa nu", capsys.readouterr().out)
 
 
 def test_the_program_runs_main_and_leaves_its_objects_to_the_exit(inbox: Path, tmp_path: Path) -> None:

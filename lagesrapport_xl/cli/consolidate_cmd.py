@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TextIO
@@ -256,14 +257,20 @@ def _import_writers() -> None:
 def run(args: argparse.Namespace) -> int:
     """The command, as one batch for the cyclic garbage collector (common.memory.batch_gc): reading
     and the master pause it already, and between them it scanned the whole consolidation (6 400
-    reports, warm: 0.2–0.3 s of a 2.5 s run)."""
+    reports, warm: 0.2–0.3 s of a 2.5 s run). The cache is closed in a thread meanwhile; the
+    command ends when it is closed."""
     from ..common.memory import batch_gc
 
-    with batch_gc():
-        return _run(args)
+    meanwhile: list[threading.Thread] = []  # what may go on while the master is written
+    try:
+        with batch_gc():
+            return _run(args, meanwhile)
+    finally:
+        for thread in meanwhile:
+            thread.join()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, meanwhile: list[threading.Thread]) -> int:
     from ..consolidate.batch import DEFAULT_TOLERANCE, consolidate
     from ..consolidate.inputs import InputError
     from ..form.spec import load_spec
@@ -307,8 +314,10 @@ def _run(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     finally:
-        if report_cache is not None:
-            report_cache.close()
+        if report_cache is not None:  # its last writes reach the disk while the master is written (6 400
+            closing = threading.Thread(target=report_cache.close, name="cache-close")  # reports: 0.07 s)
+            closing.start()
+            meanwhile.append(closing)
     if not consolidation.files:
         print(f"Inga filer hittades i: {', '.join(args.inputs)}. Ingen sammanställning skrevs.", file=sys.stderr)
         return 1
