@@ -143,26 +143,34 @@ def test_the_collector_is_paused_from_the_first_file_to_the_masters_last_byte(
     assert gc.isenabled() and (tmp_path / "m.xlsx").exists()
 
 
-def test_the_cache_closes_while_the_master_is_written_and_before_the_command_ends(
+def test_the_cache_closes_while_the_tables_are_built_and_before_the_master(
     inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    """Closing the cache writes its last pages to the disk; that goes on in a thread beside the
-    master, and the command returns only when it is done: the next run finds every file there."""
+    """Closing the cache writes its last pages to the disk; that goes on in a thread while the
+    tables are built, and is done before the master is written (whose helper may be a fork, which
+    wants no other thread): the next run finds every file there."""
     import threading
 
     from lagesrapport_xl.consolidate.cache import ReportCache
+    from lagesrapport_xl.master import writer
 
-    closed, real_close = [], ReportCache.close
+    closed, real_close, real_write = [], ReportCache.close, writer.write_master
 
     def close(self):  # noqa: ANN001, ANN202
         real_close(self)
         closed.append((threading.current_thread() is threading.main_thread(), self._db is None))
 
+    def write_master(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        closed.append(("master", threading.active_count()))
+        return real_write(*args, **kwargs)
+
     monkeypatch.setattr(ReportCache, "close", close)
+    monkeypatch.setattr(writer, "write_master", write_master)
     cache = tmp_path / "cache.sqlite"
     for run in ("första", "andra"):
         assert main(["consolidate", str(inbox), "-o", str(tmp_path / f"{run}.xlsx"), "--cache", str(cache)]) == 0
-        assert closed.pop() == (False, True) and not closed  # once, in a thread, done when main returned
+        assert closed == [(False, True), ("master", 1)]  # once, in a thread, done before the master
+        closed.clear()
     assert re.search(r"Cache: [1-9]\d* filer kända sedan tidigare, 0 lästa nu", capsys.readouterr().out)
 
 

@@ -105,3 +105,20 @@ def test_the_spool_reads_back_what_it_was_given(tmp_path: Path) -> None:
     assert list(spool.sequence(2)) == records[2:]
     spool.close()
     assert not Path(spool.folder).exists()
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_read_is_called_once_when_the_files_are_read_and_before_the_tables(
+    inbox: Path, spec: FormSpec, monkeypatch: pytest.MonkeyPatch, spooled: bool
+) -> None:
+    """The command line closes its cache on `read()`: after the last file, before the tables."""
+    events: list[str] = []
+    real_read, real_tables = batch.read_files, batch._consolidation
+    monkeypatch.setattr(batch, "read_files", lambda *a, **k: events.append("läser") or real_read(*a, **k))
+    monkeypatch.setattr(batch, "_consolidation", lambda *a, **k: events.append("tabeller") or real_tables(*a, **k))
+    monkeypatch.setattr(batch, "SLICE_FILES", 7)
+    done = batch.consolidate([inbox], spec=spec, workers=1, started=STARTED, spool=spooled,
+                             read=lambda: events.append("läst"))
+    assert done.files
+    reads = events.count("läser")
+    assert reads >= (3 if spooled else 1) and events == ["läser"] * reads + ["läst", "tabeller"]

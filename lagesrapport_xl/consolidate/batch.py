@@ -155,6 +155,7 @@ def consolidate(
     limits: Limits | None = None,
     spool: bool | None = None,
     receipts: Receipts | None = None,
+    read: Callable[[], object] | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
@@ -164,8 +165,9 @@ def consolidate(
     contents it has not seen are read; `known` (path → cache.Known, from a log) spares hashing the
     files it vouches for. `limits`: safety's limits (default: safety's own). `spool`: whether the
     files' results and answers, and the Texter sheet's rows, wait on disk (None: for more than
-    SPOOL_FROM files; see below); `receipts` as for build_consolidation. Raises InputError for an
-    input that does not exist.
+    SPOOL_FROM files; see below); `receipts` as for build_consolidation; `read()` is called once
+    every file has been read and the cache holds what was learnt, before the tables are built (the
+    command line closes its cache then). Raises InputError for an input that does not exist.
 
     A batch holds about 30 kB a report, most of it answers (17 kB of free text in the benchmark's
     reports): 6 400 reports fit in 300 MB, 32 000 would take a gigabyte. Above SPOOL_FROM files the
@@ -188,6 +190,8 @@ def consolidate(
                 [str(f.path) for f in files], spec, workers=workers, progress=progress, meanwhile=meanwhile,
                 cache=cache, limits=limits, known=known,
             )
+            if read is not None:
+                read()
             return build_consolidation(
                 results,
                 spec=spec,
@@ -204,6 +208,8 @@ def consolidate(
             files, spec, on_disk, workers=workers, progress=progress, meanwhile=meanwhile, cache=cache, limits=limits,
             known=known,
         )
+        if read is not None:
+            read()
         return _consolidation(outcomes, spec, tolerance, inputs, started, register, register_file, receipts, on_disk)
 
 

