@@ -174,6 +174,33 @@ def test_the_cache_closes_while_the_tables_are_built_and_before_the_master(
     assert re.search(r"Cache: [1-9]\d* filer kända sedan tidigare, 0 lästa nu", capsys.readouterr().out)
 
 
+def test_a_large_masters_helper_starts_while_the_tables_are_built_and_never_lingers(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For a master with a fresh helper process, the command starts it once the files are read; the
+    master uses it, and when no master is written it is ended before the command returns."""
+    from lagesrapport_xl.master import split, writer
+
+    monkeypatch.setattr(split, "FORK_CELLS", 0)
+    monkeypatch.setattr(writer, "CELLS_PER_REPORT", split.MIN_CELLS)  # the demo inbox as a large one
+    started, real_start = [], split._start_command
+
+    def start():  # noqa: ANN202
+        started.append(real_start())
+        return started[-1]
+
+    monkeypatch.setattr(split, "_start_command", start)
+    assert main(["consolidate", str(inbox), "-o", str(tmp_path / "m.xlsx"), "-q"]) == 0
+    assert len(started) == 1 and not split._AHEAD and started[0][0].wait(5) == 0
+
+    def cannot_write(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer, "write_master", cannot_write)
+    assert main(["consolidate", str(inbox), "-o", str(tmp_path / "m2.xlsx"), "-q"]) == 1
+    assert len(started) == 2 and not split._AHEAD and started[1][0].poll() == 0  # unused, and ended
+
+
 def test_the_program_runs_main_and_leaves_its_objects_to_the_exit(inbox: Path, tmp_path: Path) -> None:
     """`lagesrapport` (and `python -m lagesrapport_xl`) is main() on the command line; what the run
     made is frozen for the interpreter's exit, so no last garbage collection walks through it."""

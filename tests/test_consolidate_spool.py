@@ -113,12 +113,13 @@ def test_read_is_called_once_when_the_files_are_read_and_before_the_tables(
 ) -> None:
     """The command line closes its cache on `read()`: after the last file, before the tables."""
     events: list[str] = []
+    counted: list[int] = []
     real_read, real_tables = batch.read_files, batch._consolidation
     monkeypatch.setattr(batch, "read_files", lambda *a, **k: events.append("läser") or real_read(*a, **k))
     monkeypatch.setattr(batch, "_consolidation", lambda *a, **k: events.append("tabeller") or real_tables(*a, **k))
     monkeypatch.setattr(batch, "SLICE_FILES", 7)
     done = batch.consolidate([inbox], spec=spec, workers=1, started=STARTED, spool=spooled,
-                             read=lambda: events.append("läst"))
-    assert done.files
+                             read=lambda files: events.append("läst") or counted.append(files))
+    assert done.files and counted == [len(done.files)]
     reads = events.count("läser")
     assert reads >= (3 if spooled else 1) and events == ["läser"] * reads + ["läst", "tabeller"]

@@ -284,3 +284,34 @@ def test_the_master_is_deflated_by_isal_where_it_is_installed() -> None:
     from isal import isal_zlib
 
     assert master_zipping._codec is isal_zlib
+
+
+def test_a_helper_started_ahead_is_the_one_that_writes_the_rows(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prestart starts the fresh helper early (it imports the package while the tables are built);
+    split_rows gives it the work instead of starting another, and the file is the same."""
+    alone = write_master(batch, tmp_path / "en.xlsx", helper=False)
+    monkeypatch.setattr(master_split, "FORK_CELLS", 0)  # every master's helper a fresh process
+    started, real_start = [], master_split._start_command
+    monkeypatch.setattr(master_split, "_start_command", lambda: started.append(1) or real_start())
+    master_split.prestart(master_split.MIN_CELLS)
+    assert len(started) == 1 and len(master_split._AHEAD) == 1
+    master_split.prestart(master_split.MIN_CELLS)  # one at most
+    assert len(started) == 1
+    ahead = master_split._AHEAD[0][0]
+    split = write_master(batch, tmp_path / "två.xlsx", helper=True)
+    assert len(started) == 1 and not master_split._AHEAD and ahead.poll() == 0  # it wrote, and ended
+    assert parts(split.path) == parts(alone.path)
+
+
+def test_a_helper_started_ahead_and_not_needed_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(master_split, "FORK_CELLS", 0)
+    master_split.prestart(master_split.MIN_CELLS)
+    process = master_split._AHEAD[0][0]
+    master_split.discard_prestarted()
+    assert not master_split._AHEAD and process.poll() == 0
+    master_split.prestart(master_split.MIN_CELLS - 1)  # too small for a helper at all
+    monkeypatch.setattr(master_split, "FORK_CELLS", 10**9)
+    master_split.prestart(master_split.MIN_CELLS)  # a fork's size: a fork starts at once, none ahead
+    assert not master_split._AHEAD

@@ -155,7 +155,7 @@ def consolidate(
     limits: Limits | None = None,
     spool: bool | None = None,
     receipts: Receipts | None = None,
-    read: Callable[[], object] | None = None,
+    read: Callable[[int], object] | None = None,
 ) -> Consolidation:
     """Find, read and consolidate every file under `inputs` (folders, searched recursively, or files).
 
@@ -165,7 +165,7 @@ def consolidate(
     contents it has not seen are read; `known` (path → cache.Known, from a log) spares hashing the
     files it vouches for. `limits`: safety's limits (default: safety's own). `spool`: whether the
     files' results and answers, and the Texter sheet's rows, wait on disk (None: for more than
-    SPOOL_FROM files; see below); `receipts` as for build_consolidation; `read()` is called once
+    SPOOL_FROM files; see below); `receipts` as for build_consolidation; `read(files)` is called once
     every file has been read and the cache holds what was learnt, before the tables are built (the
     command line closes its cache then). Raises InputError for an input that does not exist.
 
@@ -191,7 +191,7 @@ def consolidate(
                 cache=cache, limits=limits, known=known,
             )
             if read is not None:
-                read()
+                read(len(files))
             return build_consolidation(
                 results,
                 spec=spec,
@@ -209,7 +209,7 @@ def consolidate(
             known=known,
         )
         if read is not None:
-            read()
+            read(len(files))
         return _consolidation(outcomes, spec, tolerance, inputs, started, register, register_file, receipts, on_disk)
 
 
