@@ -11,11 +11,14 @@ their places. The file is the same byte for byte either way (the tests compare).
 For a small master the helper is a fork of this process: it starts at once and reads the rows
 where they are. A fork's memory counts as its parent's all over again, so for a larger master
 (FORK_CELLS) the helper is a fresh interpreter, which costs a start-up (importing the package,
-about 0.25 s) but only the memory it uses: it reads the rows from a file (a Spool), written here
+0.12–0.25 s) but only the memory it uses: it reads the rows from a file (a Spool), written here
 as the tables are handed over, or the consolidation's own when its rows are on disk already. It is
 started as a plain command (not multiprocessing's spawn, which would first run the caller's main
-script again). On Windows and macOS, on one core, for a tiny master, or when the helper fails in
-any way, this process writes the rows itself.
+script again), by `prestart` as soon as the command line knows the master will need it (the files
+are read; it imports while the tables are built), else when the rows are handed over. Long texts
+are not handed to it (handed_tables): writing them down costs more than it saves. On Windows and
+macOS, on one core, for a tiny master, or when the helper fails in any way, this process writes
+the rows itself.
 """
 
 from __future__ import annotations
