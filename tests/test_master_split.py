@@ -223,6 +223,20 @@ def test_the_rows_stay_where_they_were_written_until_the_sheet_is_deflated(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kopierat.xlsx", "på_plats.xlsx"]
 
 
+def test_without_pread_the_rows_are_read_by_seeking(
+    batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no os.pread: the pieces are read by seeking, and the file is the same."""
+    from lagesrapport_xl.master import streaming
+
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
+    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(streaming, "_PREAD", None)
+    write_master(batch, tmp_path / "utan_pread.xlsx", helper=True)
+    assert (tmp_path / "utan_pread.xlsx").read_bytes() == (tmp_path / "i_tur.xlsx").read_bytes()
+
+
 def test_a_sheet_that_fails_to_deflate_ahead_is_deflated_in_turn(
     batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -365,14 +365,19 @@ class StreamingWorksheet(Worksheet):
 
 
 _COPY_CHUNK = 1 << 16  # 64 kB: a megabyte at a time cost the peak memory of a batch a megabyte
+_PREAD = getattr(os, "pread", None)  # not on Windows
 
 
 def read_range(file: Any, start: int, size: int) -> Iterator[bytes]:
-    """`size` bytes of a binary file from `start`, a chunk at a time (pread: the file's position is
-    left alone, so another thread may read it meanwhile)."""
+    """`size` bytes of a binary file from `start`, a chunk at a time (pread where there is one: the
+    file's position is left alone; Windows has none, and seeks: no two threads read one file)."""
     handle = file.fileno()
     while size > 0:
-        piece = os.pread(handle, min(size, _COPY_CHUNK), start)
+        if _PREAD is not None:
+            piece = _PREAD(handle, min(size, _COPY_CHUNK), start)
+        else:
+            file.seek(start)
+            piece = file.read(min(size, _COPY_CHUNK))
         if not piece:
             raise OSError(f"{getattr(file, 'name', 'a file')} is shorter than written")
         start += len(piece)

@@ -26,7 +26,7 @@ import functools
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, NamedTuple
 
@@ -116,7 +116,7 @@ class Splices:
         _, pieces = self.parts.get(part, (0, []))
         return os.path.getsize(part) + sum(size for _, _, size in pieces)
 
-    def chunks(self, part: str) -> Iterator[bytes]:
+    def chunks(self, part: str) -> Generator[bytes, None, None]:
         """The part's bytes in order, 64 kB at a time."""
         at, pieces = self.parts.get(part, (None, []))
         with open(part, "rb") as head:
@@ -173,7 +173,7 @@ class _Ahead:
         self.splices.close()
 
 
-def _deflate(path: str, chunks: Iterator[bytes]) -> Deflated:
+def _deflate(path: str, chunks: Generator[bytes, None, None]) -> Deflated:
     """The part's bytes (`chunks`) deflated (Deflater) into path + '.z', with their CRC-32 and size."""
     target = path + ".z"
     deflater = Deflater()
@@ -189,6 +189,8 @@ def _deflate(path: str, chunks: Iterator[bytes]) -> Deflated:
         with contextlib.suppress(OSError):
             os.remove(target)
         raise
+    finally:
+        chunks.close()  # its files closed now, not when it is collected (Windows removes no open file)
     return Deflated(target, crc, size)
 
 
