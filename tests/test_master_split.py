@@ -4,6 +4,7 @@ byte for byte, whatever the helper does."""
 from __future__ import annotations
 
 import os
+import random
 import threading
 import zipfile
 import zlib
@@ -278,18 +279,45 @@ def test_a_zipfile_without_the_entry_state_used_writes_the_sheet_the_plain_way(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["i_tur.xlsx", "vanligt.xlsx"]
 
 
-@settings(max_examples=40, deadline=None)
-@given(data=st.binary(min_size=0, max_size=300_000), cuts=st.lists(st.integers(0, 300_000), max_size=12))
-def test_the_deflater_gives_the_same_bytes_however_its_input_is_cut(data: bytes, cuts: list[int]) -> None:
+_XML_WORDS = [b'<c r="B7" s="5" t="inlineStr"><is><t>', b"</t></is></c>", b"Vi har ", b"deltagarna ", b"\xc3\xa5",
+               b"samverkat med ", b"\n", b"&amp;", b'<row r="9">']
+
+
+def _sheet_like(seed: int, words: int) -> bytes:
+    """XML-like bytes that compress as a sheet does (ISA-L's output depends on their cutting)."""
+    pick = random.Random(seed)
+    return b"".join(pick.choice(_XML_WORDS) + str(pick.randint(0, 99_999)).encode() for _ in range(words))
+
+
+@given(seed=st.integers(0, 2**32), words=st.integers(0, 60_000), cuts=st.lists(st.integers(0, 900_000), max_size=12))
+@settings(max_examples=25, deadline=None)
+def test_the_deflater_gives_the_same_bytes_however_its_input_is_cut(seed: int, words: int, cuts: list[int]) -> None:
     """ISA-L's output depends on how its input is cut; the Deflater's must not (a part read from its
-    pieces is stored exactly as one read whole), and it is plain raw deflate."""
-    whole = master_zipping.Deflater()
-    expected = whole.compress(data) + whole.flush()
-    cut = master_zipping.Deflater()
-    edges = [0, *sorted(c for c in cuts if c <= len(data)), len(data)]
-    got = b"".join(cut.compress(data[start:end]) for start, end in zip(edges, edges[1:])) + cut.flush()
-    assert got == expected
-    assert zlib.decompress(got, -15) == data
+    pieces is stored exactly as one read whole), and it is plain raw deflate. With blocks of its own
+    size and of 1 000 bytes (many blocks per example)."""
+    data = _sheet_like(seed, words)
+    for block in (master_zipping._BLOCK, 1000):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(master_zipping, "_BLOCK", block)
+            whole = master_zipping.Deflater()
+            expected = whole.compress(data) + whole.flush()
+            cut = master_zipping.Deflater()
+            edges = [0, *sorted(c for c in cuts if c <= len(data)), len(data)]
+            got = b"".join(cut.compress(data[start:end]) for start, end in zip(edges, edges[1:])) + cut.flush()
+        assert got == expected
+        assert zlib.decompress(got, -15) == data
+
+
+def test_the_compressor_itself_depends_on_the_cutting() -> None:
+    """Why the Deflater cuts: ISA-L given the same bytes in other pieces writes other bytes."""
+    data = _sheet_like(7, 100_000)
+
+    def deflated(step: int) -> bytes:
+        compressor = master_zipping._codec.compressobj(1, master_zipping._codec.DEFLATED, -15)
+        return b"".join(compressor.compress(data[at : at + step]) for at in range(0, len(data), step)) + \
+            compressor.flush()
+
+    assert deflated(1000) != deflated(1 << 18) and zlib.decompress(deflated(1000), -15) == data
 
 
 def test_the_master_is_deflated_by_isal_where_it_is_installed() -> None:

@@ -32,7 +32,7 @@ from typing import IO, Any, NamedTuple
 
 import xlsxwriter.workbook
 
-from .streaming import read_range
+from .streaming import CHUNK, read_range
 
 try:
     from isal import isal_zlib as _codec
@@ -40,13 +40,13 @@ except ImportError:  # no isal wheel for this machine: zlib (the same format, se
     _codec = zlib  # type: ignore[no-redef]
 
 LEVEL = 1
-_BLOCK = 1 << 16  # what the compressor is given at a time, whatever the pieces read
+_BLOCK = CHUNK  # what the compressor is given at a time, whatever the pieces read
 AHEAD_BYTES = 1 << 20  # a sheet at least this large is deflated ahead (smaller: not worth a thread)
 # A thread for each sheet: none waits for a thread to be free, they share the cores. With a thread
 # a core and one more, the master's largest sheet (Texter, written fifth: 94 MB at 6 400 reports)
 # waited 0.15 s for one, and was then deflated alone while the other threads had nothing to do.
 THREADS = 16
-_PIECE = 1 << 16  # 64 kB: a megabyte at a time cost the peak memory of a batch two
+_PIECE = CHUNK  # a part's file read a chunk at a time (streaming.CHUNK: why that size)
 _COPY = 1 << 20  # deflated bytes copied into the zip a megabyte at a time
 _ENTRY_STATE = ("_compressor", "_fileobj", "_compress_size", "_file_size", "_crc")  # zipfile's, set here
 
@@ -117,7 +117,7 @@ class Splices:
         return os.path.getsize(part) + sum(size for _, _, size in pieces)
 
     def chunks(self, part: str) -> Generator[bytes, None, None]:
-        """The part's bytes in order, 64 kB at a time."""
+        """The part's bytes in order, a chunk at a time."""
         at, pieces = self.parts.get(part, (None, []))
         with open(part, "rb") as head:
             if at is not None:
