@@ -193,8 +193,8 @@ CELLS_PER_REPORT = 120  # the master's cells a report (_cells: 770 000 for 6 400
 
 
 def prepare_helper(reports: int) -> None:
-    """Before a consolidation of about `reports` reports is read: start the helper that its master
-    will have, if that is a fresh process (split.prestart)."""
+    """When a consolidation of about `reports` reports has been read, before its tables are built:
+    start the helper that its master will have, if that is a fresh process (split.prestart)."""
     prestart(reports * CELLS_PER_REPORT)
 
 
