@@ -211,19 +211,17 @@ class _Trail:
         self.file_at: int = plan.file_at  # type: ignore[assignment]
         self.cells_at, self.stored_at = plan.cells_at, plan.stored_at
         self.keep = keep
-        # (location, stored name) → (path, as in a formula's text, as in XML) or None: no link (too
-        # long, unprintable); shared by the tables, as each file appears in most of them
-        self.files: dict[tuple[str, str | None], tuple[str, str, str] | None] = self.links.known
+        # location → (path, as in a formula's text, as in XML) or None: no link (too long, unprintable)
+        self.files: dict[str, tuple[str, str, str] | None] = {}
         self.cells: dict[str, tuple[str, str]] = {}  # "Budget!C6" → (as in a formula's text, as in XML)
 
     def _file(self, values: tuple[Any, ...], location: str) -> tuple[str, str, str] | None:
+        if location in self.files:
+            return self.files[location]
         stored = values[self.stored_at] if self.stored_at is not None else None
-        key = (location, stored)
-        if key in self.files:
-            return self.files[key]
         path = self.links.path(location, stored or location)
         quoted = text_literal(path)
-        found = self.files[key] = None if quoted is None else (path, quoted[1:-1], _xml(quoted[1:-1]))
+        found = self.files[location] = None if quoted is None else (path, quoted[1:-1], _xml(quoted[1:-1]))
         return found
 
     def cell(self, ref: str, style: str, trace: int, value: Any, values: tuple[Any, ...]) -> tuple[str, str] | None:

@@ -20,8 +20,7 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 TEXT_LIMIT = 255  # Excel's limit for a text in a formula
 
@@ -34,8 +33,6 @@ class Links:
 
     base: str
     folder: str | None = None
-    # each file's link as the rows write it, worked out once for all the tables (rows._Trail)
-    known: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def path(self, location: str, stored: str) -> str:
         """A file's path relative to the master, with "/" (Excel and LibreOffice take it on every
