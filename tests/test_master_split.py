@@ -167,13 +167,19 @@ def test_no_helper_where_there_is_no_fork(batch: Consolidation, monkeypatch: pyt
     assert isinstance(rows, master_split.OwnRows)
 
 
+def _in_turn(batch: Consolidation, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The master at `path` with every part zipped in turn (rows copied into the sheets, nothing
+    deflated ahead); from then on every sheet is deflated ahead, however small."""
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
+    write_master(batch, path, helper=False)
+    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+
+
 def test_the_sheets_deflated_ahead_are_stored_as_zipfile_stores_them(
     batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every sheet, deflated in a thread as soon as it is written, gives the same file."""
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)  # never ahead
-    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)  # every sheet ahead, however small
+    _in_turn(batch, tmp_path / "i_tur.xlsx", monkeypatch)
     monkeypatch.setattr(master_zipping, "_PIECE", 1000)  # in other pieces than zipfile's
     submitted, taken = [], []
     real_submit, real_take = master_zipping._Ahead.submit, master_zipping._Ahead.take
@@ -196,9 +202,7 @@ def test_the_rows_stay_where_they_were_written_until_the_sheet_is_deflated(
 ) -> None:
     """A large sheet's file is written without its rows (this process's and the helper's): they are
     read from their own files as the sheet is deflated, and the file is the same as with them copied in."""
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)  # rows copied into every sheet, zipped in turn
-    write_master(batch, tmp_path / "kopierat.xlsx", helper=False)
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    _in_turn(batch, tmp_path / "kopierat.xlsx", monkeypatch)
     if kind == "spawn":
         monkeypatch.setattr(master_split, "FORK_CELLS", 0)
     kept, short = [], []
@@ -230,9 +234,7 @@ def test_without_pread_the_rows_are_read_by_seeking(
     """Windows has no os.pread: the pieces are read by seeking, and the file is the same."""
     from lagesrapport_xl.master import streaming
 
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
-    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    _in_turn(batch, tmp_path / "i_tur.xlsx", monkeypatch)
     monkeypatch.setattr(streaming, "_PREAD", None)
     write_master(batch, tmp_path / "utan_pread.xlsx", helper=True)
     assert (tmp_path / "utan_pread.xlsx").read_bytes() == (tmp_path / "i_tur.xlsx").read_bytes()
@@ -242,9 +244,7 @@ def test_a_sheet_that_fails_to_deflate_ahead_is_deflated_in_turn(
     batch: Consolidation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deflation ahead that fails (a full disk, say) leaves no file, and zipfile deflates the sheet."""
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
-    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    _in_turn(batch, tmp_path / "i_tur.xlsx", monkeypatch)
     real_open, halves = open, []
 
     def full_disk(path, mode="r", *args, **kwargs):  # the deflated file's first write fails
@@ -268,9 +268,7 @@ def test_a_zipfile_without_the_entry_state_used_writes_the_sheet_the_plain_way(
     """Another Python's zipfile, whose entries lack the state the copy of deflated bytes sets: every
     part is written through the entry, deflated by that zipfile's own compressor (zlib), and holds
     the same bytes."""
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 10**12)
-    write_master(batch, tmp_path / "i_tur.xlsx", helper=False)
-    monkeypatch.setattr(master_zipping, "AHEAD_BYTES", 0)
+    _in_turn(batch, tmp_path / "i_tur.xlsx", monkeypatch)
     monkeypatch.setattr(master_zipping, "_ENTRY_STATE", (*master_zipping._ENTRY_STATE, "_not_in_any_python"))
     write_master(batch, tmp_path / "vanligt.xlsx", helper=False)
     assert parts(tmp_path / "vanligt.xlsx") == parts(tmp_path / "i_tur.xlsx")
