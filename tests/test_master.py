@@ -236,14 +236,18 @@ def test_row_patterns_give_the_formulas_render_gives(written) -> None:
 
 @pytest.mark.parametrize(
     "text", ["vanlig text", "a & b", "<tag>", "x > y", "_x0041_", "ctrl\x01", "tab\tok", "ny\nrad", "\ufffe", "å\x1f",
-             "\r", "\x0b", "\ud800 ensam surrogat"],
+             "\r", "\x0b", "\ud800 ensam surrogat", "_", "x_", "_X0041_"],
 )
-def test_the_escape_shortcut_agrees_with_the_escapes(text: str) -> None:
-    """string_xml skips escaping only for text that escaping would leave unchanged."""
+@pytest.mark.parametrize("padding", ["", "Svensk fritext med åäö. " * 10, "En – annan – sort ’text’. " * 10],
+                         ids=["short", "long-latin1", "long-ucs2"])
+def test_the_escape_shortcut_agrees_with_the_escapes(text: str, padding: str) -> None:
+    """string_xml skips escaping only for text that escaping would leave unchanged: a short text
+    (one expression) and a long one (its own passes), of one byte a character or more."""
     from xlsxwriter.xmlwriter import XMLwriter
 
-    escaped = XMLwriter()._escape_data(escape_text(text))
-    assert needs_escaping(text) == (escaped != text)
+    for whole in (text + padding, padding + text, padding + text + padding):
+        escaped = XMLwriter()._escape_data(escape_text(whole))
+        assert needs_escaping(whole) == (escaped != whole), repr(whole[:40])
 
 
 def _counted_height(values: tuple, wrapped: tuple) -> float | None:

@@ -32,18 +32,25 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20)])  # as _CONTROL
 
 
 ESCAPED = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x")  # what needs_escaping looks for
+_UNSAFE_BYTES = b"&<>" + _CONTROL_BYTES  # the characters of ESCAPED's class below 0x80, as bytes
 
 
 def needs_escaping(text: str) -> bool:
-    """Whether escape_text or XML escaping would change `text`: for a long text substring tests and
-    one bytes.translate, four times as fast as a regular expression over 14 MB of free text; for a
-    short one the expression, faster than eight passes."""
+    """Whether escape_text or XML escaping would change `text`. A short text: the expression, faster
+    than several passes. A long one (the free texts: 86 million characters for 6 400 reports) in
+    three passes at memory speed: "_" (a single character is found by memchr, "_x" by a search
+    five times slower, and few texts have a "_"), then its bytes without &, < and > and the control
+    characters, which are single bytes below 0x80 in Latin-1 and in UTF-8 alike; Latin-1 is
+    tried first, a copy for most texts where UTF-8 is a transcoding. 0.07 s instead of 0.20 s."""
     if len(text) < 200:
         return ESCAPED.search(text) is not None
-    if "&" in text or "<" in text or ">" in text or "_x" in text or "\ufffe" in text or "\uffff" in text:
+    if ("_" in text and "_x" in text) or "\ufffe" in text or "\uffff" in text:
         return True
-    encoded = text.encode("utf-8", "surrogatepass")
-    return len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
+    try:
+        encoded = text.encode("latin-1")
+    except UnicodeEncodeError:
+        encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded.translate(None, _UNSAFE_BYTES)) != len(encoded)
 
 
 def escape_text(text: str) -> str:
