@@ -22,6 +22,7 @@ from .streaming import ESCAPED, StreamingWorksheet, chart_value
 from .trail import TEXT_LIMIT, Links, file_link, number_literal, text_literal
 
 FILE_LINK = -1  # CellPlan.trace of the column that names the report's file: a link to the file
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,8 @@ class _Trail:
         # location → (path, as in a formula's text, as in XML) or None: no link (too long, unprintable)
         self.files: dict[str, tuple[str, str, str] | None] = {}
         self.cells: dict[str, tuple[str, str]] = {}  # "Budget!C6" → (as in a formula's text, as in XML)
+        # (location, name shown) → a file link's XML after its format, and its formula; None: no link
+        self.named: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def _file(self, values: tuple[Any, ...], location: str) -> tuple[str, str, str] | None:
         if location in self.files:
@@ -231,10 +234,16 @@ class _Trail:
         if file is None:
             return None
         if trace == FILE_LINK:
-            formula = file_link(file[0], value) if value.__class__ is str else None
-            if formula is None:
+            if value.__class__ is not str:
                 return None
-            return f'<c r="{ref}"{style} t="str"><f>{self.escape(formula, True)}</f><v>{_xml(value)}</v></c>', formula
+            named = self.named.get((location, value), _UNSEEN)
+            if named is _UNSEEN:  # each of a report's rows links its file under the same name
+                formula = file_link(file[0], value)
+                named = self.named[location, value] = None if formula is None else (
+                    f'<f>{self.escape(formula, True)}</f><v>{_xml(value)}</v></c>', formula)
+            if named is None:
+                return None
+            return f'<c r="{ref}"{style} t="str">{named[0]}', named[1]
         kind = value.__class__
         if (kind is not int and kind is not float) or self.cells_at is None or value != value:  # not a number, NaN
             return None
