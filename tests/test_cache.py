@@ -297,6 +297,36 @@ def test_many_files_are_hashed_by_another_process_to_the_same_results(
     assert here[0] == forked[0] == died[0]
 
 
+def test_the_entries_are_looked_up_in_the_order_of_their_digests(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recall looks the entries up a batch at a time in the order of their digests, the cache's own
+    order (in the files' order SQLite read each entry's pages again: 807 MB instead of 169 MB for
+    6 400), the first batch small; each file, a copy included, still gets its own result."""
+    paths = [str(path) for path in sorted(inbox.iterdir())]
+    paths = [*reversed(paths), paths[0]]  # not in the digests' order, and one file twice
+    spec = load_spec()
+    with ReportCache(tmp_path / "cache.sqlite", spec) as cache:
+        consolidate(inbox, workers=1, cache=cache)
+        whole = cache.recall(paths)
+        asked: list[list[str]] = []
+        lookup = cache.lookup
+
+        def recorded(digests, **kwargs):  # noqa: ANN001, ANN003
+            asked.append(list(digests))
+            return lookup(digests, **kwargs)
+
+        monkeypatch.setattr(cache, "lookup", recorded)
+        monkeypatch.setattr(cache_module, "_FIRST_LOOKED_UP", 3)
+        monkeypatch.setattr(cache_module, "_LOOKED_UP", 4)
+        batched = cache.recall(paths)
+    digests = sorted({file_digest(Path(path))[0] for path in paths})
+    assert [sha for batch in asked for sha in batch] == digests
+    assert len(asked[0]) == 3 and all(len(batch) <= 4 for batch in asked) and len(asked) > 2
+    assert batched == whole and whole[1] == []
+    assert [result.file for result, _answers in batched[0]] == paths
+
+
 def test_entries_of_another_context_go_after_thirty_days_looked_for_once_a_day(inbox: Path, tmp_path: Path) -> None:
     spec = load_spec()
     path = tmp_path / "cache.sqlite"
