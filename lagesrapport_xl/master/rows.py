@@ -11,6 +11,7 @@ link to that cell with the value as cached result (trail.py).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -212,6 +213,7 @@ class _Trail:
         self.file_at: int = plan.file_at  # type: ignore[assignment]
         self.cells_at, self.stored_at = plan.cells_at, plan.stored_at
         self.keep = keep
+        self.cwd = os.getcwd()  # where relative locations start (asked once, not per file)
         # location → (path, as in a formula's text, as in XML) or None: no link (too long, unprintable)
         self.files: dict[str, tuple[str, str, str] | None] = {}
         self.cells: dict[str, tuple[str, str]] = {}  # "Budget!C6" → (as in a formula's text, as in XML)
@@ -222,7 +224,7 @@ class _Trail:
         if location in self.files:
             return self.files[location]
         stored = values[self.stored_at] if self.stored_at is not None else None
-        path = self.links.path(location, stored or location)
+        path = self.links.path(location, stored or location, self.cwd)
         quoted = text_literal(path)
         found = self.files[location] = None if quoted is None else (path, quoted[1:-1], _xml(quoted[1:-1]))
         return found
