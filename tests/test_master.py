@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from test_consolidate import STARTED, known_files
@@ -22,7 +24,7 @@ from lagesrapport_xl.master import writer as master_module
 from lagesrapport_xl.master.formulas import FormulaRenderer, named_cells
 from lagesrapport_xl.master.placement import place_tables
 from lagesrapport_xl.master.sheets import LAYOUT, MASTER_SHEETS
-from lagesrapport_xl.master.streaming import escape_text, needs_escaping
+from lagesrapport_xl.master.streaming import ESCAPED, escape_text, needs_escaping
 from lagesrapport_xl.master.writer import MasterInfo, write_master
 
 HOSTILE = {
@@ -248,6 +250,25 @@ def test_the_escape_shortcut_agrees_with_the_escapes(text: str, padding: str) ->
     for whole in (text + padding, padding + text, padding + text + padding):
         escaped = XMLwriter()._escape_data(escape_text(whole))
         assert needs_escaping(whole) == (escaped != whole), repr(whole[:40])
+
+
+# Pieces a text is made of: plain prose in and beyond Latin-1, and everything escaping acts on.
+_PIECES = st.sampled_from(["Svensk text med åäö. ", "– ’citat’ ", "🙂", "&", "<", ">", "_x0041_", "_x", "_",
+                           "\x01", "\x1f", "\t", "\n", "\r", "\ufffe", "\uffff", "\ud800", "x" * 150])
+
+
+@given(st.lists(_PIECES, min_size=1, max_size=40).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_escape_shortcut_agrees_with_the_escapes_on_any_text(text: str) -> None:
+    """Over texts of any length made of those pieces, long ones (the free texts' own passes) and
+    short ones alike: a text said to need no escaping is left as it is by the escapes, and a long
+    text is judged exactly as the expression judges a short one (a lone "_x" is sent the slow way)."""
+    from xlsxwriter.xmlwriter import XMLwriter
+
+    for whole in (text, "x" * 200 + text, text + "ö" * 200, "– " * 100 + text):
+        assert needs_escaping(whole) == (ESCAPED.search(whole) is not None), repr(whole[-60:])
+        if not needs_escaping(whole):
+            assert XMLwriter()._escape_data(escape_text(whole)) == whole
 
 
 def _counted_height(values: tuple, wrapped: tuple) -> float | None:
